@@ -1,0 +1,26 @@
+/**
+ * The one error class of the Nix core. Every failure that Nix itself reports
+ * carries Nix's own message text; `kind` is the stable category the HTTP
+ * layer maps to a problem type.
+ */
+export type NixErrorKind =
+  /** A flake reference (or an input's attributes) that Nix refuses to parse. */
+  | 'invalid-ref'
+  /** A registry file Nix would reject or read only in part. */
+  | 'invalid-registry'
+  /** An indirect reference left over after lookup. */
+  | 'not-found'
+  /** More than 100 lookup steps. */
+  | 'cycle'
+  /** A ref or rev that the entry's target cannot take. */
+  | 'override';
+
+export class NixError extends Error {
+  override readonly name = 'NixError';
+  constructor(
+    readonly kind: NixErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
