@@ -1,0 +1,156 @@
+import type { Attrs, FlakeRef } from './attrs.js';
+import { compareKeys } from './registry.js';
+import type { Registry, RegistryEntry } from './registry.js';
+import { NixError } from './errors.js';
+import { applyOverrides, getRef, getRev, inputToURL, isDirect } from './input.js';
+
+/**
+ * Registry lookup as Nix's `lookupInRegistries` (src/libfetchers/registry.cc)
+ * does it, without its O(n) scan: an entry can match an input only when their
+ * attributes agree apart from `ref` and `rev` (`Input::contains` and `==` in
+ * src/libfetchers/fetchers.cc), so entries are grouped by that part of `from`
+ * and only the group of the input is tried, still in file order.
+ */
+
+/** Nix gives up when its hop counter, raised before every pass, passes 100. */
+export const MAX_LOOKUPS = 100;
+
+function matchKey(attrs: Attrs): string {
+  const pairs = Object.entries(attrs)
+    .filter(([k]) => k !== 'ref' && k !== 'rev')
+    .sort(([a], [b]) => compareKeys(a, b));
+  // JSON keeps the value's type, as Nix's variant comparison does: "1" ≠ 1 ≠ true.
+  return JSON.stringify(pairs);
+}
+
+function sameAttrs(a: Attrs, b: Attrs, ignoreRefRev: boolean): boolean {
+  const relevant = (k: string) => !ignoreRefRev || (k !== 'ref' && k !== 'rev');
+  const ka = Object.keys(a).filter(relevant);
+  const kb = Object.keys(b).filter(relevant);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
+/** `exact`: from == input; otherwise `from.contains(input)`. */
+function entryMatches(entry: RegistryEntry, input: Attrs): boolean {
+  if (sameAttrs(entry.from, input, false)) return true;
+  if (entry.exact) return false;
+  // contains(): from == input with ref and rev erased from the input only.
+  return !('ref' in entry.from) && !('rev' in entry.from) && sameAttrs(entry.from, input, true);
+}
+
+export interface IndexMatch {
+  readonly position: number;
+  readonly entry: RegistryEntry;
+}
+
+/** One registry version, indexed once; lookups cost O(1) in its size. */
+export class RegistryIndex {
+  readonly #entries: readonly RegistryEntry[];
+  readonly #byKey = new Map<string, number[]>();
+
+  constructor(registry: Registry) {
+    this.#entries = registry.entries;
+    this.#entries.forEach((entry, position) => {
+      const key = matchKey(entry.from);
+      const group = this.#byKey.get(key);
+      if (group === undefined) this.#byKey.set(key, [position]);
+      else group.push(position);
+    });
+  }
+
+  get entries(): readonly RegistryEntry[] {
+    return this.#entries;
+  }
+
+  get size(): number {
+    return this.#entries.length;
+  }
+
+  /** The first entry in file order that matches `input`, as Nix's loop finds it. */
+  find(input: Attrs): IndexMatch | undefined {
+    for (const position of this.#byKey.get(matchKey(input)) ?? []) {
+      const entry = this.#entries[position];
+      if (entry !== undefined && entryMatches(entry, input)) return { position, entry };
+    }
+    return undefined;
+  }
+}
+
+/** A registry at a version; layers are searched in order, like Nix's flag, user, system, global. */
+export interface LayerRef {
+  readonly name: string;
+  readonly version: number;
+  readonly index: RegistryIndex;
+}
+
+export interface Step {
+  readonly registry: string;
+  readonly version: number;
+  /** The entry's position in its file. */
+  readonly index: number;
+  readonly exact: boolean;
+  readonly from: Attrs;
+  /** The input after this hop, overrides applied. */
+  readonly to: Attrs;
+  readonly dir?: string;
+}
+
+export type ResolveResult =
+  | { readonly ok: true; readonly resolved: FlakeRef; readonly steps: Step[] }
+  | { readonly ok: false; readonly error: NixError; readonly steps: Step[] };
+
+/**
+ * A hop's new input. Non-exact entries pass on the input's ref (rev) only when
+ * their own `from` names none; the target's scheme decides whether it can take
+ * them and throws Nix's text when not.
+ */
+function hop(entry: RegistryEntry, input: Attrs): Attrs {
+  if (entry.exact) return entry.to;
+  const ref = getRef(entry.from) === undefined ? getRef(input) : undefined;
+  const rev = getRev(entry.from) === undefined ? getRev(input) : undefined;
+  return applyOverrides(entry.to, ref, rev);
+}
+
+export function resolve(query: FlakeRef, layers: readonly LayerRef[]): ResolveResult {
+  const steps: Step[] = [];
+  let input = query.input;
+  // Nix's extraAttrs: replaced by every matching entry's, even an empty one.
+  let dir: string | undefined;
+  try {
+    for (let n = 1; ; n++) {
+      if (n > MAX_LOOKUPS) {
+        throw new NixError('cycle', `cycle detected in flake registry for '${inputToURL(input)}'`);
+      }
+      const found = findInLayers(layers, input);
+      if (found === undefined) break;
+      const { layer, match } = found;
+      input = hop(match.entry, input);
+      dir = match.entry.dir;
+      steps.push({
+        registry: layer.name,
+        version: layer.version,
+        index: match.position,
+        exact: match.entry.exact,
+        from: match.entry.from,
+        to: input,
+        ...(dir === undefined ? {} : { dir }),
+      });
+    }
+    if (!isDirect(input)) {
+      throw new NixError('not-found', `cannot find flake '${inputToURL(input)}' in the flake registries`);
+    }
+  } catch (e) {
+    if (e instanceof NixError) return { ok: false, error: e, steps };
+    throw e;
+  }
+  // FlakeRef::resolve: the last entry's `dir` if it has one, else the query's own.
+  return { ok: true, resolved: { input, dir: dir ?? query.dir }, steps };
+}
+
+function findInLayers(layers: readonly LayerRef[], input: Attrs): { layer: LayerRef; match: IndexMatch } | undefined {
+  for (const layer of layers) {
+    const match = layer.index.find(input);
+    if (match !== undefined) return { layer, match };
+  }
+  return undefined;
+}

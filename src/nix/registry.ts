@@ -1,0 +1,271 @@
+import type { AttrValue, Attrs } from './attrs.js';
+import { NixError } from './errors.js';
+import { inputFromAttrs, inputToURL } from './input.js';
+import { firstSchemaProblem } from './registry-schema.js';
+
+/**
+ * Reading and writing flake registry files, after Nix's `Registry::read` and
+ * `Registry::write` (src/libfetchers/registry.cc). Nix walks the parsed JSON one
+ * entry at a time and, on the first problem, prints a warning and keeps the
+ * entries read so far; `readNix` below reproduces that walk and both public
+ * readers are built on it.
+ */
+
+export interface RegistryEntry {
+  readonly from: Attrs;
+  /** The target without `dir`. */
+  readonly to: Attrs;
+  /** `to.dir` in the file: Nix keeps it apart as the entry's extra attributes. */
+  readonly dir?: string;
+  readonly exact: boolean;
+}
+
+export interface Registry {
+  readonly entries: readonly RegistryEntry[];
+}
+
+/** Where Nix's walk stopped. `parse` problems come from nlohmann::json, `read` ones from Nix. */
+interface Problem {
+  readonly catcher: 'parse' | 'read';
+  readonly text: string;
+  readonly entry?: number;
+  readonly from?: unknown;
+}
+
+interface Walk {
+  readonly entries: RegistryEntry[];
+  readonly problem?: Problem;
+  readonly json?: Json;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** nlohmann::json's type names, as its exception texts print them. */
+function typeName(j: Json): string {
+  if (j === null) return 'null';
+  if (Array.isArray(j)) return 'array';
+  return typeof j === 'object' ? 'object' : typeof j;
+}
+
+function isObject(j: Json): j is { [key: string]: Json } {
+  return typeof j === 'object' && j !== null && !Array.isArray(j);
+}
+
+/**
+ * Keys in std::map order: UTF-8 byte order, which is code point order. UTF-16
+ * code units agree except that surrogates must sort above U+E000..U+FFFF.
+ */
+export function compareKeys(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === a.length || i === b.length) return a.length - b.length;
+  const lift = (c: number) => (c >= 0xd800 ? (c >= 0xe000 ? c - 0x800 : c + 0x2000) : c);
+  return lift(a.charCodeAt(i)) - lift(b.charCodeAt(i));
+}
+
+/**
+ * nlohmann's `items()`/range-for: an object's members in key order, an array's
+ * elements keyed by index, nothing for null, a primitive as itself.
+ */
+function items(j: Json): [string, Json][] {
+  if (j === null) return [];
+  if (Array.isArray(j)) return j.map((v, i) => [String(i), v]);
+  if (isObject(j)) return Object.entries(j).sort(([a], [b]) => compareKeys(a, b));
+  return [['', j]];
+}
+
+class WalkError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.text);
+  }
+}
+
+/**
+ * Nix's `jsonToAttrs` (src/libfetchers/attrs.cc). A number is read with
+ * `get<uint64_t>()`, which truncates fractions; a negative one would wrap to a
+ * huge value that JavaScript cannot hold, so it is refused here instead.
+ */
+function jsonToAttrs(j: Json, entry: number, from: unknown): Attrs {
+  const out: [string, AttrValue][] = [];
+  for (const [key, value] of items(j)) {
+    if (typeof value === 'number' && value >= 0) out.push([key, Math.trunc(value)]);
+    else if (typeof value === 'string' || typeof value === 'boolean') out.push([key, value]);
+    else {
+      const text = 'unsupported input attribute type in lock file';
+      throw new WalkError({ catcher: 'read', text, entry, from });
+    }
+  }
+  return Object.fromEntries(out);
+}
+
+function validateInput(attrs: Attrs, entry: number, from: unknown): Attrs {
+  try {
+    return inputFromAttrs(attrs);
+  } catch (e) {
+    if (e instanceof NixError) throw new WalkError({ catcher: 'read', text: e.message, entry, from });
+    throw e;
+  }
+}
+
+/** One entry, evaluated in the order of Nix's aggregate initialiser: to's attrs, from, to, exact. */
+function readEntry(item: Json, index: number): RegistryEntry {
+  if (item !== null && !isObject(item)) {
+    const text = `[json.exception.type_error.305] cannot use operator[] with a string argument with ${typeName(item)}`;
+    throw new WalkError({ catcher: 'parse', text, entry: index });
+  }
+  const raw = item ?? {};
+  const from = raw['from'] ?? null;
+  const toAttrs: Record<string, AttrValue> = { ...jsonToAttrs(raw['to'] ?? null, index, from) };
+  const dir = toAttrs['dir'];
+  delete toAttrs['dir'];
+  const fromInput = validateInput(jsonToAttrs(from, index, from), index, from);
+  const to = validateInput(toAttrs, index, fromInput);
+  const exact = raw['exact'];
+  if (exact !== undefined && typeof exact !== 'boolean') {
+    const text = `[json.exception.type_error.302] type must be boolean, but is ${typeName(exact)}`;
+    throw new WalkError({ catcher: 'parse', text, entry: index, from: fromInput });
+  }
+  if (dir !== undefined && typeof dir !== 'string') {
+    // Nix keeps such an entry and fails only when a lookup uses it
+    // (maybeGetStrAttr in FlakeRef::resolve); the entry type has no room for it.
+    const text = "input attribute 'dir' is not a string";
+    throw new WalkError({ catcher: 'read', text, entry: index, from: fromInput });
+  }
+  return { from: fromInput, to, ...(dir === undefined ? {} : { dir }), exact: exact === true };
+}
+
+/** nlohmann's `json.value("version", 0)` read as an int. */
+function readVersion(json: { [key: string]: Json }): number {
+  const v = json['version'];
+  if (v === undefined) return 0;
+  if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  throw new WalkError({
+    catcher: 'parse',
+    text: `[json.exception.type_error.302] type must be number, but is ${typeName(v)}`,
+  });
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** nlohmann's parser rejects an unpaired surrogate (`"\\ud800"`); JSON.parse keeps it. */
+function refuseLoneSurrogates(key: string, value: unknown): unknown {
+  if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value))) {
+    throw new SyntaxError('unpaired UTF-16 surrogate in a string');
+  }
+  return value;
+}
+
+function readNix(text: string, path: string): Walk {
+  const entries: RegistryEntry[] = [];
+  try {
+    let json: Json;
+    try {
+      json = JSON.parse(text, refuseLoneSurrogates) as Json;
+    } catch (e) {
+      throw new WalkError({ catcher: 'parse', text: `invalid JSON: ${(e as Error).message}` });
+    }
+    if (!isObject(json)) {
+      throw new WalkError({
+        catcher: 'parse',
+        text: `[json.exception.type_error.306] cannot use value() with ${typeName(json)}`,
+      });
+    }
+    const version = readVersion(json);
+    if (version !== 2) {
+      throw new WalkError({ catcher: 'read', text: `flake registry '${path}' has unsupported version ${version}` });
+    }
+    items(json['flakes'] ?? null).forEach(([, item], index) => entries.push(readEntry(item, index)));
+    return { entries, json };
+  } catch (e) {
+    if (e instanceof WalkError) return { entries, problem: e.problem };
+    throw e;
+  }
+}
+
+function describeFrom(from: unknown): string {
+  if (from === undefined || from === null) return 'missing';
+  try {
+    return `'${inputToURL(from as Attrs)}'`;
+  } catch {
+    return JSON.stringify(from);
+  }
+}
+
+function entryMessage(entry: number | undefined, from: unknown, text: string): string {
+  if (entry === undefined) return `invalid flake registry: ${text}`;
+  return `invalid flake registry entry ${entry} (from ${describeFrom(from)}): ${text}`;
+}
+
+/**
+ * Reads a registry exactly as Nix does: the entries before the first bad one,
+ * and the warning Nix prints (2.8 puts `error: ` before the texts of its own
+ * errors). `path` stands for the file name Nix would show.
+ */
+export function readRegistryAsNix(
+  text: string,
+  path = 'flake-registry.json',
+): { registry: Registry; warnings: string[] } {
+  const { entries, problem } = readNix(text, path);
+  const warnings: string[] = [];
+  if (problem !== undefined) {
+    const verb = problem.catcher === 'parse' ? 'parse' : 'read';
+    const prefix = problem.catcher === 'read' ? 'error: ' : '';
+    warnings.push(`cannot ${verb} flake registry '${path}': ${prefix}${problem.text}`);
+  }
+  return { registry: { entries }, warnings };
+}
+
+/**
+ * Reads a registry the service is going to publish. Anything that would make
+ * Nix warn or drop entries throws, naming the entry; so do shapes Nix happens
+ * to tolerate (see registry-schema.ts), so that what is published reads the
+ * same everywhere.
+ */
+export function readRegistry(text: string, path = 'flake-registry.json'): Registry {
+  const { entries, problem, json } = readNix(text, path);
+  if (problem !== undefined) {
+    throw new NixError('invalid-registry', entryMessage(problem.entry, problem.from, problem.text));
+  }
+  const shape = firstSchemaProblem(json);
+  if (shape !== undefined) {
+    const where = shape.path === '' ? '' : `'${shape.path}': `;
+    const from = shape.entry === undefined ? undefined : entries[shape.entry]?.from;
+    throw new NixError('invalid-registry', entryMessage(shape.entry, from, `${where}${shape.message}`));
+  }
+  return { entries };
+}
+
+/**
+ * An object with its keys inserted in std::map order. JSON.stringify follows
+ * insertion order except for integer-like keys, which JavaScript always lists
+ * first; input attributes never have such names (every scheme allows a fixed
+ * set), and `sorted` reports one so the caller can refuse rather than misorder.
+ */
+function sorted(attrs: Attrs): Attrs {
+  const keys = Object.keys(attrs).sort(compareKeys);
+  const numeric = keys.find((key) => /^\d+$/.test(key));
+  if (numeric !== undefined) {
+    throw new NixError('invalid-registry', `input attribute '${numeric}' cannot be written in order`);
+  }
+  // fromEntries defines properties, so even a `__proto__` key stays data.
+  return Object.fromEntries(keys.map((key) => [key, attrs[key] as AttrValue]));
+}
+
+/**
+ * The bytes `nix registry add` writes (`Registry::write`: nlohmann's
+ * `dump(2)` of std::map-ordered objects, no trailing newline, `exact` only
+ * when true, extra attributes merged back into `to`, `"flakes": null` when
+ * empty). JSON.stringify with a 2-space indent prints exactly what dump(2)
+ * does: same separators, `[]`/`{}` when empty, control characters as \u00xx,
+ * everything else raw. Deterministic, so a published version's hash never changes.
+ */
+export function writeRegistry(registry: Registry): string {
+  const flakes = registry.entries.map((e) => ({
+    ...(e.exact ? { exact: true } : {}),
+    from: sorted(e.from),
+    to: sorted(e.dir === undefined ? e.to : { ...e.to, dir: e.dir }),
+  }));
+  // Nix's array starts as a null json and only becomes [] on the first entry.
+  return JSON.stringify({ flakes: flakes.length === 0 ? null : flakes, version: 2 }, null, 2);
+}
