@@ -1,0 +1,25 @@
+import type { RegistryStore } from '../store/store.js';
+
+export interface Config {
+  /** Nix's `tarball-ttl`: `max-age` of every response that follows the latest version. */
+  readonly ttl: number;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    store: RegistryStore;
+    config: Config;
+  };
+}
+
+const DEFAULT_TTL = 3600;
+
+export function configFrom(env: { readonly TARBALL_TTL?: string }): Config {
+  const raw = env.TARBALL_TTL;
+  const ttl = raw === undefined ? DEFAULT_TTL : Number(raw);
+  if (!Number.isSafeInteger(ttl) || ttl < 0) {
+    throw new Error(`TARBALL_TTL must be a whole number of seconds, got '${raw}'`);
+  }
+  return { ttl };
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { REGISTRY_NAME } from '../store/layout.js';
+import type { RegistryStore } from '../store/store.js';
+import type { StoredVersion } from '../store/version.js';
+import { Problem } from './problem.js';
+
+const VERSION = /^[1-9][0-9]{0,9}$/;
+
+/** Parses a query or path value with a zod schema, answering 400 with zod's message on failure. */
+export function parseParam<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const reason = result.error.issues[0]?.message ?? 'invalid value';
+  throw new Problem('invalid-request', `${what}: ${reason}`);
+}
+
+export const versionNumber = z.string().regex(VERSION, 'must be a positive whole number').transform(Number);
+
+export const registryName = z.string().regex(REGISTRY_NAME, 'must be a registry name like "global"');
+
+/** The newest version of a hosted registry, or 404 unknown-registry. */
+export async function latestVersion(store: RegistryStore, name: string): Promise<StoredVersion> {
+  const head = await store.head(name);
+  if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
+  return pinnedVersion(store, name, head.version);
+}
+
+/** A given version of a hosted registry, or 404 unknown-registry / unknown-version. */
+export async function pinnedVersion(store: RegistryStore, name: string, n: number): Promise<StoredVersion> {
+  const version = await store.version(name, n);
+  if (version) return version;
+  const head = await store.head(name);
+  if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
+  throw new Problem('unknown-version', `registry '${name}' has no version ${n} (latest is ${head.version})`);
+}

@@ -1,0 +1,73 @@
+import type { NixError, NixErrorKind } from '../nix/errors.js';
+
+/**
+ * Every error the service answers, as RFC 9457 problem details. `type` is stable
+ * per kind so clients can branch on it; `detail` carries Nix's own error text
+ * where Nix has one.
+ */
+const PROBLEMS = {
+  'invalid-ref': { status: 400, title: 'Invalid flake reference' },
+  'invalid-request': { status: 400, title: 'Invalid request' },
+  'not-found': { status: 404, title: 'Flake not found in the registries' },
+  'unknown-registry': { status: 404, title: 'Unknown registry' },
+  'unknown-version': { status: 404, title: 'Unknown registry version' },
+  'no-route': { status: 404, title: 'No such resource' },
+  cycle: { status: 422, title: 'Cycle in the flake registries' },
+  override: { status: 422, title: 'Override not applicable' },
+  'invalid-registry': { status: 500, title: 'Invalid registry file' },
+  'storage-unavailable': { status: 503, title: 'Storage temporarily unavailable' },
+  internal: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemKind = keyof typeof PROBLEMS;
+
+export const problemType = (kind: ProblemKind): string => `urn:flake-registry:problem:${kind}`;
+
+export class Problem extends Error {
+  override readonly name = 'Problem';
+  constructor(
+    readonly kind: ProblemKind,
+    readonly detail: string,
+    readonly extensions: Readonly<Record<string, unknown>> = {},
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail);
+  }
+
+  get status(): number {
+    return PROBLEMS[this.kind].status;
+  }
+
+  static fromNix(error: NixError, extensions: Readonly<Record<string, unknown>> = {}): Problem {
+    return new Problem(NIX_KINDS[error.kind], error.message, extensions);
+  }
+}
+
+const NIX_KINDS: Record<NixErrorKind, ProblemKind> = {
+  'invalid-ref': 'invalid-ref',
+  'invalid-registry': 'invalid-registry',
+  'not-found': 'not-found',
+  cycle: 'cycle',
+  override: 'override',
+};
+
+/** Problems are never cached: the next attempt may well succeed. */
+export function problemResponse(problem: Problem, instance?: string): Response {
+  const { status, title } = PROBLEMS[problem.kind];
+  const body = {
+    type: problemType(problem.kind),
+    title,
+    status,
+    detail: problem.detail,
+    ...(instance === undefined ? {} : { instance }),
+    ...problem.extensions,
+  };
+  return new Response(JSON.stringify(body, null, 2), {
+    status,
+    headers: {
+      'Content-Type': 'application/problem+json',
+      'Cache-Control': 'no-store',
+      ...problem.headers,
+    },
+  });
+}

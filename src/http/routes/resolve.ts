@@ -1,0 +1,98 @@
+import { Hono } from 'hono';
+import type { FlakeRef } from '../../nix/attrs.js';
+import { NixError } from '../../nix/errors.js';
+import { flakeRefToAttrs, flakeRefToString, parseFlakeRef } from '../../nix/flakeref.js';
+import { inputToURL } from '../../nix/input.js';
+import { resolve, type LayerRef, type Step } from '../../nix/lookup.js';
+import { REGISTRY_NAME } from '../../store/layout.js';
+import type { RegistryStore } from '../../store/store.js';
+import { cacheControl } from '../caching.js';
+import type { AppEnv } from '../env.js';
+import { latestVersion, pinnedVersion } from '../params.js';
+import { Problem } from '../problem.js';
+
+/** Longer refs are refused before parsing; real ones are a few hundred bytes at most. */
+export const MAX_REF_LENGTH = 4096;
+const MAX_LAYERS = 8;
+
+interface LayerSpec {
+  readonly name: string;
+  readonly version?: number;
+}
+
+/** `registry=a,b@3`: registries in search order, each at its latest or a pinned version. */
+export function parseLayers(value: string | undefined): LayerSpec[] {
+  if (value === undefined) return [{ name: 'global' }];
+  const parts = value.split(',');
+  if (parts.length > MAX_LAYERS) {
+    throw new Problem('invalid-request', `registry: at most ${MAX_LAYERS} registries can be layered`);
+  }
+  return parts.map((part) => {
+    const [name = '', pin, ...rest] = part.split('@');
+    if (!REGISTRY_NAME.test(name) || rest.length > 0 || (pin !== undefined && !/^[1-9][0-9]{0,9}$/.test(pin))) {
+      throw new Problem('invalid-request', `registry: '${part}' is not NAME or NAME@VERSION`);
+    }
+    return pin === undefined ? { name } : { name, version: Number(pin) };
+  });
+}
+
+async function loadLayers(store: RegistryStore, specs: readonly LayerSpec[]): Promise<LayerRef[]> {
+  return Promise.all(
+    specs.map(async (spec) => {
+      const v =
+        spec.version === undefined
+          ? await latestVersion(store, spec.name)
+          : await pinnedVersion(store, spec.name, spec.version);
+      return { name: v.registry, version: v.number, index: v.index };
+    }),
+  );
+}
+
+const refJson = (ref: FlakeRef) => ({
+  url: flakeRefToString(ref),
+  attrs: flakeRefToAttrs(ref),
+  ...(ref.dir === '' ? {} : { dir: ref.dir }),
+});
+
+const stepJson = (step: Step) => ({
+  registry: step.registry,
+  version: step.version,
+  index: step.index,
+  exact: step.exact,
+  from: inputToURL(step.from),
+  to: inputToURL(step.to),
+  ...(step.dir === undefined ? {} : { dir: step.dir }),
+});
+
+function parseQuery(ref: string | undefined): FlakeRef {
+  if (ref === undefined) throw new Problem('invalid-request', "the 'ref' query parameter is required");
+  if (ref.length > MAX_REF_LENGTH) {
+    throw new Problem('invalid-ref', `flake reference is longer than ${MAX_REF_LENGTH} characters`);
+  }
+  try {
+    return parseFlakeRef(ref);
+  } catch (error) {
+    if (error instanceof NixError) throw Problem.fromNix(error, { ref });
+    throw error;
+  }
+}
+
+/** `GET /resolve?ref=REF[&registry=...]`: what Nix would resolve REF to, and how. */
+export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
+  const query = parseQuery(c.req.query('ref'));
+  const specs = parseLayers(c.req.query('registry'));
+  const layers = await loadLayers(c.var.store, specs);
+  const used = layers.map((l) => ({ name: l.name, version: l.version }));
+  const result = resolve(query, layers);
+  if (!result.ok) {
+    throw Problem.fromNix(result.error, { ref: refJson(query), steps: result.steps.map(stepJson), registries: used });
+  }
+  const pinned = specs.every((s) => s.version !== undefined);
+  c.header('Cache-Control', pinned ? cacheControl.immutable : cacheControl.latest(c.var.config));
+  return c.json({
+    ref: refJson(query),
+    resolved: refJson(result.resolved),
+    steps: result.steps.map(stepJson),
+    registries: used,
+  });
+});

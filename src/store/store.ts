@@ -1,0 +1,122 @@
+import { StorageError } from './errors.js';
+import { kvKeys } from './layout.js';
+import { HeadSchema, VersionRecordSchema, type Head } from './records.js';
+import { StoredVersion } from './version.js';
+
+/** The read side of storage, the only thing routes see. */
+export interface RegistryStore {
+  /** The hosted registries, in the order they were configured. */
+  readonly names: readonly string[];
+  /** The newest version's pointer, or undefined for a registry that is not hosted. */
+  head(registry: string): Promise<Head | undefined>;
+  /** A version, or undefined when the registry is not hosted or has no such version. */
+  version(registry: string, version: number): Promise<StoredVersion | undefined>;
+}
+
+/** Asks the registry's writer for its head when KV has none yet (a fresh store). */
+export type Seeder = (registry: string) => Promise<Head>;
+
+export interface KvStoreOptions {
+  readonly kv: KVNamespace;
+  readonly names: readonly string[];
+  readonly seed: Seeder;
+  /** How long a head read from KV is reused in memory; KV itself is only eventually consistent. */
+  readonly headTtlMs: number;
+  readonly now?: () => number;
+  /** At most this many versions are kept in memory (least recently used go first). */
+  readonly maxCachedVersions?: number;
+}
+
+/**
+ * Reads registries from Workers KV and keeps immutable versions in the isolate's
+ * memory, so that a warm request makes no KV read at all.
+ */
+export class KvRegistryStore implements RegistryStore {
+  readonly names: readonly string[];
+  readonly #kv: KVNamespace;
+  readonly #seed: Seeder;
+  readonly #headTtlMs: number;
+  readonly #now: () => number;
+  readonly #maxVersions: number;
+  readonly #heads = new Map<string, { head: Head; until: number }>();
+  readonly #versions = new Map<string, Promise<StoredVersion>>();
+
+  constructor(options: KvStoreOptions) {
+    this.names = options.names;
+    this.#kv = options.kv;
+    this.#seed = options.seed;
+    this.#headTtlMs = options.headTtlMs;
+    this.#now = options.now ?? Date.now;
+    this.#maxVersions = options.maxCachedVersions ?? 32;
+  }
+
+  async head(registry: string): Promise<Head | undefined> {
+    if (!this.names.includes(registry)) return undefined;
+    const cached = this.#heads.get(registry);
+    if (cached && cached.until > this.#now()) return cached.head;
+    const raw = await this.#get(kvKeys.head(registry));
+    const head = raw === null ? await this.#seedHead(registry) : parseJson(HeadSchema, raw, registry);
+    // Never step back: a KV replica may briefly serve an older head than one already seen here.
+    const newest = cached && cached.head.version > head.version ? cached.head : head;
+    this.#heads.set(registry, { head: newest, until: this.#now() + this.#headTtlMs });
+    return newest;
+  }
+
+  async version(registry: string, version: number): Promise<StoredVersion | undefined> {
+    const key = `${registry}@${version}`;
+    const cached = this.#versions.get(key);
+    if (cached) {
+      this.#versions.delete(key);
+      this.#versions.set(key, cached);
+      return cached;
+    }
+    // Versions beyond the head are never asked of KV: a miss there would be cached
+    // by KV as "absent" and could hide the version for a minute once it exists.
+    const head = await this.head(registry);
+    if (!head || version < 1 || version > head.version) return undefined;
+    const loading = this.#load(registry, version);
+    this.#versions.set(key, loading);
+    loading.catch(() => this.#versions.delete(key));
+    while (this.#versions.size > this.#maxVersions) {
+      const oldest = this.#versions.keys().next().value;
+      if (oldest === undefined) break;
+      this.#versions.delete(oldest);
+    }
+    return loading;
+  }
+
+  async #load(registry: string, version: number): Promise<StoredVersion> {
+    const [body, rawRecord] = await Promise.all([
+      this.#get(kvKeys.versionFile(registry, version)),
+      this.#get(kvKeys.versionRecord(registry, version)),
+    ]);
+    if (body === null || rawRecord === null) {
+      throw new StorageError(`version ${version} of registry '${registry}' is not readable yet`);
+    }
+    return new StoredVersion(parseJson(VersionRecordSchema, rawRecord, registry), body);
+  }
+
+  async #seedHead(registry: string): Promise<Head> {
+    try {
+      return await this.#seed(registry);
+    } catch (cause) {
+      throw new StorageError(`the writer of registry '${registry}' did not answer`, { cause });
+    }
+  }
+
+  async #get(key: string): Promise<string | null> {
+    try {
+      return await this.#kv.get(key, 'text');
+    } catch (cause) {
+      throw new StorageError(`KV read of '${key}' failed`, { cause });
+    }
+  }
+}
+
+function parseJson<T>(schema: { parse(value: unknown): T }, raw: string, registry: string): T {
+  try {
+    return schema.parse(JSON.parse(raw));
+  } catch (cause) {
+    throw new StorageError(`stored data of registry '${registry}' is unreadable`, { cause });
+  }
+}

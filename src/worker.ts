@@ -1,0 +1,72 @@
+import { createApp } from './http/app.js';
+import { prepareSeed, type EmbeddedRegistry, type SeedVersion } from './store/seed.js';
+import { KvRegistryStore, type RegistryStore } from './store/store.js';
+
+export { RegistryWriter } from './store/writer.js';
+export type { EmbeddedRegistry } from './store/seed.js';
+
+/** KV is eventually consistent anyway (about 60 s); reusing a head this long costs nothing in freshness. */
+const HEAD_TTL_MS = 30_000;
+
+/** The embedded registries, each prepared as its version 1 once per isolate. */
+export class EmbeddedSeeds {
+  readonly names: readonly string[];
+  readonly #sources: ReadonlyMap<string, EmbeddedRegistry>;
+  readonly #prepared = new Map<string, Promise<SeedVersion>>();
+
+  constructor(embedded: readonly EmbeddedRegistry[]) {
+    this.#sources = new Map(embedded.map((e) => [e.name, e]));
+    this.names = [...this.#sources.keys()];
+  }
+
+  get(name: string): Promise<SeedVersion> {
+    let prepared = this.#prepared.get(name);
+    if (!prepared) {
+      const source = this.#sources.get(name);
+      if (!source) return Promise.reject(new Error(`registry '${name}' is not embedded`));
+      prepared = prepareSeed(source);
+      this.#prepared.set(name, prepared);
+    }
+    return prepared;
+  }
+}
+
+export interface StoreOptions {
+  /** The KV namespace to read (defaults to the REGISTRY_KV binding). */
+  readonly kv?: KVNamespace;
+  readonly now?: () => number;
+}
+
+/** A store over the bindings; an empty store asks each registry's writer to seed version 1. */
+export function createRegistryStore(env: Env, seeds: EmbeddedSeeds, options: StoreOptions = {}): RegistryStore {
+  return new KvRegistryStore({
+    kv: options.kv ?? env.REGISTRY_KV,
+    names: seeds.names,
+    headTtlMs: HEAD_TTL_MS,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    seed: async (name) => {
+      const writer = env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(name));
+      return writer.seed(await seeds.get(name));
+    },
+  });
+}
+
+/**
+ * The Worker, serving `embedded` as the registries it starts with. The
+ * production entry passes `registries/*.json`; the conformance suite passes the
+ * registry it builds.
+ */
+export function createWorker(embedded: readonly EmbeddedRegistry[]): ExportedHandler<Env> {
+  const seeds = new EmbeddedSeeds(embedded);
+  // One store per isolate, so immutable versions stay in memory across requests.
+  const stores = new WeakMap<KVNamespace, RegistryStore>();
+  const app = createApp((env) => {
+    let store = stores.get(env.REGISTRY_KV);
+    if (!store) {
+      store = createRegistryStore(env, seeds);
+      stores.set(env.REGISTRY_KV, store);
+    }
+    return store;
+  });
+  return { fetch: (request, env, ctx) => app.fetch(request, env, ctx) };
+}
