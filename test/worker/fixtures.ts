@@ -1,0 +1,37 @@
+/** Registries used by the Worker tests (test data written for them, not any real registry). */
+export const CREATED = '2026-03-01T12:00:00Z';
+const REV = '0123456789abcdef0123456789abcdef01234567';
+
+export const teamRegistry = {
+  version: 2,
+  flakes: [
+    {
+      from: { type: 'indirect', id: 'nixpkgs', ref: 'nixos-24.05' },
+      to: { type: 'tarball', url: 'https://channels.example.org/nixos-24.05/nixexprs.tar.xz' },
+      exact: true,
+    },
+    {
+      from: { type: 'indirect', id: 'nixpkgs' },
+      to: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixpkgs-unstable' },
+    },
+    { from: { type: 'indirect', id: 'a' }, to: { type: 'git', url: 'file:///srv/a' } },
+    { from: { type: 'indirect', id: 'asub' }, to: { type: 'git', url: 'file:///srv/a', dir: 'sub' } },
+    { from: { type: 'indirect', id: 'chain' }, to: { type: 'indirect', id: 'a' } },
+    { from: { type: 'indirect', id: 'p' }, to: { type: 'path', path: '/srv/p' } },
+    { from: { type: 'indirect', id: 'x' }, to: { type: 'indirect', id: 'y' } },
+    { from: { type: 'indirect', id: 'y' }, to: { type: 'indirect', id: 'z' } },
+    { from: { type: 'indirect', id: 'z' }, to: { type: 'indirect', id: 'x' } },
+    { from: { type: 'indirect', id: 'pinned' }, to: { type: 'github', owner: 'o', repo: 'r', rev: REV } },
+  ],
+};
+
+/** A layer meant to sit in front of another: overrides `nixpkgs`, adds `tool`. */
+export const overlayRegistry = {
+  version: 2,
+  flakes: [
+    { from: { type: 'indirect', id: 'nixpkgs' }, to: { type: 'github', owner: 'me', repo: 'nixpkgs', ref: 'mine' } },
+    { from: { type: 'indirect', id: 'tool' }, to: { type: 'indirect', id: 'a' } },
+  ],
+};
+
+export { REV };

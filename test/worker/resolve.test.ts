@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { CREATED, overlayRegistry, REV, teamRegistry } from './fixtures.js';
+import { publish, serve, uniqueName } from './helpers.js';
+
+interface Resolution {
+  ref: { url: string; attrs: Record<string, unknown> };
+  resolved: { url: string; attrs: Record<string, unknown>; dir?: string };
+  steps: { registry: string; version: number; index: number; exact: boolean; from: string; to: string }[];
+  registries: { name: string; version: number }[];
+}
+
+function team() {
+  const name = uniqueName('team');
+  const service = serve([{ name, file: teamRegistry, created: CREATED }]);
+  const resolve = (ref: string, registry = name) =>
+    service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${encodeURIComponent(registry)}`);
+  return { name, service, resolve };
+}
+
+describe('GET /resolve', () => {
+  it('answers the resolved ref in URL and attribute form with the steps taken', async () => {
+    const { name, resolve } = team();
+    const res = await resolve('nixpkgs/nixos-unstable');
+    expect(res.status).toBe(200);
+    const body = await res.json<Resolution>();
+    expect(body.ref).toEqual({
+      url: 'flake:nixpkgs/nixos-unstable',
+      attrs: { type: 'indirect', id: 'nixpkgs', ref: 'nixos-unstable' },
+    });
+    expect(body.resolved).toEqual({
+      url: 'github:NixOS/nixpkgs/nixos-unstable',
+      attrs: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-unstable' },
+    });
+    expect(body.steps).toEqual([
+      {
+        registry: name,
+        version: 1,
+        index: 1,
+        exact: false,
+        from: 'flake:nixpkgs',
+        to: 'github:NixOS/nixpkgs/nixos-unstable',
+      },
+    ]);
+    expect(body.registries).toEqual([{ name, version: 1 }]);
+  });
+
+  it('takes an exact entry only for the exact ref', async () => {
+    const { resolve } = team();
+    const exact = await (await resolve('nixpkgs/nixos-24.05')).json<Resolution>();
+    expect(exact.resolved.attrs).toEqual({
+      type: 'tarball',
+      url: 'https://channels.example.org/nixos-24.05/nixexprs.tar.xz',
+    });
+    expect(exact.steps[0]).toMatchObject({ index: 0, exact: true });
+  });
+
+  it('follows chains and reports every hop', async () => {
+    const { resolve } = team();
+    const body = await (await resolve('chain/dev')).json<Resolution>();
+    expect(body.resolved.url).toBe('git+file:///srv/a?ref=dev');
+    expect(body.steps.map((s) => s.index)).toEqual([4, 2]);
+  });
+
+  it("returns the entry's dir in the resolved ref", async () => {
+    const { resolve } = team();
+    const body = await (await resolve('asub/main')).json<Resolution>();
+    expect(body.resolved.dir).toBe('sub');
+    expect(body.resolved.attrs).toEqual({ type: 'git', url: 'file:///srv/a', ref: 'main', dir: 'sub' });
+    expect(body.resolved.url).toBe('git+file:///srv/a?dir=sub&ref=main');
+  });
+
+  it('resolves a direct ref to itself', async () => {
+    const { resolve } = team();
+    const body = await (await resolve('github:NixOS/nix/2.18.0')).json<Resolution>();
+    expect(body.resolved.url).toBe('github:NixOS/nix/2.18.0');
+    expect(body.steps).toEqual([]);
+  });
+
+  it('caches like the latest file, and immutably when every registry is pinned', async () => {
+    const { name, resolve } = team();
+    expect((await resolve('nixpkgs')).headers.get('Cache-Control')).toBe('public, max-age=3600, stale-if-error=86400');
+    expect((await resolve('nixpkgs', `${name}@1`)).headers.get('Cache-Control')).toBe(
+      'public, max-age=31536000, immutable',
+    );
+  });
+
+  it('searches layered registries in the order given, each at its latest or pinned version', async () => {
+    const overlay = uniqueName('overlay');
+    const teamName = uniqueName('team');
+    const service = serve([
+      { name: overlay, file: overlayRegistry, created: CREATED },
+      { name: teamName, file: teamRegistry, created: CREATED },
+    ]);
+    const first = await (
+      await service.fetch(`/resolve?ref=nixpkgs&registry=${overlay},${teamName}`)
+    ).json<Resolution>();
+    expect(first.resolved.url).toBe('github:me/nixpkgs/mine');
+    const other = await (
+      await service.fetch(`/resolve?ref=nixpkgs&registry=${teamName},${overlay}`)
+    ).json<Resolution>();
+    expect(other.resolved.url).toBe('github:NixOS/nixpkgs/nixpkgs-unstable');
+    // `tool` is only in the overlay and points at `a`, which only the team registry has.
+    const across = await (await service.fetch(`/resolve?ref=tool&registry=${overlay},${teamName}`)).json<Resolution>();
+    expect(across.resolved.url).toBe('git+file:///srv/a');
+    expect(across.steps.map((s) => s.registry)).toEqual([overlay, teamName]);
+  });
+
+  it('resolves against an older version when pinned', async () => {
+    const { name, resolve } = team();
+    await resolve('nixpkgs');
+    await publish(name, 2, overlayRegistry, '2026-03-02T00:00:00.000Z');
+    const fresh = serve([{ name, file: teamRegistry, created: CREATED }]);
+    const latest = await (await fresh.fetch(`/resolve?ref=nixpkgs&registry=${name}`)).json<Resolution>();
+    expect(latest.resolved.url).toBe('github:me/nixpkgs/mine');
+    expect(latest.registries).toEqual([{ name, version: 2 }]);
+    const pinned = await (await fresh.fetch(`/resolve?ref=nixpkgs&registry=${name}@1`)).json<Resolution>();
+    expect(pinned.resolved.url).toBe('github:NixOS/nixpkgs/nixpkgs-unstable');
+  });
+
+  it('defaults to the latest global registry', async () => {
+    const service = serve([{ name: 'global', file: teamRegistry, created: CREATED }]);
+    const body = await (await service.fetch('/resolve?ref=a')).json<Resolution>();
+    expect(body.registries[0]?.name).toBe('global');
+  });
+});
+
+describe('GET /resolve errors', () => {
+  async function problem(res: Response) {
+    expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    return res.json<{ type: string; status: number; detail: string; title: string }>();
+  }
+
+  it.each([
+    ['an unparsable ref', 'nixpkgs/release/foo', 400, 'invalid-ref', "'foo' is not a commit hash"],
+    [
+      'a flake no registry has',
+      'nothere',
+      404,
+      'not-found',
+      "cannot find flake 'flake:nothere' in the flake registries",
+    ],
+    ['a cycle', 'x', 422, 'cycle', "cycle detected in flake registry for 'flake:y'"],
+    [
+      'a ref on a path target',
+      'p/main',
+      422,
+      'override',
+      "don't know how to set branch/tag name of input 'path:/srv/p' to 'main'",
+    ],
+    ['a rev without ref on a git target', `a/${REV}`, 422, 'override', 'has a commit hash but no branch/tag name'],
+  ])('answers %s with its Nix error text', async (_, ref, status, kind, text) => {
+    const { resolve } = team();
+    const res = await resolve(ref);
+    expect(res.status).toBe(status);
+    const body = await problem(res);
+    expect(body.type).toBe(`urn:flake-registry:problem:${kind}`);
+    expect(body.status).toBe(status);
+    expect(body.detail).toContain(text);
+  });
+
+  it.each([
+    ['no ref', '/resolve', 400, 'invalid-request'],
+    ['an unknown registry', '/resolve?ref=a&registry=nope', 404, 'unknown-registry'],
+    ['a malformed registry list', '/resolve?ref=a&registry=a@b@c', 400, 'invalid-request'],
+    ['too many layers', `/resolve?ref=a&registry=${Array(9).fill('global').join(',')}`, 400, 'invalid-request'],
+    ['an overlong ref', `/resolve?ref=${'a'.repeat(5000)}`, 400, 'invalid-ref'],
+  ])('answers %s with 4xx problem+json', async (_, path, status, kind) => {
+    const service = serve([{ name: 'global', file: teamRegistry, created: CREATED }]);
+    const res = await service.fetch(path);
+    expect(res.status).toBe(status);
+    expect((await problem(res)).type).toBe(`urn:flake-registry:problem:${kind}`);
+  });
+
+  it('answers 404 unknown-version for a pin past the latest version', async () => {
+    const { name, service } = team();
+    const res = await service.fetch(`/resolve?ref=a&registry=${name}@7`);
+    expect(res.status).toBe(404);
+    expect((await problem(res)).type).toBe('urn:flake-registry:problem:unknown-version');
+  });
+});

@@ -1,0 +1,74 @@
+import { env } from 'cloudflare:workers';
+import { describe, expect, it, vi } from 'vitest';
+import { kvKeys } from '../../src/store/layout.js';
+import { CREATED, teamRegistry } from './fixtures.js';
+import { countingKv, failingKv, serve, uniqueName } from './helpers.js';
+
+describe('storage', () => {
+  it('writes version 1 of an embedded registry to KV before its head, on first read', async () => {
+    const name = uniqueName();
+    expect(await env.REGISTRY_KV.get(kvKeys.head(name))).toBeNull();
+    const service = serve([{ name, file: teamRegistry, created: CREATED }]);
+    const res = await service.fetch(`/registries/${name}/flake-registry.json`);
+    const head = await env.REGISTRY_KV.get<{ version: number; sha256: string }>(kvKeys.head(name), 'json');
+    expect(head).toMatchObject({ version: 1, sha256: res.headers.get('ETag')?.slice(1, -1) });
+    expect(await env.REGISTRY_KV.get(kvKeys.versionFile(name, 1))).toBe(await res.text());
+    expect(await env.REGISTRY_KV.get(kvKeys.versionRecord(name, 1), 'json')).toMatchObject({
+      version: 1,
+      parent: null,
+    });
+  });
+
+  it('makes no KV read for a warm request', async () => {
+    const name = uniqueName();
+    const counter = countingKv(env.REGISTRY_KV);
+    const service = serve([{ name, file: teamRegistry, created: CREATED }], { kv: counter.kv });
+    const paths = [
+      `/registries/${name}/flake-registry.json`,
+      `/registries/${name}/versions/1/flake-registry.json`,
+      `/resolve?ref=nixpkgs&registry=${name}`,
+      `/resolve?ref=a&registry=${name}@1`,
+    ];
+    for (const path of paths) expect((await service.fetch(path)).status).toBe(200);
+    const cold = counter.reads();
+    expect(cold).toBeGreaterThan(0);
+    for (const path of paths) expect((await service.fetch(path)).status).toBe(200);
+    expect(counter.reads()).toBe(cold);
+  });
+
+  it('reads the head again once its memory copy is older than the head TTL', async () => {
+    const name = uniqueName();
+    const counter = countingKv(env.REGISTRY_KV);
+    let now = 1_000_000;
+    const service = serve([{ name, file: teamRegistry, created: CREATED }], { kv: counter.kv, now: () => now });
+    await service.fetch(`/registries/${name}/flake-registry.json`);
+    const cold = counter.reads();
+    now += 29_000;
+    await service.fetch(`/registries/${name}/flake-registry.json`);
+    expect(counter.reads()).toBe(cold);
+    now += 2_000;
+    await service.fetch(`/registries/${name}/flake-registry.json`);
+    expect(counter.reads()).toBe(cold + 1);
+  });
+
+  it.each([
+    ['the latest file', (n: string) => `/registries/${n}/flake-registry.json`],
+    ['a versioned file', (n: string) => `/registries/${n}/versions/1/flake-registry.json`],
+    ['a resolution', (n: string) => `/resolve?ref=a&registry=${n}`],
+    ['the registry list', () => '/registries'],
+  ])('answers 503, never 404, when KV fails while serving %s', async (_, path) => {
+    const name = uniqueName();
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const service = serve([{ name, file: teamRegistry, created: CREATED }], { kv: failingKv() });
+    const res = await service.fetch(path(name));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(res.headers.get('Retry-After')).toBe('5');
+    const body = await res.json<{ type: string; detail: string }>();
+    expect(body.type).toBe('urn:flake-registry:problem:storage-unavailable');
+    expect(body.detail).not.toContain('KV is unavailable');
+    // The cause goes to the Worker's log for the operator instead.
+    expect(logged).toHaveBeenCalled();
+    logged.mockRestore();
+  });
+});
