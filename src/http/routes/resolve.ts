@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { FlakeRef } from '../../nix/attrs.js';
+import { sortAttrs, type FlakeRef } from '../../nix/attrs.js';
 import { NixError } from '../../nix/errors.js';
 import { flakeRefToAttrs, flakeRefToString, parseFlakeRef } from '../../nix/flakeref.js';
 import { inputToURL } from '../../nix/input.js';
@@ -50,7 +50,8 @@ async function loadLayers(store: RegistryStore, specs: readonly LayerSpec[]): Pr
 
 const refJson = (ref: FlakeRef) => ({
   url: flakeRefToString(ref),
-  attrs: flakeRefToAttrs(ref),
+  // Sorted, as Nix prints attributes (`nix flake metadata --json`).
+  attrs: sortAttrs(flakeRefToAttrs(ref)),
   ...(ref.dir === '' ? {} : { dir: ref.dir }),
 });
 
