@@ -8,6 +8,7 @@ import type { VersionRecord } from './records.js';
  */
 export class StoredVersion {
   #index: RegistryIndex | undefined;
+  #bytes: Uint8Array | undefined;
 
   constructor(
     readonly record: VersionRecord,
@@ -20,6 +21,12 @@ export class StoredVersion {
 
   get number(): number {
     return this.record.version;
+  }
+
+  /** The body as UTF-8, encoded once: served as is and measured for Content-Length. */
+  get bytes(): Uint8Array {
+    this.#bytes ??= new TextEncoder().encode(this.body);
+    return this.#bytes;
   }
 
   get index(): RegistryIndex {

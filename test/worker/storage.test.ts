@@ -29,10 +29,15 @@ describe('storage', () => {
       `/resolve?ref=nixpkgs&registry=${name}`,
       `/resolve?ref=a&registry=${name}@1`,
     ];
-    for (const path of paths) expect((await service.fetch(path)).status).toBe(200);
+    const coldBodies = [];
+    for (const path of paths) coldBodies.push(await (await service.fetch(path)).text());
     const cold = counter.reads();
     expect(cold).toBeGreaterThan(0);
-    for (const path of paths) expect((await service.fetch(path)).status).toBe(200);
+    for (const [i, path] of paths.entries()) {
+      const res = await service.fetch(path);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(coldBodies[i]);
+    }
     expect(counter.reads()).toBe(cold);
   });
 
