@@ -1,0 +1,67 @@
+import { fileURLToPath } from 'node:url';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { runHttp } from './http.js';
+import { runInproc } from './inproc.js';
+
+/**
+ * `npm run bench [-- --quick] [-- --only inproc|http]`: lookup cost against
+ * registry size in process, then request rates of the local dev server. A
+ * benchmark, not a test: it prints figures and ratios and fails only when it
+ * cannot measure.
+ */
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    concurrency: { type: 'string', default: '16' },
+  },
+});
+
+const only = values.only;
+if (only !== undefined && only !== 'inproc' && only !== 'http') {
+  console.error(`--only takes 'inproc' or 'http', not '${only}'`);
+  process.exit(2);
+}
+const concurrency = Number(values.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`--concurrency takes a positive whole number, not '${values.concurrency}'`);
+  process.exit(2);
+}
+
+const log = (line: string) => console.log(line);
+// Other work on the machine moves every figure; the load average at least says whether there was any.
+const load = () =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const quick = values.quick;
+
+log(
+  `flake-registry-service benchmark${quick ? ' (quick)' : ''}: Node ${process.version}, ${process.platform}/${process.arch}, ` +
+    `${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${load()}`,
+);
+log('');
+
+if (only !== 'http') {
+  runInproc(
+    quick
+      ? { sizes: [100, 10_000, 100_000], runs: 3, cellMs: 100, warmupMs: 50 }
+      : { sizes: [100, 10_000, 100_000], runs: 7, cellMs: 500, warmupMs: 300 },
+    log,
+  );
+  log(`(${load()})`);
+  log('');
+}
+
+if (only !== 'inproc') {
+  await runHttp(
+    quick
+      ? { root, concurrency, rounds: 3, roundMs: 700, warmupMs: 500 }
+      : { root, concurrency, rounds: 12, roundMs: 1500, warmupMs: 2000 },
+    log,
+  );
+  log(`(${load()})`);
+}
