@@ -3,7 +3,8 @@ import { NixError } from '../nix/errors.js';
 import { StorageError } from '../store/errors.js';
 import type { RegistryStore } from '../store/store.js';
 import { cacheControl } from './caching.js';
-import { configFrom, type AppEnv } from './env.js';
+import { Lru } from '../lru.js';
+import { configFrom, type AppEnv, type Resolution } from './env.js';
 import { Problem, problemResponse } from './problem.js';
 import { registryRoutes } from './routes/registries.js';
 import { resolveRoutes } from './routes/resolve.js';
@@ -11,8 +12,12 @@ import { resolveRoutes } from './routes/resolve.js';
 /** How routes get at storage: one store per isolate, made from the bindings. */
 export type StoreFactory = (env: Env) => RegistryStore;
 
+/** Answers kept per isolate; a few MB at most. */
+const RESOLUTIONS_KEPT = 4096;
+
 export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const resolutions = new Lru<string, Resolution>(RESOLUTIONS_KEPT);
 
   // Liveness only: no storage access, so it also serves as the benchmark baseline.
   app.get('/healthz', (c) => {
@@ -23,6 +28,7 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   app.use('*', async (c, next) => {
     c.set('config', configFrom(c.env));
     c.set('store', storeFor(c.env));
+    c.set('resolutions', resolutions);
     await next();
   });
 

@@ -27,6 +27,8 @@ const opaque = (tag: string): string => (tag.startsWith('W/') ? tag.slice(2) : t
 export function notModified(headers: Headers, etag: string, lastModified: Date): boolean {
   const inm = headers.get('If-None-Match');
   if (inm !== null) {
+    // Nix sends back exactly the ETag it stored: answer that without parsing.
+    if (inm === etag) return true;
     const tags = parseEntityTags(inm);
     return tags.some((tag) => tag === '*' || opaque(tag) === opaque(etag));
   }

@@ -1,4 +1,12 @@
+import type { Lru } from '../lru.js';
 import type { RegistryStore } from '../store/store.js';
+
+/** A finished `/resolve` answer, kept per isolate: its inputs are immutable versions. */
+export interface Resolution {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
 
 export interface Config {
   /** Nix's `tarball-ttl`: `max-age` of every response that follows the latest version. */
@@ -10,6 +18,7 @@ export interface AppEnv {
   Variables: {
     store: RegistryStore;
     config: Config;
+    resolutions: Lru<string, Resolution>;
   };
 }
 

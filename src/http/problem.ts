@@ -51,8 +51,8 @@ const NIX_KINDS: Record<NixErrorKind, ProblemKind> = {
   override: 'override',
 };
 
-/** Problems are never cached: the next attempt may well succeed. */
-export function problemResponse(problem: Problem, instance?: string): Response {
+/** The problem+json document of `problem`. */
+export function problemBody(problem: Problem, instance?: string): string {
   const { status, title } = PROBLEMS[problem.kind];
   const body = {
     type: problemType(problem.kind),
@@ -62,10 +62,17 @@ export function problemResponse(problem: Problem, instance?: string): Response {
     ...(instance === undefined ? {} : { instance }),
     ...problem.extensions,
   };
-  return new Response(JSON.stringify(body, null, 2), {
-    status,
+  return JSON.stringify(body, null, 2);
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Problems are never cached: the next attempt may well succeed. */
+export function problemResponse(problem: Problem, instance?: string): Response {
+  return new Response(problemBody(problem, instance), {
+    status: problem.status,
     headers: {
-      'Content-Type': 'application/problem+json',
+      'Content-Type': PROBLEM_CONTENT_TYPE,
       'Cache-Control': 'no-store',
       ...problem.headers,
     },

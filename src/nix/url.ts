@@ -47,7 +47,11 @@ const IPLITERAL_RE = /^\[(?:[0-9A-Fa-f:.]+|v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*
 const SCHEME_RE = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 const VALID_PCT = /^(?:[^%]|%[0-9A-Fa-f]{2})*$/s;
 
+const ALWAYS_KEPT = /^[A-Za-z0-9\-._~]*$/;
+
 export function percentEncode(s: string, keep = ''): string {
+  // Most segments and values (ids, owners, refs) need no escape at all: skip the byte loop.
+  if (ALWAYS_KEPT.test(s)) return s;
   let out = '';
   for (const byte of encoder.encode(s)) {
     const c = String.fromCharCode(byte);

@@ -1,3 +1,4 @@
+import { Lru } from '../lru.js';
 import { StorageError } from './errors.js';
 import { kvKeys } from './layout.js';
 import { HeadSchema, VersionRecordSchema, type Head } from './records.js';
@@ -37,9 +38,8 @@ export class KvRegistryStore implements RegistryStore {
   readonly #seed: Seeder;
   readonly #headTtlMs: number;
   readonly #now: () => number;
-  readonly #maxVersions: number;
   readonly #heads = new Map<string, { head: Head; until: number }>();
-  readonly #versions = new Map<string, Promise<StoredVersion>>();
+  readonly #versions: Lru<string, Promise<StoredVersion>>;
 
   constructor(options: KvStoreOptions) {
     this.names = options.names;
@@ -47,7 +47,7 @@ export class KvRegistryStore implements RegistryStore {
     this.#seed = options.seed;
     this.#headTtlMs = options.headTtlMs;
     this.#now = options.now ?? Date.now;
-    this.#maxVersions = options.maxCachedVersions ?? 32;
+    this.#versions = new Lru(options.maxCachedVersions ?? 32);
   }
 
   async head(registry: string): Promise<Head | undefined> {
@@ -65,11 +65,7 @@ export class KvRegistryStore implements RegistryStore {
   async version(registry: string, version: number): Promise<StoredVersion | undefined> {
     const key = `${registry}@${version}`;
     const cached = this.#versions.get(key);
-    if (cached) {
-      this.#versions.delete(key);
-      this.#versions.set(key, cached);
-      return cached;
-    }
+    if (cached) return cached;
     // Versions beyond the head are never asked of KV: a miss there would be cached
     // by KV as "absent" and could hide the version for a minute once it exists.
     const head = await this.head(registry);
@@ -77,11 +73,6 @@ export class KvRegistryStore implements RegistryStore {
     const loading = this.#load(registry, version);
     this.#versions.set(key, loading);
     loading.catch(() => this.#versions.delete(key));
-    while (this.#versions.size > this.#maxVersions) {
-      const oldest = this.#versions.keys().next().value;
-      if (oldest === undefined) break;
-      this.#versions.delete(oldest);
-    }
     return loading;
   }
 

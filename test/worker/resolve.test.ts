@@ -117,6 +117,19 @@ describe('GET /resolve', () => {
     expect(pinned.resolved.url).toBe('github:NixOS/nixpkgs/nixpkgs-unstable');
   });
 
+  it('answers from the new version once the head moves, not from its earlier answer', async () => {
+    const name = uniqueName('team');
+    let now = 1_000_000;
+    const service = serve([{ name, file: teamRegistry, created: CREATED }], { now: () => now });
+    const ask = async () => (await service.fetch(`/resolve?ref=nixpkgs&registry=${name}`)).json<Resolution>();
+    expect((await ask()).resolved.url).toBe('github:NixOS/nixpkgs/nixpkgs-unstable');
+    await publish(name, 2, overlayRegistry, '2026-03-02T00:00:00.000Z');
+    now += 31_000;
+    const after = await ask();
+    expect(after.resolved.url).toBe('github:me/nixpkgs/mine');
+    expect(after.registries).toEqual([{ name, version: 2 }]);
+  });
+
   it('defaults to the latest global registry', async () => {
     const service = serve([{ name: 'global', file: teamRegistry, created: CREATED }]);
     const body = await (await service.fetch('/resolve?ref=a')).json<Resolution>();

@@ -7,9 +7,9 @@ import { resolve, type LayerRef, type Step } from '../../nix/lookup.js';
 import { REGISTRY_NAME } from '../../store/layout.js';
 import type { RegistryStore } from '../../store/store.js';
 import { cacheControl } from '../caching.js';
-import type { AppEnv } from '../env.js';
+import type { AppEnv, Resolution } from '../env.js';
 import { latestVersion, pinnedVersion } from '../params.js';
-import { Problem } from '../problem.js';
+import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
 
 /** Longer refs are refused before parsing; real ones are a few hundred bytes at most. */
 export const MAX_REF_LENGTH = 4096;
@@ -65,35 +65,58 @@ const stepJson = (step: Step) => ({
   ...(step.dir === undefined ? {} : { dir: step.dir }),
 });
 
-function parseQuery(ref: string | undefined): FlakeRef {
+function requireRef(ref: string | undefined): string {
   if (ref === undefined) throw new Problem('invalid-request', "the 'ref' query parameter is required");
   if (ref.length > MAX_REF_LENGTH) {
-    throw new Problem('invalid-ref', `flake reference is longer than ${MAX_REF_LENGTH} characters`);
+    throw new Problem('invalid-ref', `flake reference is longer than ${MAX_REF_LENGTH} characters`, {
+      ref: ref.slice(0, 64) + '…',
+    });
   }
-  try {
-    return parseFlakeRef(ref);
-  } catch (error) {
-    if (error instanceof NixError) throw Problem.fromNix(error, { ref });
-    throw error;
-  }
+  return ref;
 }
 
-/** `GET /resolve?ref=REF[&registry=...]`: what Nix would resolve REF to, and how. */
+const problemAnswer = (problem: Problem): Resolution => ({
+  status: problem.status,
+  contentType: PROBLEM_CONTENT_TYPE,
+  body: problemBody(problem, '/resolve'),
+});
+
+/** What `text` resolves to in `layers`, or Nix's error: either is final for these versions. */
+function answer(text: string, layers: readonly LayerRef[]): Resolution {
+  let query: FlakeRef;
+  try {
+    query = parseFlakeRef(text);
+  } catch (error) {
+    if (error instanceof NixError) return problemAnswer(Problem.fromNix(error, { ref: text }));
+    throw error;
+  }
+  const registries = layers.map((l) => ({ name: l.name, version: l.version }));
+  const result = resolve(query, layers);
+  const steps = result.steps.map(stepJson);
+  if (!result.ok) return problemAnswer(Problem.fromNix(result.error, { ref: refJson(query), steps, registries }));
+  const body = { ref: refJson(query), resolved: refJson(result.resolved), steps, registries };
+  return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+}
+
+/**
+ * `GET /resolve?ref=REF[&registry=...]`: what Nix would resolve REF to, and how.
+ * Versions never change, so each answer is computed once per isolate and reused.
+ */
 export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
-  const query = parseQuery(c.req.query('ref'));
+  const text = requireRef(c.req.query('ref'));
   const specs = parseLayers(c.req.query('registry'));
   const layers = await loadLayers(c.var.store, specs);
-  const used = layers.map((l) => ({ name: l.name, version: l.version }));
-  const result = resolve(query, layers);
-  if (!result.ok) {
-    throw Problem.fromNix(result.error, { ref: refJson(query), steps: result.steps.map(stepJson), registries: used });
+  const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}`;
+  let found = c.var.resolutions.get(key);
+  if (found === undefined) {
+    found = answer(text, layers);
+    c.var.resolutions.set(key, found);
   }
   const pinned = specs.every((s) => s.version !== undefined);
-  c.header('Cache-Control', pinned ? cacheControl.immutable : cacheControl.latest(c.var.config));
-  return c.json({
-    ref: refJson(query),
-    resolved: refJson(result.resolved),
-    steps: result.steps.map(stepJson),
-    registries: used,
+  const caching =
+    found.status !== 200 ? cacheControl.none : pinned ? cacheControl.immutable : cacheControl.latest(c.var.config);
+  return new Response(found.body, {
+    status: found.status,
+    headers: { 'Content-Type': found.contentType, 'Cache-Control': caching },
   });
 });
