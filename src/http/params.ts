@@ -4,7 +4,8 @@ import type { RegistryStore } from '../store/store.js';
 import type { StoredVersion } from '../store/version.js';
 import { Problem } from './problem.js';
 
-const VERSION = /^[1-9][0-9]{0,9}$/;
+/** A version number in a URL: no sign, no leading zero, at most ten digits. */
+export const VERSION = /^[1-9][0-9]{0,9}$/;
 
 /** Parses a query or path value with a zod schema, answering 400 with zod's message on failure. */
 export function parseParam<T>(schema: z.ZodType<T>, value: unknown, what: string): T {

@@ -19,6 +19,17 @@ describe('storage', () => {
     });
   });
 
+  it("keeps answering from the writer's head when KV lost it, and writes it back", async () => {
+    const name = uniqueName();
+    const embedded = [{ name, file: teamRegistry, created: CREATED }];
+    const first = await serve(embedded).fetch(`/registries/${name}/flake-registry.json`);
+    await env.REGISTRY_KV.delete(kvKeys.head(name));
+    const res = await serve(embedded).fetch(`/registries/${name}/flake-registry.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ETag')).toBe(first.headers.get('ETag'));
+    expect(await env.REGISTRY_KV.get(kvKeys.head(name), 'json')).toMatchObject({ version: 1 });
+  });
+
   it('makes no KV read for a warm request', async () => {
     const name = uniqueName();
     const counter = countingKv(env.REGISTRY_KV);

@@ -8,7 +8,7 @@ import { REGISTRY_NAME } from '../../store/layout.js';
 import type { RegistryStore } from '../../store/store.js';
 import { cacheControl } from '../caching.js';
 import type { AppEnv, Resolution } from '../env.js';
-import { latestVersion, pinnedVersion } from '../params.js';
+import { latestVersion, pinnedVersion, VERSION } from '../params.js';
 import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
 
 /** Longer refs are refused before parsing; real ones are a few hundred bytes at most. */
@@ -29,7 +29,7 @@ export function parseLayers(value: string | undefined): LayerSpec[] {
   }
   return parts.map((part) => {
     const [name = '', pin, ...rest] = part.split('@');
-    if (!REGISTRY_NAME.test(name) || rest.length > 0 || (pin !== undefined && !/^[1-9][0-9]{0,9}$/.test(pin))) {
+    if (!REGISTRY_NAME.test(name) || rest.length > 0 || (pin !== undefined && !VERSION.test(pin))) {
       throw new Problem('invalid-request', `registry: '${part}' is not NAME or NAME@VERSION`);
     }
     return pin === undefined ? { name } : { name, version: Number(pin) };
