@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { NixError } from '../nix/errors.js';
 import { StorageError } from '../store/errors.js';
 import type { RegistryStore } from '../store/store.js';
@@ -24,6 +25,17 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
     c.header('Cache-Control', cacheControl.none);
     return c.json({ ok: true });
   });
+
+  // Every read route is public: browsers and tools on other origins may read them, validators included.
+  app.use(
+    '*',
+    cors({
+      origin: '*',
+      allowMethods: ['GET', 'HEAD'],
+      exposeHeaders: ['ETag', 'Last-Modified', 'X-Registry-Name', 'X-Registry-Version', 'Retry-After'],
+      maxAge: 86_400,
+    }),
+  );
 
   app.use('*', async (c, next) => {
     c.set('config', configFrom(c.env));

@@ -80,6 +80,14 @@ describe('latest registry file', () => {
     expect(await res.text()).toBe('');
   });
 
+  it('lets pages on other origins read it, ETag and version included', async () => {
+    const { service, latest } = await oneRegistry();
+    const res = await service.fetch(latest, { headers: { Origin: 'https://example.org' } });
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect(res.headers.get('Access-Control-Expose-Headers')).toContain('ETag');
+    expect(res.headers.get('Access-Control-Expose-Headers')).toContain('X-Registry-Version');
+  });
+
   it('follows the head to the newest version', async () => {
     const { name, service, latest } = await oneRegistry();
     await service.fetch(latest);
