@@ -172,6 +172,18 @@ describe('GET /resolve errors', () => {
     expect(body.detail).toContain(text);
   });
 
+  it('carries the ref as given and, for lookup errors, the hops taken before the failure', async () => {
+    const { name, resolve } = team();
+    const cycle = await (await resolve('x')).json<Record<string, unknown>>();
+    expect(cycle['input']).toBe('x');
+    expect(cycle['ref']).toMatchObject({ url: 'flake:x' });
+    expect((cycle['steps'] as unknown[]).length).toBe(100);
+    expect(cycle['registries']).toEqual([{ name, version: 1 }]);
+    const invalid = await (await resolve('nixpkgs/release/foo')).json<Record<string, unknown>>();
+    expect(invalid['input']).toBe('nixpkgs/release/foo');
+    expect(invalid).not.toHaveProperty('steps');
+  });
+
   it.each([
     ['no ref', '/resolve', 400, 'invalid-request'],
     ['an unknown registry', '/resolve?ref=a&registry=nope', 404, 'unknown-registry'],

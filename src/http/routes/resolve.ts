@@ -68,9 +68,7 @@ const stepJson = (step: Step) => ({
 function requireRef(ref: string | undefined): string {
   if (ref === undefined) throw new Problem('invalid-request', "the 'ref' query parameter is required");
   if (ref.length > MAX_REF_LENGTH) {
-    throw new Problem('invalid-ref', `flake reference is longer than ${MAX_REF_LENGTH} characters`, {
-      ref: ref.slice(0, 64) + '…',
-    });
+    throw new Problem('invalid-ref', `flake reference is longer than ${MAX_REF_LENGTH} characters`);
   }
   return ref;
 }
@@ -87,13 +85,15 @@ function answer(text: string, layers: readonly LayerRef[]): Resolution {
   try {
     query = parseFlakeRef(text);
   } catch (error) {
-    if (error instanceof NixError) return problemAnswer(Problem.fromNix(error, { ref: text }));
+    if (error instanceof NixError) return problemAnswer(Problem.fromNix(error, { input: text }));
     throw error;
   }
   const registries = layers.map((l) => ({ name: l.name, version: l.version }));
   const result = resolve(query, layers);
   const steps = result.steps.map(stepJson);
-  if (!result.ok) return problemAnswer(Problem.fromNix(result.error, { ref: refJson(query), steps, registries }));
+  if (!result.ok) {
+    return problemAnswer(Problem.fromNix(result.error, { input: text, ref: refJson(query), steps, registries }));
+  }
   const body = { ref: refJson(query), resolved: refJson(result.resolved), steps, registries };
   return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
 }
