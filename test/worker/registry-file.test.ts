@@ -86,6 +86,20 @@ describe('latest registry file', () => {
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
     expect(res.headers.get('Access-Control-Expose-Headers')).toContain('ETag');
     expect(res.headers.get('Access-Control-Expose-Headers')).toContain('X-Registry-Version');
+    const revalidated = await service.fetch(latest, { headers: { 'If-None-Match': res.headers.get('ETag') ?? '' } });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.get('Access-Control-Allow-Origin')).toBe('*');
+  });
+
+  it('answers a CORS preflight for conditional requests', async () => {
+    const { service, latest } = await oneRegistry();
+    const res = await service.fetch(latest, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://example.org', 'Access-Control-Request-Headers': 'if-none-match' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('Access-Control-Allow-Headers')).toContain('If-None-Match');
+    expect(res.headers.get('Access-Control-Allow-Methods')).toBe('GET, HEAD');
   });
 
   it('follows the head to the newest version', async () => {
