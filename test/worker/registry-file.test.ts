@@ -120,6 +120,8 @@ describe('latest registry file', () => {
     expect(res.headers.get('Content-Type')).toBe('application/problem+json');
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     expect(await res.json()).toMatchObject({ type: 'urn:flake-registry:problem:unknown-registry', status: 404 });
+    // Errors are readable from other origins too, so pages can show them.
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
   });
 });
 
