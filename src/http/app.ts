@@ -20,12 +20,15 @@ const PREFLIGHT = {
   'Access-Control-Max-Age': '86400',
 };
 
-/** Answers kept per isolate; a few MB at most. */
-const RESOLUTIONS_KEPT = 4096;
+/**
+ * Answers kept per isolate, weighed by the characters of their key and body: at
+ * most about 8 MB of the isolate's 128, however long the refs sent.
+ */
+const RESOLUTION_CHARS_KEPT = 4_000_000;
 
 export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const resolutions = new Lru<string, Resolution>(RESOLUTIONS_KEPT);
+  const resolutions = new Lru<string, Resolution>(RESOLUTION_CHARS_KEPT, (key, r) => key.length + r.body.length);
 
   let config: Config | undefined;
 

@@ -7,15 +7,12 @@
 /** A strong validator: the body's SHA-256, so equal bytes always share it. */
 export const etagFor = (sha256: string): string => `"${sha256}"`;
 
-/** The entity-tags of an `If-None-Match` value; `*` is returned as is. */
+/**
+ * The entity-tags of an `If-None-Match` value; `*` is returned as is. Members
+ * that are not entity-tags are skipped, so one bad member hides no good one.
+ */
 export function parseEntityTags(header: string): string[] {
-  const tags: string[] = [];
-  const re = /\s*(\*|(?:W\/)?"[^"]*")\s*(?:,|$)/gy;
-  let match: RegExpExecArray | null;
-  while (re.lastIndex < header.length && (match = re.exec(header)) !== null) {
-    tags.push(match[1] as string);
-  }
-  return tags;
+  return header.match(/\*|(?:W\/)?"[^"]*"/g) ?? [];
 }
 
 const opaque = (tag: string): string => (tag.startsWith('W/') ? tag.slice(2) : tag);

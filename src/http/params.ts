@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REGISTRY_NAME } from '../store/layout.js';
 import type { RegistryStore } from '../store/store.js';
+import type { VersionRecord } from '../store/records.js';
 import type { StoredVersion } from '../store/version.js';
 import { Problem } from './problem.js';
 
@@ -28,9 +29,36 @@ export async function latestVersion(store: RegistryStore, name: string): Promise
 
 /** A given version of a hosted registry, or 404 unknown-registry / unknown-version. */
 export async function pinnedVersion(store: RegistryStore, name: string, n: number): Promise<StoredVersion> {
-  const version = await store.version(name, n);
-  if (version) return version;
+  return (await store.version(name, n)) ?? missing(store, name, n);
+}
+
+/** A given version's record, without its file; 404s like `pinnedVersion`. */
+export async function pinnedRecord(store: RegistryStore, name: string, n: number): Promise<VersionRecord> {
+  return (await store.record(name, n)) ?? missing(store, name, n);
+}
+
+async function missing(store: RegistryStore, name: string, n: number): Promise<never> {
   const head = await store.head(name);
   if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
   throw new Problem('unknown-version', `registry '${name}' has no version ${n} (latest is ${head.version})`);
+}
+
+/**
+ * A query parameter as typed, percent-decoded only: `+` stays `+`. Flake refs are
+ * full of it (`git+https:`), and form decoding (`URLSearchParams`, Hono's query
+ * helpers) would turn it into a space. The first occurrence wins.
+ */
+export function literalQueryParam(url: string, name: string): string | undefined {
+  const start = url.indexOf('?');
+  if (start < 0) return undefined;
+  for (const pair of url.slice(start + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    if ((eq < 0 ? pair : pair.slice(0, eq)) !== name) continue;
+    try {
+      return decodeURIComponent(eq < 0 ? '' : pair.slice(eq + 1));
+    } catch {
+      throw new Problem('invalid-request', `${name}: not valid percent-encoding (UTF-8 expected)`);
+    }
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { Lru } from '../lru.js';
 import { StorageError } from './errors.js';
 import { kvKeys } from './layout.js';
-import { HeadSchema, VersionRecordSchema, type Head } from './records.js';
+import { HeadSchema, VersionRecordSchema, type Head, type VersionRecord } from './records.js';
 import { StoredVersion } from './version.js';
 
 /** The read side of storage, the only thing routes see. */
@@ -12,6 +12,8 @@ export interface RegistryStore {
   head(registry: string): Promise<Head | undefined>;
   /** A version, or undefined when the registry is not hosted or has no such version. */
   version(registry: string, version: number): Promise<StoredVersion | undefined>;
+  /** A version's record alone (no file), or undefined like `version`. */
+  record(registry: string, version: number): Promise<VersionRecord | undefined>;
 }
 
 /** Asks the registry's writer for its head when KV has none yet (a fresh store). */
@@ -39,7 +41,8 @@ export class KvRegistryStore implements RegistryStore {
   readonly #headTtlMs: number;
   readonly #now: () => number;
   readonly #heads = new Map<string, { head: Head; until: number }>();
-  readonly #versions: Lru<string, Promise<StoredVersion>>;
+  readonly #versions: Lru<string, Promise<StoredVersion | undefined>>;
+  readonly #records = new Lru<string, VersionRecord>(1024);
 
   constructor(options: KvStoreOptions) {
     this.names = options.names;
@@ -62,18 +65,44 @@ export class KvRegistryStore implements RegistryStore {
     return newest;
   }
 
-  async version(registry: string, version: number): Promise<StoredVersion | undefined> {
+  version(registry: string, version: number): Promise<StoredVersion | undefined> {
     const key = `${registry}@${version}`;
     const cached = this.#versions.get(key);
     if (cached) return cached;
-    // Versions beyond the head are never asked of KV: a miss there would be cached
-    // by KV as "absent" and could hide the version for a minute once it exists.
+    // Cached before the first await, so requests arriving together share one load.
+    const loading = this.#ifPublished(registry, version, () => this.#load(registry, version));
+    this.#versions.set(key, loading);
+    loading.then(
+      (found) => found ?? this.#versions.delete(key),
+      () => this.#versions.delete(key),
+    );
+    return loading;
+  }
+
+  async record(registry: string, version: number): Promise<VersionRecord | undefined> {
+    const key = `${registry}@${version}`;
+    const loaded = this.#versions.get(key);
+    if (loaded) return (await loaded)?.record;
+    const cached = this.#records.get(key);
+    if (cached) return cached;
+    const record = await this.#ifPublished(registry, version, async () => {
+      const raw = await this.#get(kvKeys.versionRecord(registry, version));
+      if (raw === null) throw new StorageError(`version ${version} of registry '${registry}' is not readable yet`);
+      return parseJson(VersionRecordSchema, raw, registry);
+    });
+    if (record) this.#records.set(key, record);
+    return record;
+  }
+
+  /**
+   * Runs `load` only for a version at or below the head. Versions beyond it are
+   * never asked of KV: KV caches misses too, and a cached miss could hide the
+   * version for a minute once it exists.
+   */
+  async #ifPublished<T>(registry: string, version: number, load: () => Promise<T>): Promise<T | undefined> {
     const head = await this.head(registry);
     if (!head || version < 1 || version > head.version) return undefined;
-    const loading = this.#load(registry, version);
-    this.#versions.set(key, loading);
-    loading.catch(() => this.#versions.delete(key));
-    return loading;
+    return load();
   }
 
   async #load(registry: string, version: number): Promise<StoredVersion> {

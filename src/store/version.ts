@@ -1,5 +1,5 @@
 import { RegistryIndex } from '../nix/lookup.js';
-import { readRegistry } from '../nix/registry.js';
+import { readRegistryAsNix } from '../nix/registry.js';
 import type { VersionRecord } from './records.js';
 
 /**
@@ -29,8 +29,13 @@ export class StoredVersion {
     return this.#bytes;
   }
 
+  /**
+   * Read as Nix reads it, not with the checks a file passes before it is published:
+   * those ran when this version was written, and a later, stricter release of them
+   * must not turn a published version unreadable.
+   */
   get index(): RegistryIndex {
-    this.#index ??= new RegistryIndex(readRegistry(this.body));
+    this.#index ??= new RegistryIndex(readRegistryAsNix(this.body).registry);
     return this.#index;
   }
 }

@@ -49,12 +49,19 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     });
   }
 
-  /** A reader found no head in KV although one exists: KV lags, or a head write was lost. */
+  /**
+   * A reader found no head in KV although one exists: KV lags, or a head write was
+   * lost. Best effort: the reader has its answer from this object either way.
+   */
   async #repairHead(name: string, head: Head): Promise<void> {
     const now = Date.now();
     if (now - this.#lastRepair < REPAIR_INTERVAL_MS) return;
     this.#lastRepair = now;
-    await putHead(this.env.REGISTRY_KV, name, head);
+    try {
+      await putHead(this.env.REGISTRY_KV, name, head);
+    } catch (error) {
+      console.error(`rewriting the KV head of registry '${name}' failed`, error);
+    }
   }
 
   /** Input gates do not hold across KV calls, so writes are chained explicitly. */

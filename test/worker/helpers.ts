@@ -61,20 +61,20 @@ export async function publish(
   return record;
 }
 
-/** Counts every KV call made through it. */
-export function countingKv(kv: KVNamespace): { kv: KVNamespace; reads: () => number } {
-  let reads = 0;
+/** Counts every KV read made through it, and keeps the keys read. */
+export function countingKv(kv: KVNamespace): { kv: KVNamespace; reads: () => number; keys: string[] } {
+  const keys: string[] = [];
   const wrapped = new Proxy(kv, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        if (prop === 'get' || prop === 'getWithMetadata' || prop === 'list') reads++;
+        if (prop === 'get' || prop === 'getWithMetadata' || prop === 'list') keys.push(String(args[0]));
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   });
-  return { kv: wrapped, reads: () => reads };
+  return { kv: wrapped, reads: () => keys.length, keys };
 }
 
 /** A KV namespace whose every call fails, as during a storage outage. */

@@ -44,6 +44,7 @@ describe('latest registry file', () => {
     ['a weak form of the ETag', (e: string) => `W/${e}`],
     ['a list containing the ETag', (e: string) => `"0000", ${e}, "ffff"`],
     ['*', () => '*'],
+    ['the ETag after a member that is not an entity-tag', (e: string) => `garbage, ${e}`],
   ])('answers 304 for If-None-Match with %s', async (_, header) => {
     const { service, etag, latest } = await oneRegistry();
     const res = await service.fetch(latest, { headers: { 'If-None-Match': header(etag) } });

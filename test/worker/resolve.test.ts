@@ -69,6 +69,24 @@ describe('GET /resolve', () => {
     expect(body.resolved.url).toBe('git+file:///srv/a?dir=sub&ref=main');
   });
 
+  it("takes '+' in ref literally, as in git+https:, whether encoded or not", async () => {
+    const { name, service } = team();
+    for (const ref of ['git+https://example.org/r?ref=main', 'git%2Bhttps%3A%2F%2Fexample.org%2Fr%3Fref%3Dmain']) {
+      const res = await service.fetch(`/resolve?registry=${name}&ref=${ref}`);
+      expect(res.status).toBe(200);
+      expect((await res.json<Resolution>()).resolved.url).toBe('git+https://example.org/r?ref=main');
+    }
+    const space = await service.fetch(`/resolve?registry=${name}&ref=/srv/my%20flake`);
+    expect((await space.json<Resolution>()).resolved.attrs).toEqual({ type: 'path', path: '/srv/my flake' });
+  });
+
+  it('refuses a ref that is not valid percent-encoding', async () => {
+    const { name, service } = team();
+    const res = await service.fetch(`/resolve?registry=${name}&ref=nixpkgs%zz`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ type: 'urn:flake-registry:problem:invalid-request' });
+  });
+
   it('resolves a direct ref to itself', async () => {
     const { resolve } = team();
     const body = await (await resolve('github:NixOS/nix/2.18.0')).json<Resolution>();

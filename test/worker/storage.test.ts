@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { kvKeys } from '../../src/store/layout.js';
 import { CREATED, teamRegistry } from './fixtures.js';
-import { countingKv, failingKv, serve, uniqueName } from './helpers.js';
+import { countingKv, failingKv, publish, serve, uniqueName } from './helpers.js';
 
 describe('storage', () => {
   it('writes version 1 of an embedded registry to KV before its head, on first read', async () => {
@@ -50,6 +50,31 @@ describe('storage', () => {
       expect(await res.text()).toBe(coldBodies[i]);
     }
     expect(counter.reads()).toBe(cold);
+  });
+
+  it('loads a cold version once for requests that arrive together', async () => {
+    const name = uniqueName();
+    const embedded = [{ name, file: teamRegistry, created: CREATED }];
+    await serve(embedded).fetch(`/registries/${name}/flake-registry.json`);
+    const counter = countingKv(env.REGISTRY_KV);
+    const service = serve(embedded, { kv: counter.kv });
+    const path = `/registries/${name}/versions/1/flake-registry.json`;
+    const answers = await Promise.all([service.fetch(path), service.fetch(path), service.fetch(path)]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(counter.keys.filter((k) => k === kvKeys.versionFile(name, 1))).toHaveLength(1);
+  });
+
+  it('lists history from version records without reading older files', async () => {
+    const name = uniqueName();
+    const embedded = [{ name, file: teamRegistry, created: CREATED }];
+    await serve(embedded).fetch(`/registries/${name}/flake-registry.json`);
+    for (let n = 2; n <= 4; n++) await publish(name, n, teamRegistry, `2026-03-0${n}T00:00:00.000Z`);
+    const counter = countingKv(env.REGISTRY_KV);
+    const res = await serve(embedded, { kv: counter.kv }).fetch(`/registries/${name}/versions`);
+    expect(res.status).toBe(200);
+    const files = counter.keys.filter((k) => k.endsWith('/file'));
+    expect(files).toEqual([kvKeys.versionFile(name, 4)]);
+    for (let n = 1; n <= 3; n++) expect(counter.keys).toContain(kvKeys.versionRecord(name, n));
   });
 
   it('reads the head again once its memory copy is older than the head TTL', async () => {

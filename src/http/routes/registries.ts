@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { cacheControl } from '../caching.js';
 import type { AppEnv } from '../env.js';
-import { latestVersion, parseParam, pinnedVersion, registryName, versionNumber } from '../params.js';
+import { latestVersion, parseParam, pinnedRecord, pinnedVersion, registryName, versionNumber } from '../params.js';
 import { registryFileResponse } from '../registry-file.js';
 
 const DEFAULT_REGISTRY = 'global';
@@ -47,23 +47,23 @@ export const registryRoutes = new Hono<AppEnv>()
     const latest = await latestVersion(c.var.store, name);
     const top = Math.min(latest.number, (query.before ?? latest.number + 1) - 1);
     const numbers = Array.from({ length: Math.min(query.limit, top) }, (_, i) => top - i);
-    const versions = await Promise.all(numbers.map((n) => pinnedVersion(c.var.store, name, n)));
+    const records = await Promise.all(numbers.map((n) => pinnedRecord(c.var.store, name, n)));
     const last = numbers.at(-1);
     c.header('Cache-Control', cacheControl.listing);
     return c.json({
       registry: name,
       latest: latest.number,
-      versions: versions.map((v) => v.record),
+      versions: records,
       next: last !== undefined && last > 1 ? `/registries/${name}/versions?before=${last}&limit=${query.limit}` : null,
     });
   })
   .get('/registries/:name/versions/:n', async (c) => {
     const name = parseParam(registryName, c.req.param('name'), 'registry name');
     const n = parseParam(versionNumber, c.req.param('n'), 'version');
-    const version = await pinnedVersion(c.var.store, name, n);
+    const record = await pinnedRecord(c.var.store, name, n);
     c.header('Cache-Control', cacheControl.immutable);
     return c.json({
-      ...version.record,
+      ...record,
       url: `/registries/${name}/versions/${n}/flake-registry.json`,
     });
   })

@@ -1,18 +1,16 @@
 import { Hono } from 'hono';
 import { sortAttrs, type FlakeRef } from '../../nix/attrs.js';
 import { NixError } from '../../nix/errors.js';
-import { flakeRefToAttrs, flakeRefToString, parseFlakeRef } from '../../nix/flakeref.js';
+import { MAX_FLAKE_REF_LENGTH, flakeRefToAttrs, flakeRefToString, parseFlakeRef } from '../../nix/flakeref.js';
 import { inputToURL } from '../../nix/input.js';
 import { resolve, type LayerRef, type Step } from '../../nix/lookup.js';
 import { REGISTRY_NAME } from '../../store/layout.js';
 import type { RegistryStore } from '../../store/store.js';
 import { cacheControl } from '../caching.js';
 import type { AppEnv, Resolution } from '../env.js';
-import { latestVersion, pinnedVersion, VERSION } from '../params.js';
+import { latestVersion, literalQueryParam, pinnedVersion, VERSION } from '../params.js';
 import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
 
-/** Longer refs are refused before parsing; real ones are a few hundred bytes at most. */
-export const MAX_REF_LENGTH = 4096;
 const MAX_LAYERS = 8;
 
 interface LayerSpec {
@@ -67,8 +65,8 @@ const stepJson = (step: Step) => ({
 
 function requireRef(ref: string | undefined): string {
   if (ref === undefined) throw new Problem('invalid-request', "the 'ref' query parameter is required");
-  if (ref.length > MAX_REF_LENGTH) {
-    throw new Problem('invalid-ref', `flake reference is longer than ${MAX_REF_LENGTH} characters`);
+  if (ref.length > MAX_FLAKE_REF_LENGTH) {
+    throw new Problem('invalid-ref', `flake reference is longer than ${MAX_FLAKE_REF_LENGTH} characters`);
   }
   return ref;
 }
@@ -103,7 +101,7 @@ function answer(text: string, layers: readonly LayerRef[]): Resolution {
  * Versions never change, so each answer is computed once per isolate and reused.
  */
 export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
-  const text = requireRef(c.req.query('ref'));
+  const text = requireRef(literalQueryParam(c.req.url, 'ref'));
   const specs = parseLayers(c.req.query('registry'));
   const layers = await loadLayers(c.var.store, specs);
   const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}`;
