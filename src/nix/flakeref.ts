@@ -35,6 +35,8 @@
  * - Revs are kept lowercase in attributes on every type (current Nix keeps the case given in
  *   github/git attributes and lowercases only when printing); only 40-hex revs are accepted.
  * - Percent-escapes that decode to invalid UTF-8 are refused; refs over 4096 characters too.
+ * - `revCount`/`lastModified` parameters above 2^53-1 are refused on every scheme (Nix: uint64).
+ * - `narHash` is passed through and printed as given (Nix parses it as SRI SHA-256, prints SRI).
  * - URL parse errors cannot reproduce boost::urls' own reason texts.
  */
 import type { Attrs, FlakeRef } from './attrs.js';

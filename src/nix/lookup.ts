@@ -1,5 +1,5 @@
 import type { Attrs, FlakeRef } from './attrs.js';
-import { compareKeys } from './registry.js';
+import { attrsEqual, compareKeys, withoutAttrs } from './attrs.js';
 import type { Registry, RegistryEntry } from './registry.js';
 import { NixError } from './errors.js';
 import { applyOverrides, getRef, getRev, inputToURL, isDirect } from './input.js';
@@ -23,19 +23,16 @@ function matchKey(attrs: Attrs): string {
   return JSON.stringify(pairs);
 }
 
-function sameAttrs(a: Attrs, b: Attrs, ignoreRefRev: boolean): boolean {
-  const relevant = (k: string) => !ignoreRefRev || (k !== 'ref' && k !== 'rev');
-  const ka = Object.keys(a).filter(relevant);
-  const kb = Object.keys(b).filter(relevant);
-  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
-}
-
-/** `exact`: from == input; otherwise `from.contains(input)`. */
-function entryMatches(entry: RegistryEntry, input: Attrs): boolean {
-  if (sameAttrs(entry.from, input, false)) return true;
-  if (entry.exact) return false;
-  // contains(): from == input with ref and rev erased from the input only.
-  return !('ref' in entry.from) && !('rev' in entry.from) && sameAttrs(entry.from, input, true);
+/**
+ * `exact`: from == input; otherwise also `from.contains(input)`, i.e. from ==
+ * input with ref and rev erased from the input only (so a `from` naming either
+ * cannot match that way). `bare` gives that erased input, built at most once
+ * per lookup and only when a candidate needs it.
+ */
+function entryMatches(entry: RegistryEntry, input: Attrs, bare: () => Attrs): boolean {
+  if (attrsEqual(entry.from, input)) return true;
+  if (entry.exact || 'ref' in entry.from || 'rev' in entry.from) return false;
+  return attrsEqual(entry.from, bare());
 }
 
 export interface IndexMatch {
@@ -68,9 +65,11 @@ export class RegistryIndex {
 
   /** The first entry in file order that matches `input`, as Nix's loop finds it. */
   find(input: Attrs): IndexMatch | undefined {
+    let stripped: Attrs | undefined;
+    const bare = (): Attrs => (stripped ??= withoutAttrs(input, 'ref', 'rev'));
     for (const position of this.#byKey.get(matchKey(input)) ?? []) {
       const entry = this.#entries[position];
-      if (entry !== undefined && entryMatches(entry, input)) return { position, entry };
+      if (entry !== undefined && entryMatches(entry, input, bare)) return { position, entry };
     }
     return undefined;
   }

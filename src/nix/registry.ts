@@ -1,4 +1,5 @@
 import type { AttrValue, Attrs } from './attrs.js';
+import { compareKeys } from './attrs.js';
 import { NixError } from './errors.js';
 import { inputFromAttrs, inputToURL } from './input.js';
 import { firstSchemaProblem } from './registry-schema.js';
@@ -49,18 +50,6 @@ function typeName(j: Json): string {
 
 function isObject(j: Json): j is { [key: string]: Json } {
   return typeof j === 'object' && j !== null && !Array.isArray(j);
-}
-
-/**
- * Keys in std::map order: UTF-8 byte order, which is code point order. UTF-16
- * code units agree except that surrogates must sort above U+E000..U+FFFF.
- */
-export function compareKeys(a: string, b: string): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-  if (i === a.length || i === b.length) return a.length - b.length;
-  const lift = (c: number) => (c >= 0xd800 ? (c >= 0xe000 ? c - 0x800 : c + 0x2000) : c);
-  return lift(a.charCodeAt(i)) - lift(b.charCodeAt(i));
 }
 
 /**

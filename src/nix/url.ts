@@ -3,6 +3,7 @@
  * boost::urls and therefore follows RFC 3986 strictly, plus Nix's "lenient" fix-ups).
  * Strings are handled as UTF-8 bytes when percent-encoding, as Nix's std::string is.
  */
+import { compareKeys } from './attrs.js';
 import { NixError } from './errors.js';
 
 /**
@@ -29,7 +30,10 @@ export interface ParsedURL {
   authority?: Authority;
   /** Decoded segments of the path split on `/` (Nix's `std::vector<std::string> path`). */
   path: string[];
-  /** Decoded query; Nix keeps a std::map, so printing sorts keys. */
+  /**
+   * Decoded query. Nix keeps a std::map, so parsing yields it in key order (`compareKeys`),
+   * which is the order every scheme checks its parameters in, and printing sorts keys.
+   */
   query: Map<string, string>;
   fragment: string;
 }
@@ -86,7 +90,11 @@ function escapeChars(s: string, chars: string): string {
   return out;
 }
 
-/** `decodeQuery`: pairs without `=` are dropped, the first of duplicate keys wins. */
+/**
+ * `decodeQuery`: pairs without `=` are dropped, the first of duplicate keys wins, and the result
+ * iterates in key order (decoded keys, std::map order) as Nix's std::map does, whatever the
+ * order typed: `?zzz=1&revCount=abc` is checked `revCount` first.
+ */
 export function decodeQuery(query: string, lenient: boolean): Map<string, string> {
   const q = lenient ? escapeChars(query, ' "') : query;
   if (!QUERY_RE.test(q)) throw new BadURLError(`invalid URI query '${query}'`);
@@ -98,12 +106,13 @@ export function decodeQuery(query: string, lenient: boolean): Map<string, string
     const key = percentDecode(param.slice(0, eq));
     if (!result.has(key)) result.set(key, percentDecode(param.slice(eq + 1)));
   }
-  return result;
+  return result.size < 2 ? result : new Map([...result].sort(([a], [b]) => compareKeys(a, b)));
 }
 
+/** Keys in std::map order, whatever order the map was filled in. */
 export function encodeQuery(query: ReadonlyMap<string, string>): string {
   return [...query.keys()]
-    .sort()
+    .sort(compareKeys)
     .map((k) => `${percentEncode(k, ':@/?')}=${percentEncode(query.get(k) as string, ':@/?')}`)
     .join('&');
 }

@@ -313,6 +313,106 @@ describe('parseFlakeRef: refusals with Nix texts', () => {
   });
 });
 
+describe("parseFlakeRef: query parameters are checked in key order, as Nix's std::map", () => {
+  // Nix keeps the query in a std::map, so each scheme meets its parameters sorted by key
+  // (UTF-8 bytes: uppercase first), whatever the order typed; the first failing check wins.
+  // Texts checked against Nix 2.8 (`nix flake metadata REF`), which quotes path: URLs re-printed
+  // as here; for github: 2.8 quotes the URL as typed and ignores unknown parameters, so the
+  // unknown-parameter rows follow current Nix's github.cc.
+  it.each([
+    ['path:/x?zzz=1&revCount=abc', "path URL 'path:/x?revCount=abc&zzz=1' has invalid parameter 'revCount'"],
+    [
+      'path:/x?zzz=1&lastModified=1&revCount=abc',
+      "path URL 'path:/x?lastModified=1&revCount=abc&zzz=1' has invalid parameter 'revCount'",
+    ],
+    [
+      'path:/x?revCount=abc&lastModified=abc',
+      "path URL 'path:/x?lastModified=abc&revCount=abc' has invalid parameter 'lastModified'",
+    ],
+    ['path:/x?Zzz=1&revCount=abc', "path URL 'path:/x?Zzz=1&revCount=abc' has unsupported parameter 'Zzz'"],
+    ['/x?zzz=1&revCount=abc', "path URL 'path:///x?revCount=abc&zzz=1' has invalid parameter 'revCount'"],
+    // github: a second ref/rev is caught in the loop, so its place among the keys decides.
+    ['github:o/r/main?zzz=1&ref=b', "URL 'github:o/r/main?ref=b&zzz=1' contains multiple branch/tag names"],
+    ['gitlab:o/r/main?zzz=1&ref=b', "URL 'gitlab:o/r/main?ref=b&zzz=1' contains multiple branch/tag names"],
+    [`github:o/r/${REV}?zzz=1&rev=${REV}`, `URL 'github:o/r/${REV}?rev=${REV}&zzz=1' contains multiple commit hashes`],
+    ['github:o/r/main?aaa=1&ref=b', "URL 'github:o/r/main?aaa=1&ref=b' contains unknown parameter 'aaa'"],
+    ['github:o/r/main?ref=b&Zzz=1', "URL 'github:o/r/main?Zzz=1&ref=b' contains unknown parameter 'Zzz'"],
+    // Ref and rev together are refused only after the loop, so an unknown key anywhere wins.
+    [`github:o/r?rev=${REV}&ref=b&zzz=1`, `URL 'github:o/r?ref=b&rev=${REV}&zzz=1' contains unknown parameter 'zzz'`],
+  ])('%s: %s', (text, message) => {
+    expect(parseError(text).message).toBe(message);
+  });
+
+  it('keeps the first of duplicate keys before sorting', () => {
+    expect(parseFlakeRef('path:/x?zzz&revCount=1&revCount=abc').input).toEqual({
+      type: 'path',
+      path: '/x',
+      revCount: 1,
+    });
+    expect(() => parseFlakeRef('path:/x?revCount=abc&revCount=1')).toThrow("has invalid parameter 'revCount'");
+  });
+});
+
+describe('parseFlakeRef: integer parameters (revCount, lastModified)', () => {
+  const MAX = Number.MAX_SAFE_INTEGER;
+  it.each([
+    ['path:/x?revCount=0', 0],
+    ['path:/x?revCount=007', 7],
+    [`path:/x?revCount=${MAX}`, MAX],
+    ['path:/x?revCount=0000000000000000000000000001', 1],
+    ['https://e.org/x.tgz?revCount=007', 7],
+    [`https://e.org/x.tgz?revCount=${MAX}`, MAX],
+  ])('%s has revCount %d', (text, n) => {
+    expect(parseFlakeRef(text).input['revCount']).toBe(n);
+  });
+
+  // Nix reads uint64: 2.8 accepts path:/x?revCount=99999999999999999. Attributes here are
+  // JavaScript numbers, so a value Nix reads but above 2^53-1 is refused on every scheme.
+  it.each([
+    ['path:/x?revCount=99999999999999999', "path URL 'path:/x?revCount=99999999999999999'", 'revCount'],
+    [
+      'path:/x?lastModified=18446744073709551615',
+      "path URL 'path:/x?lastModified=18446744073709551615'",
+      'lastModified',
+    ],
+    [`path:/x?revCount=${MAX + 1}`, `path URL 'path:/x?revCount=${MAX + 1}'`, 'revCount'],
+    [
+      'https://e.org/x.tgz?revCount=99999999999999999',
+      "URL 'https://e.org/x.tgz?revCount=99999999999999999'",
+      'revCount',
+    ],
+    [
+      'tarball+https://e.org/x?lastModified=18446744073709551615',
+      "URL 'tarball+https://e.org/x?lastModified=18446744073709551615'",
+      'lastModified',
+    ],
+    [
+      'file+https://e.org/f?revCount=99999999999999999',
+      "URL 'file+https://e.org/f?revCount=99999999999999999'",
+      'revCount',
+    ],
+  ])('%s is refused, naming the parameter', (text, url, name) => {
+    expect(parseError(text).message).toBe(
+      `${url} has parameter '${name}' above 9007199254740991 (2^53-1), which is not supported`,
+    );
+  });
+
+  // Beyond uint64 (or not decimal digits) Nix's string2Int fails: path: names the parameter,
+  // tarballs drop it silently (tarball.cc), both as in Nix.
+  it.each(['18446744073709551616', '99999999999999999999', '-1', '1.5', 'abc', ''])(
+    'revCount=%j: invalid on path:, dropped on tarballs',
+    (v) => {
+      expect(parseError(`path:/x?revCount=${v}`).message).toBe(
+        `path URL 'path:/x?revCount=${v}' has invalid parameter 'revCount'`,
+      );
+      expect(parseFlakeRef(`https://e.org/x.tgz?revCount=${v}`).input).toEqual({
+        type: 'tarball',
+        url: 'https://e.org/x.tgz',
+      });
+    },
+  );
+});
+
 describe('parseFlakeRef: hostile input only ever raises NixError(invalid-ref)', () => {
   it.each([
     '%',

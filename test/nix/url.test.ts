@@ -51,6 +51,16 @@ describe('query strings', () => {
       ['c', 'x=y'],
     ]);
   });
+  it("iterates in key order (decoded keys, UTF-8 byte order), as Nix's std::map does", () => {
+    expect([...decodeQuery('zzz=1&revCount=abc&Zzz=2&%61=3&zzz=4&%F0%9F%98%80=5&%EF%BF%BD=6', false)]).toEqual([
+      ['Zzz', '2'],
+      ['a', '3'],
+      ['revCount', 'abc'],
+      ['zzz', '1'],
+      ['\uFFFD', '6'],
+      ['\u{1F600}', '5'],
+    ]);
+  });
   it('decodes keys as well as values', () => {
     expect([...decodeQuery('k%65y=v%20w', false)]).toEqual([['key', 'v w']]);
   });
@@ -67,6 +77,14 @@ describe('query strings', () => {
       ['a', "x y+!$'()*,;="],
     ]);
     expect(encodeQuery(q)).toBe('a=x%20y%2B%21%24%27%28%29%2A%2C%3B%3D&z=a/b:c@d?e');
+  });
+  it('prints keys in UTF-8 byte order', () => {
+    const q = new Map([
+      ['\u{1F600}', '1'],
+      ['\uFFFD', '2'],
+      ['B', '3'],
+    ]);
+    expect(encodeQuery(q)).toBe('B=3&%EF%BF%BD=2&%F0%9F%98%80=1');
   });
 });
 

@@ -2,7 +2,7 @@
  * What the input schemes share: the InputScheme shape (src/libfetchers/fetchers.hh), attribute
  * accessors with attrs.cc's error texts, and the ref/rev grammar (url-parts.hh, git-utils.cc).
  */
-import type { Attrs, AttrValue } from '../attrs.js';
+import type { Attrs } from '../attrs.js';
 import { sortAttrs } from '../attrs.js';
 import { NixError } from '../errors.js';
 import type { ParsedURL } from '../url.js';
@@ -51,6 +51,26 @@ export function maybeInt(attrs: Attrs, name: string): number | undefined {
   // Nix stores uint64; JSON numbers beyond 2^53 would silently lose digits here, so they are refused.
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
   throw invalid(`input attribute '${name}' is not an integer`);
+}
+
+const UINT64_MAX = '18446744073709551615';
+
+/**
+ * An integer URL parameter (`revCount`, `lastModified`) as Nix reads it with
+ * `string2Int<uint64_t>`: undefined when that fails (decimal digits only, at most 2^64-1; each
+ * scheme decides what a failure means). Nix then holds any uint64; attributes here are
+ * JavaScript numbers, so a value Nix reads but above 2^53-1 is refused with an error naming the
+ * parameter rather than rounded. `url` is how the scheme's messages quote the URL.
+ */
+export function parseIntParam(value: string, name: string, url: () => string): number | undefined {
+  if (!/^[0-9]+$/.test(value)) return undefined;
+  const digits = value.replace(/^0+(?=.)/, '');
+  if (digits.length > UINT64_MAX.length || (digits.length === UINT64_MAX.length && digits > UINT64_MAX))
+    return undefined;
+  const n = Number(digits);
+  if (!Number.isSafeInteger(n))
+    throw invalid(`${url()} has parameter '${name}' above ${Number.MAX_SAFE_INTEGER} (2^53-1), which is not supported`);
+  return n;
 }
 
 /** Type checks of attributes whose type Nix fixes wherever they appear. */
@@ -102,9 +122,4 @@ function isValidReferenceName(name: string): boolean {
 export function isLegalRefName(name: string): boolean {
   if (name === '@' || name.includes('\x7f')) return false;
   return isValidReferenceName(name) || (!name.startsWith('-') && isValidReferenceName(`refs/tags/${name}`));
-}
-
-export function setAttr(attrs: Attrs, name: string, value: AttrValue | undefined): Attrs {
-  if (value === undefined) return attrs;
-  return { ...attrs, [name]: value };
 }

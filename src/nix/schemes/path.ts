@@ -2,14 +2,7 @@
 import type { ParsedURL } from '../url.js';
 import { authorityToString, pathToUrlPath, urlPathToPath, urlToString } from '../url.js';
 import type { InputScheme } from './common.js';
-import { invalid, maybeStr, parseRev, requireStr } from './common.js';
-
-/** `string2Int<uint64_t>`, limited to what a JS number holds exactly. */
-function parseCount(s: string): number | undefined {
-  if (!/^[0-9]{1,16}$/.test(s)) return undefined;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
+import { invalid, maybeStr, parseIntParam, parseRev, requireStr } from './common.js';
 
 export const pathScheme: InputScheme = {
   name: 'path',
@@ -21,10 +14,11 @@ export const pathScheme: InputScheme = {
     if (url.authority && url.authority.host !== '')
       throw invalid(`path URL '${show()}' should not have an authority ('${authorityToString(url.authority)}')`);
     const attrs: Record<string, string | number> = { type: 'path', path: urlPathToPath(url.path) };
+    // url.query iterates in key order, as Nix's std::map: that order decides which error wins.
     for (const [k, v] of url.query) {
       if (k === 'rev' || k === 'narHash') attrs[k] = v;
       else if (k === 'revCount' || k === 'lastModified') {
-        const n = parseCount(v);
+        const n = parseIntParam(v, k, () => `path URL '${show()}'`);
         if (n === undefined) throw invalid(`path URL '${show()}' has invalid parameter '${k}'`);
         attrs[k] = n;
       } else throw invalid(`path URL '${show()}' has unsupported parameter '${k}'`);

@@ -2,7 +2,7 @@
 import type { ParsedURL } from '../url.js';
 import { parseURL, parseUrlScheme, urlToString } from '../url.js';
 import type { InputScheme } from './common.js';
-import { maybeStr, parseRev, requireStr } from './common.js';
+import { maybeStr, parseIntParam, parseRev, requireStr } from './common.js';
 
 const TRANSPORTS = new Set(['file', 'http', 'https']);
 const ARCHIVE_SUFFIXES = ['.zip', '.tar', '.tgz', '.tar.gz', '.tar.xz', '.tar.bz2', '.tar.zst'];
@@ -11,12 +11,6 @@ const ALLOWED = ['url', 'narHash', 'name', 'unpack', 'rev', 'revCount', 'lastMod
 function hasTarballExtension(url: ParsedURL): boolean {
   const last = url.path.at(-1);
   return last !== undefined && ARCHIVE_SUFFIXES.some((s) => last.endsWith(s));
-}
-
-function count(s: string | undefined): number | undefined {
-  if (s === undefined || !/^[0-9]{1,16}$/.test(s)) return undefined;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 function curlScheme(name: 'file' | 'tarball'): InputScheme {
@@ -32,8 +26,14 @@ function curlScheme(name: 'file' | 'tarball'): InputScheme {
       if (application !== undefined ? application !== name : name === 'tarball' ? !wantsTree : wantsTree)
         return undefined;
       const q = url.query;
-      const revCount = count(q.get('revCount'));
-      const lastModified = count(q.get('lastModified'));
+      // As in Nix, a value that is not a uint64 is dropped silently (tarball.cc); only one too
+      // large for a JavaScript number is an error, as on path: URLs.
+      const count = (k: string): number | undefined => {
+        const v = q.get(k);
+        return v === undefined ? undefined : parseIntParam(v, k, () => `URL '${urlToString(url)}'`);
+      };
+      const lastModified = count('lastModified');
+      const revCount = count('revCount');
       const rest = new Map([...q].filter(([k]) => !ALLOWED.includes(k)));
       return scheme.fromAttrs({
         ...(q.has('narHash') && { narHash: q.get('narHash') as string }),
