@@ -1,9 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
-// Three projects: the pure Nix core in Node, the Worker in workerd (real KV and
-// Durable Objects through miniflare), and the conformance suite that drives real
-// Nix against a locally started server.
+// Four projects: the pure Nix core in Node, the Worker in workerd (real KV and
+// Durable Objects through miniflare), `npm start` as a new user runs it, and the
+// conformance suite that drives real Nix against a locally started server.
 export default defineConfig({
   test: {
     projects: [
@@ -19,6 +19,14 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          hookTimeout: 180_000,
         },
       },
       {

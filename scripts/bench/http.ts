@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import { startDevServer } from './server.js';
+import { startBenchServer } from './server.js';
 import { formatRate, formatRatio, median, nowMs, table } from './stats.js';
 
 /**
@@ -98,7 +98,7 @@ export async function runHttp(options: HttpOptions, log: (line: string) => void)
     `HTTP (wrangler dev; ${options.concurrency} keep-alive connections; ${options.rounds} interleaved rounds of ` +
       `${options.roundMs} ms per route; medians)`,
   );
-  const server = await startDevServer(options.root, log);
+  const server = await startBenchServer(options.root, log);
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   try {
     const origin = new URL(server.origin);

@@ -8,7 +8,8 @@ import { buildCases, buildRegistry, type Case } from './cases.js';
 import { buildFixture, removeTree, type Fixture } from './fixture.js';
 import { classifyError, mapLimit, nixAvailable, nixRunner, normalizeUrl, type Failure, type NixRunner } from './nix.js';
 import { parseRegistryList } from './registry-list.js';
-import { startRecordingProxy, startWrangler, WORK_DIR, type RecordingProxy, type RunningServer } from './server.js';
+import type { DevServer } from '../../scripts/dev-server.js';
+import { startRecordingProxy, startWrangler, WORK_DIR, type RecordingProxy } from './server.js';
 
 /**
  * Real Nix against the service: the service is started on a registry whose targets
@@ -53,7 +54,7 @@ const shown = (s: string): string => (fx === undefined ? s : s.replaceAll(fx.roo
 
 describe.skipIf(nixVersion === undefined)(`conformance with real Nix (${nixVersion ?? 'absent'})`, () => {
   let serverDir: string | undefined;
-  let server: RunningServer;
+  let server: DevServer;
   let proxy: RecordingProxy;
   let nix: NixRunner;
   let registry: ReturnType<typeof buildRegistry>;
@@ -72,16 +73,16 @@ describe.skipIf(nixVersion === undefined)(`conformance with real Nix (${nixVersi
     // Fresh local KV and Durable Object state: the service seeds version 1 from worker.ts.
     serverDir = mkdtempSync(join(tmpdir(), 'flake-registry-conformance-server-'));
     server = await startWrangler(serverDir, registryFile);
-    proxy = await startRecordingProxy(server.url);
+    proxy = await startRecordingProxy(server.origin);
     nix = nixRunner(fixture.root, `${proxy.url}/flake-registry.json`);
     await nix.init();
-    console.info(`conformance: wrangler dev up in ${Date.now() - started} ms at ${server.url}`);
+    console.info(`conformance: wrangler dev up in ${Date.now() - started} ms at ${server.origin}`);
 
     const t0 = Date.now();
     const compared = await mapLimit(cases, NIX_PARALLELISM, async (c) => ({
       c,
       nix: await askNix(nix, c.ref),
-      service: await askService(server.url, c.ref),
+      service: await askService(server.origin, c.ref),
     }));
     results = new Map(compared.map((r) => [r.c, r]));
     console.info(`conformance: ${cases.length} refs through nix flake metadata and /resolve in ${Date.now() - t0} ms`);
@@ -95,7 +96,7 @@ describe.skipIf(nixVersion === undefined)(`conformance with real Nix (${nixVersi
   });
 
   it('serves the registry it was started with as the latest global file', async () => {
-    const res = await fetch(`${server.url}/flake-registry.json`);
+    const res = await fetch(`${server.origin}/flake-registry.json`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(registry);
   });
