@@ -11,7 +11,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['test/*.test.ts', 'test/nix/**/*.test.ts', 'test/scripts/**/*.test.ts'],
+          include: ['test/*.test.ts', 'test/{nix,crypto,protocol,scripts}/**/*.test.ts'],
         },
       },
       {
