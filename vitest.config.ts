@@ -15,7 +15,7 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: './test/worker/wrangler.toml' } })],
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],

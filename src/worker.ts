@@ -1,4 +1,6 @@
 import { createApp } from './http/app.js';
+import { NixError } from './nix/errors.js';
+import { ConfigurationError, StorageError } from './store/errors.js';
 import { prepareSeed, type EmbeddedRegistry, type SeedVersion } from './store/seed.js';
 import { KvRegistryStore, type RegistryStore } from './store/store.js';
 
@@ -12,22 +14,36 @@ const HEAD_TTL_MS = 30_000;
 export class EmbeddedSeeds {
   readonly names: readonly string[];
   readonly #sources: ReadonlyMap<string, EmbeddedRegistry>;
-  readonly #prepared = new Map<string, Promise<SeedVersion>>();
+  // Settled values only: a promise kept here would die with the request that made it.
+  readonly #prepared = new Map<string, SeedVersion>();
 
   constructor(embedded: readonly EmbeddedRegistry[]) {
     this.#sources = new Map(embedded.map((e) => [e.name, e]));
     this.names = [...this.#sources.keys()];
   }
 
-  get(name: string): Promise<SeedVersion> {
-    let prepared = this.#prepared.get(name);
-    if (!prepared) {
-      const source = this.#sources.get(name);
-      if (!source) return Promise.reject(new Error(`registry '${name}' is not embedded`));
-      prepared = prepareSeed(source);
-      this.#prepared.set(name, prepared);
+  /**
+   * Version 1 of `name`. Throws ConfigurationError when the embedded file can
+   * never be published: only a new deployment fixes that, never a retry.
+   */
+  async get(name: string): Promise<SeedVersion> {
+    const prepared = this.#prepared.get(name);
+    if (prepared) return prepared;
+    const source = this.#sources.get(name);
+    if (!source) throw new ConfigurationError(name, `registry '${name}' is not embedded`);
+    let seed: SeedVersion;
+    try {
+      seed = await prepareSeed(source);
+    } catch (cause) {
+      if (!(cause instanceof NixError)) throw cause;
+      throw new ConfigurationError(
+        name,
+        `registries/${name}.json cannot be published: ${cause.message}; fix the file and deploy again`,
+        { cause },
+      );
     }
-    return prepared;
+    this.#prepared.set(name, seed);
+    return seed;
   }
 }
 
@@ -45,8 +61,12 @@ export function createRegistryStore(env: Env, seeds: EmbeddedSeeds, options: Sto
     headTtlMs: HEAD_TTL_MS,
     ...(options.now === undefined ? {} : { now: options.now }),
     seed: async (name) => {
-      const writer = env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(name));
-      return writer.seed(await seeds.get(name));
+      const seed = await seeds.get(name);
+      try {
+        return await env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(name)).seed(seed);
+      } catch (cause) {
+        throw new StorageError(`the writer of registry '${name}' did not answer`, { cause });
+      }
     },
   });
 }

@@ -1,24 +1,20 @@
 import { Hono } from 'hono';
-import { NixError } from '../nix/errors.js';
-import { StorageError } from '../store/errors.js';
 import type { RegistryStore } from '../store/store.js';
 import { cacheControl } from './caching.js';
 import { Lru } from '../lru.js';
 import { configFrom, type AppEnv, type Config, type Resolution } from './env.js';
+import { toProblem } from './errors.js';
+import { queryParams } from './params.js';
 import { Problem, problemResponse } from './problem.js';
 import { registryRoutes } from './routes/registries.js';
 import { resolveRoutes } from './routes/resolve.js';
+import { routeAt } from './routes/table.js';
 
 /** How routes get at storage: one store per isolate, made from the bindings. */
 export type StoreFactory = (env: Env) => RegistryStore;
 
-const EXPOSED_HEADERS = 'ETag, Last-Modified, Retry-After, X-Registry-Name, X-Registry-Version';
-const PREFLIGHT = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, HEAD',
-  'Access-Control-Allow-Headers': 'If-None-Match, If-Modified-Since',
-  'Access-Control-Max-Age': '86400',
-};
+const EXPOSED_HEADERS = 'ETag, Last-Modified, Retry-After, Allow, X-Registry-Name, X-Registry-Version';
+const ALLOWED_REQUEST_HEADERS = 'If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since';
 
 /**
  * Answers kept per isolate, weighed by the characters of their key and body: at
@@ -32,22 +28,31 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
 
   let config: Config | undefined;
 
-  // Every route is public and read-only: pages and tools on other origins may read it,
-  // validators included, and send conditional requests (a preflight asks first).
-  app.options('*', () => new Response(null, { status: 204, headers: PREFLIGHT }));
-
   app.use('*', async (c, next) => {
     config ??= configFrom(c.env);
     c.set('config', config);
     c.set('store', storeFor(c.env));
     c.set('resolutions', resolutions);
     await next();
+    // HEAD runs the GET handler and drops the body afterwards: a length measured
+    // here is the GET's, so HEAD and GET agree on every route.
+    if (c.res.body !== null && !c.res.headers.has('Content-Length')) {
+      const bytes = await c.res.arrayBuffer();
+      c.res = new Response(bytes, c.res);
+      c.res.headers.set('Content-Length', String(bytes.byteLength));
+    }
+    // A platform that compresses a body keys its caches on the client's encodings.
+    if ((c.res.status === 200 || c.res.status === 304) && !c.res.headers.has('Vary')) {
+      c.res.headers.set('Vary', 'Accept-Encoding');
+    }
+    // Pages and tools on other origins may read every answer, validators included.
     c.res.headers.set('Access-Control-Allow-Origin', '*');
     c.res.headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
   });
 
   // Liveness only: touches no storage; the benchmarks' baseline, through the same middleware.
   app.get('/healthz', (c) => {
+    queryParams(c.req.url, []);
     c.header('Cache-Control', cacheControl.none);
     return c.json({ ok: true });
   });
@@ -55,27 +60,27 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   app.route('/', registryRoutes);
   app.route('/', resolveRoutes);
 
-  app.notFound((c) => problemResponse(new Problem('no-route', `nothing is served at ${c.req.path}`)));
-
-  app.onError((error, c) => {
-    const path = new URL(c.req.url).pathname;
-    if (error instanceof Problem) return problemResponse(error, path);
-    if (error instanceof NixError) return problemResponse(Problem.fromNix(error), path);
-    if (error instanceof StorageError) {
-      console.error(error.message, error.cause);
-      return problemResponse(
-        new Problem(
-          'storage-unavailable',
-          'registry storage did not answer; try again shortly',
-          {},
-          { 'Retry-After': '5' },
-        ),
-        path,
-      );
+  // No handler for this method: a known path answers a preflight or 405, any other 404.
+  app.notFound((c) => {
+    const route = routeAt(c.req.path);
+    if (!route) return problemResponse(new Problem('no-route', `nothing is served at ${c.req.path}`), c.req.path);
+    const allow = route.methods.join(', ');
+    if (c.req.method === 'OPTIONS') {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          Allow: allow,
+          'Access-Control-Allow-Methods': allow,
+          'Access-Control-Allow-Headers': ALLOWED_REQUEST_HEADERS,
+          'Access-Control-Max-Age': '86400',
+        },
+      });
     }
-    console.error('unexpected error', error);
-    return problemResponse(new Problem('internal', 'the service failed to answer this request'), path);
+    const problem = new Problem('method-not-allowed', `${c.req.method} is not served at ${c.req.path}; use ${allow}`);
+    return problemResponse(problem, c.req.path, { Allow: allow });
   });
+
+  app.onError((error, c) => problemResponse(toProblem(error), new URL(c.req.url).pathname));
 
   return app;
 }

@@ -6,6 +6,8 @@ export interface Resolution {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /** Set on 200 answers only: errors are never cached, so they need no validator. */
+  readonly etag?: string;
 }
 
 export interface Config {

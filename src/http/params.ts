@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { REGISTRY_NAME } from '../store/layout.js';
 import type { RegistryStore } from '../store/store.js';
 import type { VersionRecord } from '../store/records.js';
@@ -8,17 +7,21 @@ import { Problem } from './problem.js';
 /** A version number in a URL: no sign, no leading zero, at most ten digits. */
 export const VERSION = /^[1-9][0-9]{0,9}$/;
 
-/** Parses a query or path value with a zod schema, answering 400 with zod's message on failure. */
-export function parseParam<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const reason = result.error.issues[0]?.message ?? 'invalid value';
-  throw new Problem('invalid-request', `${what}: ${reason}`);
+/** A registry name from a URL path, or 400. */
+export function registryName(value: string): string {
+  if (!REGISTRY_NAME.test(value)) {
+    throw new Problem('invalid-request', `registry name: must be like "global" (a-z, 0-9, '-'), got '${value}'`);
+  }
+  return value;
 }
 
-export const versionNumber = z.string().regex(VERSION, 'must be a positive whole number').transform(Number);
-
-export const registryName = z.string().regex(REGISTRY_NAME, 'must be a registry name like "global"');
+/** A version number from a URL path, or 400. */
+export function versionNumber(value: string): number {
+  if (!VERSION.test(value)) {
+    throw new Problem('invalid-request', `version: must be a positive whole number, got '${value}'`);
+  }
+  return Number(value);
+}
 
 /** The newest version of a hosted registry, or 404 unknown-registry. */
 export async function latestVersion(store: RegistryStore, name: string): Promise<StoredVersion> {
@@ -44,21 +47,58 @@ async function missing(store: RegistryStore, name: string, n: number): Promise<n
 }
 
 /**
- * A query parameter as typed, percent-decoded only: `+` stays `+`. Flake refs are
- * full of it (`git+https:`), and form decoding (`URLSearchParams`, Hono's query
- * helpers) would turn it into a space. The first occurrence wins.
+ * The query of a request, checked against the parameters a route takes: an
+ * unknown or repeated parameter is a 400 that names it, never silently dropped
+ * (in `/resolve?ref=github:o/r?ref=x&rev=y` the `rev` is a parameter of its own,
+ * not part of the ref). Values are percent-decoded only: `+` stays `+`, since
+ * flake refs are full of it (`git+https:`) and form decoding (`URLSearchParams`,
+ * Hono's query helpers) would turn it into a space.
  */
-export function literalQueryParam(url: string, name: string): string | undefined {
+export function queryParams<K extends string>(url: string, allowed: readonly K[]): Partial<Record<K, string>> {
   const start = url.indexOf('?');
-  if (start < 0) return undefined;
+  const found: Partial<Record<K, string>> = {};
+  if (start < 0) return found;
+  const seen = new Set<string>();
   for (const pair of url.slice(start + 1).split('&')) {
+    if (pair === '') continue;
     const eq = pair.indexOf('=');
-    if ((eq < 0 ? pair : pair.slice(0, eq)) !== name) continue;
-    try {
-      return decodeURIComponent(eq < 0 ? '' : pair.slice(eq + 1));
-    } catch {
-      throw new Problem('invalid-request', `${name}: not valid percent-encoding (UTF-8 expected)`);
+    const name = decode(eq < 0 ? pair : pair.slice(0, eq), 'query parameter name');
+    if (!(allowed as readonly string[]).includes(name)) {
+      const takes =
+        allowed.length === 0 ? 'takes no query parameters' : `takes only ${allowed.map((a) => `'${a}'`).join(', ')}`;
+      const hint = name === 'rev' || name === 'ref' || name === 'dir' ? ` (inside a ref, write '&' as %26)` : '';
+      throw new Problem('invalid-request', `unknown query parameter '${name}': this route ${takes}${hint}`, {
+        parameter: name,
+      });
     }
+    if (seen.has(name)) {
+      throw new Problem('invalid-request', `query parameter '${name}' is given more than once`, { parameter: name });
+    }
+    seen.add(name);
+    found[name as K] = decode(eq < 0 ? '' : pair.slice(eq + 1), name);
   }
-  return undefined;
+  return found;
+}
+
+function decode(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new Problem('invalid-request', `${what}: not valid percent-encoding (UTF-8 expected)`);
+  }
+}
+
+/**
+ * A whole number from `min` to `max` written in plain decimal digits: no sign,
+ * no leading zero, no exponent, hex or spaces (`Number()` would take them all).
+ */
+export function decimalParam(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^[1-9][0-9]{0,9}$|^0$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new Problem('invalid-request', `${name}: must be a whole number from ${min} to ${max}, got '${value}'`, {
+      parameter: name,
+    });
+  }
+  return n;
 }

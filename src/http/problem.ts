@@ -12,9 +12,12 @@ const PROBLEMS = {
   'unknown-registry': { status: 404, title: 'Unknown registry' },
   'unknown-version': { status: 404, title: 'Unknown registry version' },
   'no-route': { status: 404, title: 'No such resource' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'precondition-failed': { status: 412, title: 'Precondition failed' },
   cycle: { status: 422, title: 'Cycle in the flake registries' },
   override: { status: 422, title: 'Override not applicable' },
   'invalid-registry': { status: 500, title: 'Invalid registry file' },
+  'registry-misconfigured': { status: 500, title: 'Registry misconfigured' },
   'storage-unavailable': { status: 503, title: 'Storage temporarily unavailable' },
   internal: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -36,6 +39,11 @@ export class Problem extends Error {
 
   get status(): number {
     return PROBLEMS[this.kind].status;
+  }
+
+  /** The same problem with more members. */
+  with(extensions: Readonly<Record<string, unknown>>): Problem {
+    return new Problem(this.kind, this.detail, { ...this.extensions, ...extensions }, this.headers);
   }
 
   static fromNix(error: NixError, extensions: Readonly<Record<string, unknown>> = {}): Problem {
@@ -68,13 +76,18 @@ export function problemBody(problem: Problem, instance?: string): string {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** Problems are never cached: the next attempt may well succeed. */
-export function problemResponse(problem: Problem, instance?: string): Response {
+export function problemResponse(
+  problem: Problem,
+  instance?: string,
+  headers: Readonly<Record<string, string>> = {},
+): Response {
   return new Response(problemBody(problem, instance), {
     status: problem.status,
     headers: {
       'Content-Type': PROBLEM_CONTENT_TYPE,
       'Cache-Control': 'no-store',
       ...problem.headers,
+      ...headers,
     },
   });
 }

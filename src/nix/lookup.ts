@@ -94,9 +94,19 @@ export interface Step {
   readonly dir?: string;
 }
 
+/** The entry whose target could not take the input's ref or rev. */
+export interface FailedEntry {
+  readonly registry: string;
+  readonly version: number;
+  readonly index: number;
+  readonly exact: boolean;
+  readonly from: Attrs;
+  readonly to: Attrs;
+}
+
 export type ResolveResult =
   | { readonly ok: true; readonly resolved: FlakeRef; readonly steps: Step[] }
-  | { readonly ok: false; readonly error: NixError; readonly steps: Step[] };
+  | { readonly ok: false; readonly error: NixError; readonly steps: Step[]; readonly entry?: FailedEntry };
 
 /**
  * A hop's new input. Non-exact entries pass on the input's ref (rev) only when
@@ -115,6 +125,7 @@ export function resolve(query: FlakeRef, layers: readonly LayerRef[]): ResolveRe
   let input = query.input;
   // Nix's extraAttrs: replaced by every matching entry's, even an empty one.
   let dir: string | undefined;
+  let current: FailedEntry | undefined;
   try {
     for (let n = 1; ; n++) {
       if (n > MAX_LOOKUPS) {
@@ -123,7 +134,16 @@ export function resolve(query: FlakeRef, layers: readonly LayerRef[]): ResolveRe
       const found = findInLayers(layers, input);
       if (found === undefined) break;
       const { layer, match } = found;
+      current = {
+        registry: layer.name,
+        version: layer.version,
+        index: match.position,
+        exact: match.entry.exact,
+        from: match.entry.from,
+        to: match.entry.to,
+      };
       input = hop(match.entry, input);
+      current = undefined;
       dir = match.entry.dir;
       steps.push({
         registry: layer.name,
@@ -139,7 +159,7 @@ export function resolve(query: FlakeRef, layers: readonly LayerRef[]): ResolveRe
       throw new NixError('not-found', `cannot find flake '${inputToURL(input)}' in the flake registries`);
     }
   } catch (e) {
-    if (e instanceof NixError) return { ok: false, error: e, steps };
+    if (e instanceof NixError) return { ok: false, error: e, steps, ...(current ? { entry: current } : {}) };
     throw e;
   }
   // FlakeRef::resolve: the last entry's `dir` if it has one, else the query's own.

@@ -10,3 +10,19 @@ export class StorageError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The deployment itself is wrong for one registry (its embedded file can never
+ * be published). No retry can fix it, so it is never answered as a storage
+ * outage; the other registries keep being served.
+ */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+  constructor(
+    readonly registry: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -14,6 +14,11 @@ export interface RegistryStore {
   version(registry: string, version: number): Promise<StoredVersion | undefined>;
   /** A version's record alone (no file), or undefined like `version`. */
   record(registry: string, version: number): Promise<VersionRecord | undefined>;
+  /**
+   * Tells the store of a head the writer has just published, so that this
+   * isolate serves it at once instead of after its cached head expires.
+   */
+  learnHead(registry: string, head: Head): void;
 }
 
 /** Asks the registry's writer for its head when KV has none yet (a fresh store). */
@@ -26,13 +31,26 @@ export interface KvStoreOptions {
   /** How long a head read from KV is reused in memory; KV itself is only eventually consistent. */
   readonly headTtlMs: number;
   readonly now?: () => number;
-  /** At most this many versions are kept in memory (least recently used go first). */
-  readonly maxCachedVersions?: number;
+  /** Versions kept in memory, by estimated bytes (least recently used go first). */
+  readonly versionBytes?: number;
 }
+
+/**
+ * What an isolate may spend on cached versions: an isolate has 128 MB, and the
+ * answers, records and the request itself need room too.
+ */
+export const DEFAULT_VERSION_BYTES = 48 * 1024 * 1024;
 
 /**
  * Reads registries from Workers KV and keeps immutable versions in the isolate's
  * memory, so that a warm request makes no KV read at all.
+ *
+ * Only settled values are kept across requests, never a promise: in workerd a
+ * promise that waits on one request's I/O dies with that request (the client
+ * disconnects, a sibling lookup fails first and the response goes out), and any
+ * other request awaiting it would hang. So a cold version is loaded by every
+ * request that needs it until the first load finishes; from then on all are
+ * served from memory.
  */
 export class KvRegistryStore implements RegistryStore {
   readonly names: readonly string[];
@@ -41,7 +59,7 @@ export class KvRegistryStore implements RegistryStore {
   readonly #headTtlMs: number;
   readonly #now: () => number;
   readonly #heads = new Map<string, { head: Head; until: number }>();
-  readonly #versions: Lru<string, Promise<StoredVersion | undefined>>;
+  readonly #versions: Lru<string, StoredVersion>;
   readonly #records = new Lru<string, VersionRecord>(1024);
 
   constructor(options: KvStoreOptions) {
@@ -50,7 +68,12 @@ export class KvRegistryStore implements RegistryStore {
     this.#seed = options.seed;
     this.#headTtlMs = options.headTtlMs;
     this.#now = options.now ?? Date.now;
-    this.#versions = new Lru(options.maxCachedVersions ?? 32);
+    this.#versions = new Lru(options.versionBytes ?? DEFAULT_VERSION_BYTES, (_, v) => v.estimatedBytes);
+  }
+
+  /** Bytes the cached versions are estimated to hold. */
+  get cachedVersionBytes(): number {
+    return this.#versions.weight;
   }
 
   async head(registry: string): Promise<Head | undefined> {
@@ -58,33 +81,31 @@ export class KvRegistryStore implements RegistryStore {
     const cached = this.#heads.get(registry);
     if (cached && cached.until > this.#now()) return cached.head;
     const raw = await this.#get(kvKeys.head(registry));
-    const head = raw === null ? await this.#seedHead(registry) : parseJson(HeadSchema, raw, registry);
+    const head = raw === null ? await this.#seed(registry) : parseJson(HeadSchema, raw, registry);
+    this.learnHead(registry, head);
+    return this.#heads.get(registry)?.head ?? head;
+  }
+
+  learnHead(registry: string, head: Head): void {
+    const cached = this.#heads.get(registry);
     // Never step back: a KV replica may briefly serve an older head than one already seen here.
     const newest = cached && cached.head.version > head.version ? cached.head : head;
     this.#heads.set(registry, { head: newest, until: this.#now() + this.#headTtlMs });
-    return newest;
   }
 
-  version(registry: string, version: number): Promise<StoredVersion | undefined> {
+  async version(registry: string, version: number): Promise<StoredVersion | undefined> {
     const key = `${registry}@${version}`;
     const cached = this.#versions.get(key);
     if (cached) return cached;
-    // Cached before the first await, so requests arriving together share one load.
-    const loading = this.#ifPublished(registry, version, () => this.#load(registry, version));
-    this.#versions.set(key, loading);
-    loading.then(
-      (found) => found ?? this.#versions.delete(key),
-      () => this.#versions.delete(key),
-    );
-    return loading;
+    const loaded = await this.#ifPublished(registry, version, () => this.#load(registry, version));
+    if (loaded) this.#versions.set(key, loaded);
+    return loaded;
   }
 
   async record(registry: string, version: number): Promise<VersionRecord | undefined> {
     const key = `${registry}@${version}`;
-    const loaded = this.#versions.get(key);
-    if (loaded) return (await loaded)?.record;
-    const cached = this.#records.get(key);
-    if (cached) return cached;
+    const loaded = this.#versions.get(key)?.record ?? this.#records.get(key);
+    if (loaded) return loaded;
     const record = await this.#ifPublished(registry, version, async () => {
       const raw = await this.#get(kvKeys.versionRecord(registry, version));
       if (raw === null) throw new StorageError(`version ${version} of registry '${registry}' is not readable yet`);
@@ -114,14 +135,6 @@ export class KvRegistryStore implements RegistryStore {
       throw new StorageError(`version ${version} of registry '${registry}' is not readable yet`);
     }
     return new StoredVersion(parseJson(VersionRecordSchema, rawRecord, registry), body);
-  }
-
-  async #seedHead(registry: string): Promise<Head> {
-    try {
-      return await this.#seed(registry);
-    } catch (cause) {
-      throw new StorageError(`the writer of registry '${registry}' did not answer`, { cause });
-    }
   }
 
   async #get(key: string): Promise<string | null> {

@@ -35,3 +35,18 @@ export const overlayRegistry = {
 };
 
 export { REV };
+
+/**
+ * Registries of the test entry (worker.ts) that start cold: each test that needs
+ * a registry its isolate has never loaded takes its own with `coldRegistry()`.
+ */
+export const COLD_REGISTRIES = Array.from({ length: 40 }, (_, i) => `cold-${i}`);
+
+/** A registry file Nix would read only in part: its second entry's `exact` is not a boolean. */
+export const BROKEN_REGISTRY = {
+  version: 2,
+  flakes: [
+    { from: { type: 'indirect', id: 'ok' }, to: { type: 'github', owner: 'o', repo: 'ok' } },
+    { from: { type: 'indirect', id: 'bad' }, to: { type: 'github', owner: 'o', repo: 'bad' }, exact: 'yes' },
+  ],
+};

@@ -1,75 +1,108 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { sha256Hex } from '../../crypto/sha256.js';
+import { ConfigurationError } from '../../store/errors.js';
+import type { VersionRecord } from '../../store/records.js';
 import { cacheControl } from '../caching.js';
+import { etagFor } from '../conditional.js';
 import type { AppEnv } from '../env.js';
-import { latestVersion, parseParam, pinnedRecord, pinnedVersion, registryName, versionNumber } from '../params.js';
+import {
+  decimalParam,
+  latestVersion,
+  pinnedRecord,
+  pinnedVersion,
+  queryParams,
+  registryName,
+  versionNumber,
+} from '../params.js';
 import { registryFileResponse } from '../registry-file.js';
+import { respondWith, utf8 } from '../representation.js';
 
 const DEFAULT_REGISTRY = 'global';
+const MAX_PAGE = 100;
 
-const historyQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: z.coerce.number().int().min(2).optional(),
+const recordJson = (record: VersionRecord) => ({
+  ...record,
+  url: `/registries/${record.registry}/versions/${record.version}/flake-registry.json`,
 });
 
 /** Registry files (latest and versioned), the list of registries and their history. */
 export const registryRoutes = new Hono<AppEnv>()
   .get('/flake-registry.json', async (c) => {
+    queryParams(c.req.url, []);
     const version = await latestVersion(c.var.store, DEFAULT_REGISTRY);
     return registryFileResponse(c.req.raw, version, cacheControl.latest(c.var.config));
   })
   .get('/registries', async (c) => {
+    queryParams(c.req.url, []);
     const store = c.var.store;
+    // One registry that cannot be published is shown as such; the others are listed as usual.
     const registries = await Promise.all(
       store.names.map(async (name) => {
-        const version = await latestVersion(store, name);
-        return {
-          name,
-          version: version.number,
-          entries: version.record.entries,
-          sha256: version.record.sha256,
-          created: version.record.created,
-          url: `/registries/${name}/versions/${version.number}/flake-registry.json`,
-        };
+        try {
+          const version = await latestVersion(store, name);
+          return {
+            name,
+            version: version.number,
+            entries: version.record.entries,
+            sha256: version.record.sha256,
+            created: version.record.created,
+            url: `/registries/${name}/versions/${version.number}/flake-registry.json`,
+          };
+        } catch (error) {
+          if (!(error instanceof ConfigurationError)) throw error;
+          return { name, error: { type: 'urn:flake-registry:problem:registry-misconfigured', detail: error.message } };
+        }
       }),
     );
     c.header('Cache-Control', cacheControl.listing);
     return c.json({ registries });
   })
   .get('/registries/:name/flake-registry.json', async (c) => {
-    const name = parseParam(registryName, c.req.param('name'), 'registry name');
+    const name = registryName(c.req.param('name'));
+    queryParams(c.req.url, []);
     const version = await latestVersion(c.var.store, name);
     return registryFileResponse(c.req.raw, version, cacheControl.latest(c.var.config));
   })
   .get('/registries/:name/versions', async (c) => {
-    const name = parseParam(registryName, c.req.param('name'), 'registry name');
-    const query = parseParam(historyQuery, c.req.query(), 'query');
+    const name = registryName(c.req.param('name'));
+    const query = queryParams(c.req.url, ['limit', 'before']);
+    const limit = decimalParam('limit', query.limit, 1, MAX_PAGE) ?? 20;
+    const before = decimalParam('before', query.before, 2, 9_999_999_999);
     const latest = await latestVersion(c.var.store, name);
-    const top = Math.min(latest.number, (query.before ?? latest.number + 1) - 1);
-    const numbers = Array.from({ length: Math.min(query.limit, top) }, (_, i) => top - i);
+    const top = Math.min(latest.number, (before ?? latest.number + 1) - 1);
+    const numbers = Array.from({ length: Math.min(limit, top) }, (_, i) => top - i);
     const records = await Promise.all(numbers.map((n) => pinnedRecord(c.var.store, name, n)));
     const last = numbers.at(-1);
     c.header('Cache-Control', cacheControl.listing);
     return c.json({
       registry: name,
       latest: latest.number,
-      versions: records,
-      next: last !== undefined && last > 1 ? `/registries/${name}/versions?before=${last}&limit=${query.limit}` : null,
+      versions: records.map(recordJson),
+      next: last !== undefined && last > 1 ? `/registries/${name}/versions?before=${last}&limit=${limit}` : null,
     });
   })
   .get('/registries/:name/versions/:n', async (c) => {
-    const name = parseParam(registryName, c.req.param('name'), 'registry name');
-    const n = parseParam(versionNumber, c.req.param('n'), 'version');
+    const name = registryName(c.req.param('name'));
+    const n = versionNumber(c.req.param('n'));
+    queryParams(c.req.url, []);
     const record = await pinnedRecord(c.var.store, name, n);
-    c.header('Cache-Control', cacheControl.immutable);
-    return c.json({
-      ...record,
-      url: `/registries/${name}/versions/${n}/flake-registry.json`,
+    const body = JSON.stringify(recordJson(record));
+    return respondWith(c.req.raw, {
+      // A record never changes: the hash of its text is a strong validator.
+      validators: { etag: etagFor(await sha256Hex(body)), lastModified: new Date(record.created) },
+      bytes: utf8(body),
+      contentType: 'application/json',
+      headers: {
+        'Cache-Control': cacheControl.immutable,
+        'X-Registry-Name': name,
+        'X-Registry-Version': String(n),
+      },
     });
   })
   .get('/registries/:name/versions/:n/flake-registry.json', async (c) => {
-    const name = parseParam(registryName, c.req.param('name'), 'registry name');
-    const n = parseParam(versionNumber, c.req.param('n'), 'version');
+    const name = registryName(c.req.param('name'));
+    const n = versionNumber(c.req.param('n'));
+    queryParams(c.req.url, []);
     const version = await pinnedVersion(c.var.store, name, n);
     return registryFileResponse(c.req.raw, version, cacheControl.immutable);
   });

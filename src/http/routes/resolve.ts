@@ -3,13 +3,17 @@ import { sortAttrs, type FlakeRef } from '../../nix/attrs.js';
 import { NixError } from '../../nix/errors.js';
 import { MAX_FLAKE_REF_LENGTH, flakeRefToAttrs, flakeRefToString, parseFlakeRef } from '../../nix/flakeref.js';
 import { inputToURL } from '../../nix/input.js';
-import { resolve, type LayerRef, type Step } from '../../nix/lookup.js';
+import { resolve, type FailedEntry, type LayerRef, type Step } from '../../nix/lookup.js';
 import { REGISTRY_NAME } from '../../store/layout.js';
 import type { RegistryStore } from '../../store/store.js';
 import { cacheControl } from '../caching.js';
 import type { AppEnv, Resolution } from '../env.js';
-import { latestVersion, literalQueryParam, pinnedVersion, VERSION } from '../params.js';
+import { sha256Hex } from '../../crypto/sha256.js';
+import { etagFor } from '../conditional.js';
+import { toProblem } from '../errors.js';
+import { latestVersion, pinnedVersion, queryParams, VERSION } from '../params.js';
 import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
+import { respondWith, utf8 } from '../representation.js';
 
 const MAX_LAYERS = 8;
 
@@ -34,14 +38,18 @@ export function parseLayers(value: string | undefined): LayerSpec[] {
   });
 }
 
-async function loadLayers(store: RegistryStore, specs: readonly LayerSpec[]): Promise<LayerRef[]> {
+interface Layer extends LayerRef {
+  readonly created: string;
+}
+
+async function loadLayers(store: RegistryStore, specs: readonly LayerSpec[]): Promise<Layer[]> {
   return Promise.all(
     specs.map(async (spec) => {
       const v =
         spec.version === undefined
           ? await latestVersion(store, spec.name)
           : await pinnedVersion(store, spec.name, spec.version);
-      return { name: v.registry, version: v.number, index: v.index };
+      return { name: v.registry, version: v.number, index: v.index, created: v.record.created };
     }),
   );
 }
@@ -61,6 +69,15 @@ const stepJson = (step: Step) => ({
   from: inputToURL(step.from),
   to: inputToURL(step.to),
   ...(step.dir === undefined ? {} : { dir: step.dir }),
+});
+
+const entryJson = (entry: FailedEntry) => ({
+  registry: entry.registry,
+  version: entry.version,
+  index: entry.index,
+  exact: entry.exact,
+  from: inputToURL(entry.from),
+  to: inputToURL(entry.to),
 });
 
 function requireRef(ref: string | undefined): string {
@@ -90,31 +107,61 @@ function answer(text: string, layers: readonly LayerRef[]): Resolution {
   const result = resolve(query, layers);
   const steps = result.steps.map(stepJson);
   if (!result.ok) {
-    return problemAnswer(Problem.fromNix(result.error, { input: text, ref: refJson(query), steps, registries }));
+    const entry = result.entry === undefined ? {} : { entry: entryJson(result.entry) };
+    return problemAnswer(
+      Problem.fromNix(result.error, { input: text, ref: refJson(query), steps, ...entry, registries }),
+    );
   }
   const body = { ref: refJson(query), resolved: refJson(result.resolved), steps, registries };
   return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
 }
+
+/** A 200 answer's validator: the hash of the versions searched and the ref, which fix the body. */
+const etagOf = async (key: string): Promise<string> => etagFor(await sha256Hex(key));
 
 /**
  * `GET /resolve?ref=REF[&registry=...]`: what Nix would resolve REF to, and how.
  * Versions never change, so each answer is computed once per isolate and reused.
  */
 export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
-  const text = requireRef(literalQueryParam(c.req.url, 'ref'));
-  const specs = parseLayers(c.req.query('registry'));
-  const layers = await loadLayers(c.var.store, specs);
-  const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}`;
-  let found = c.var.resolutions.get(key);
-  if (found === undefined) {
-    found = answer(text, layers);
-    c.var.resolutions.set(key, found);
+  let input: string | null = null;
+  try {
+    const query = queryParams(c.req.url, ['ref', 'registry']);
+    input = query.ref ?? null;
+    const text = requireRef(query.ref);
+    const specs = parseLayers(query.registry);
+    const layers = await loadLayers(c.var.store, specs);
+    const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}`;
+    let found = c.var.resolutions.get(key);
+    if (found === undefined) {
+      const computed = answer(text, layers);
+      found = computed.status === 200 ? { ...computed, etag: await etagOf(key) } : computed;
+      c.var.resolutions.set(key, found);
+    }
+    if (found.etag === undefined) {
+      return new Response(found.body, {
+        status: found.status,
+        headers: { 'Content-Type': found.contentType, 'Cache-Control': cacheControl.none },
+      });
+    }
+    const pinned = specs.every((s) => s.version !== undefined);
+    return respondWith(c.req.raw, {
+      validators: { etag: found.etag, lastModified: newest(layers.map((l) => l.created)) },
+      bytes: utf8(found.body),
+      contentType: found.contentType,
+      headers: {
+        'Cache-Control': pinned ? cacheControl.immutable : cacheControl.latest(c.var.config),
+        'X-Registry-Name': layers.map((l) => l.name).join(', '),
+        'X-Registry-Version': layers.map((l) => l.version).join(', '),
+      },
+    });
+  } catch (error) {
+    // Every /resolve error names the ref as given, whatever failed.
+    const problem = toProblem(error);
+    throw 'input' in problem.extensions ? problem : problem.with({ input });
   }
-  const pinned = specs.every((s) => s.version !== undefined);
-  const caching =
-    found.status !== 200 ? cacheControl.none : pinned ? cacheControl.immutable : cacheControl.latest(c.var.config);
-  return new Response(found.body, {
-    status: found.status,
-    headers: { 'Content-Type': found.contentType, 'Cache-Control': caching },
-  });
 });
+
+function newest(times: readonly string[]): Date {
+  return new Date(Math.max(...times.map((t) => Date.parse(t))));
+}
