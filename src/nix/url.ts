@@ -73,7 +73,7 @@ export function percentDecode(s: string): string {
     if (s[i] === '%') {
       bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
       i += 2;
-    } else for (const b of encoder.encode(s[i] as string)) bytes.push(b);
+    } else for (const b of encoder.encode(s.charAt(i))) bytes.push(b);
   }
   try {
     return decoder.decode(new Uint8Array(bytes));
@@ -203,7 +203,7 @@ export function parseURL(url: string, lenient = false): ParsedURL {
     scheme,
     ...(authority && { authority }),
     path: rest.split('/').map(percentDecode),
-    query: rawQuery === undefined ? new Map() : decodeQuery(rawQuery, lenient),
+    query: rawQuery === undefined ? new Map<string, string>() : decodeQuery(rawQuery, lenient),
     fragment,
   };
 }

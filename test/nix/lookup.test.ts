@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Attrs } from '../../src/nix/attrs.js';
 import { RegistryIndex } from '../../src/nix/lookup.js';
 import { readRegistry } from '../../src/nix/registry.js';
 import { layer, outcome, run, type E } from './lookup-helpers.js';
@@ -252,7 +251,7 @@ describe('resolve: which entry matches', () => {
       entries: [{ from: { type: 'path', path: '/p', revCount: 1 }, to: { type: 'path', path: '/q' }, exact: false }],
     };
     const index = new RegistryIndex(registry);
-    expect(index.find({ type: 'path', path: '/p', revCount: '1' } as Attrs)).toBeUndefined();
+    expect(index.find({ type: 'path', path: '/p', revCount: '1' })).toBeUndefined();
     expect(index.find({ type: 'path', path: '/p', revCount: 1 })?.position).toBe(0);
   });
 });

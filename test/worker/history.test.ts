@@ -93,7 +93,7 @@ describe('GET /registries/:name/versions/:n', () => {
       url: `/registries/${name}/versions/1/flake-registry.json`,
     });
     expect(record['changes']).toMatchObject({
-      added: expect.arrayContaining(['flake:nixpkgs/nixos-24.05', 'flake:a']),
+      added: expect.arrayContaining(['flake:nixpkgs/nixos-24.05', 'flake:a']) as unknown,
     });
   });
 
