@@ -80,6 +80,22 @@ export function queryParams<K extends string>(url: string, allowed: readonly K[]
   return found;
 }
 
+/** The first value of `name` as given, unchecked: what an error about the request should echo. */
+export function firstQueryValue(url: string, name: string): string | undefined {
+  const start = url.indexOf('?');
+  if (start < 0) return undefined;
+  for (const pair of url.slice(start + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    if ((eq < 0 ? pair : pair.slice(0, eq)) !== name) continue;
+    try {
+      return decodeURIComponent(eq < 0 ? '' : pair.slice(eq + 1));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 function decode(text: string, what: string): string {
   try {
     return decodeURIComponent(text);

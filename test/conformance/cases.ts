@@ -2,7 +2,7 @@ import type { Fixture } from './fixture.js';
 
 /**
  * The registry the service serves during the suite, and the refs asked of both Nix
- * and `/resolve`. Each case names the lookup rule of shared/nix-semantics.md §2 it
+ * and `/resolve`. Each case names the lookup rule of src/libfetchers/registry.cc it
  * exercises and the outcome kind the fixture was built to produce; the test checks
  * Nix really produces that kind (so a fixture mistake cannot silently turn an
  * override test into a plain success) before comparing Nix with the service.

@@ -148,7 +148,7 @@ describe.skipIf(nixVersion === undefined)(`conformance with real Nix (${nixVersi
     const etag = fetched.responseHeaders['etag'];
     expect(etag).toMatch(/^"[^"]+"$/); // strong: Nix sends it back exactly as stored
     expect(revalidated.requestHeaders['if-none-match']).toBe(etag);
-    // Newer Nix forgets the ETag when a 304 omits it (nix-semantics.md §4).
+    // Newer Nix forgets the ETag when a 304 omits it (src/libstore/filetransfer.cc).
     expect(revalidated.responseHeaders['etag']).toBe(etag);
   });
 

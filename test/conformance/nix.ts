@@ -66,7 +66,7 @@ export function nixRunner(root: string, registryUrl: string): NixRunner {
       NIX_CONFIG: [
         'experimental-features = nix-command flakes',
         `flake-registry = ${registryUrl}`,
-        // Revalidate the global registry on every command (nix-semantics.md §4).
+        // Revalidate the global registry on every command (src/libstore/filetransfer.cc, src/libfetchers/registry.cc).
         'tarball-ttl = 0',
         `store = ${store}`,
         'substituters =',
@@ -112,7 +112,7 @@ export interface Failure {
   readonly message: string;
 }
 
-// Nix's error texts (nix-semantics.md §2, §3) and the kind each one means. The same
+// Nix's error texts (src/libfetchers/registry.cc, src/libflake/flakeref.cc) and the kind each one means. The same
 // table reads Nix's stderr and the service's problem `detail`, which carries Nix's text.
 const PATTERNS: readonly [RegExp, Failure['kind']][] = [
   [/cannot find flake '([^']*)' in the flake registries/, 'not-found'],

@@ -22,7 +22,7 @@ function parseError(text: string): NixError {
   throw new Error(`expected '${text}' to be refused`);
 }
 
-describe('nix-semantics.md §3 examples', () => {
+describe('flake reference forms (src/libflake/flakeref.cc, src/libflake-tests/flakeref.cc)', () => {
   it.each<[string, string, Attrs]>([
     ['nixpkgs', 'flake:nixpkgs', { type: 'indirect', id: 'nixpkgs' }],
     [

@@ -18,7 +18,7 @@ const aTable: E[] = [
   ['first', '→', `${A}?ref=dev`],
 ];
 
-describe('resolve: the nix-semantics lookup table (A = git+file:///srv/a)', () => {
+describe('resolve: the lookup rules (src/libfetchers/registry.cc) (A = git+file:///srv/a)', () => {
   const layers = [layer('global', aTable)];
   it.each([
     ['amain/dev', `${A}?ref=dev`],

@@ -65,14 +65,14 @@ describe('no request stalls another', { timeout: 30_000 }, () => {
   it('serves a registry whose cold load was started by a request that was aborted', async () => {
     for (const path of ['/registries/cold-6/flake-registry.json', '/resolve?ref=nixpkgs&registry=cold-7']) {
       const controller = new AbortController();
-      const aborted = fetchWorker(path, { signal: controller.signal });
-      // Once the request has started its KV and Durable Object calls.
-      await scheduler.wait(2);
-      controller.abort();
-      await aborted.then(
+      const settled = fetchWorker(path, { signal: controller.signal }).then(
         (res) => res.arrayBuffer(),
         () => undefined,
       );
+      // Once the request has started its KV and Durable Object calls.
+      await scheduler.wait(2);
+      controller.abort();
+      await settled;
     }
     await expectReadsAnswer('cold-6');
     await expectReadsAnswer('cold-7');

@@ -11,7 +11,7 @@ import type { AppEnv, Resolution } from '../env.js';
 import { sha256Hex } from '../../crypto/sha256.js';
 import { etagFor } from '../conditional.js';
 import { toProblem } from '../errors.js';
-import { latestVersion, pinnedVersion, queryParams, VERSION } from '../params.js';
+import { firstQueryValue, latestVersion, pinnedVersion, queryParams, VERSION } from '../params.js';
 import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
 import { respondWith, utf8 } from '../representation.js';
 
@@ -124,10 +124,8 @@ const etagOf = async (key: string): Promise<string> => etagFor(await sha256Hex(k
  * Versions never change, so each answer is computed once per isolate and reused.
  */
 export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
-  let input: string | null = null;
   try {
     const query = queryParams(c.req.url, ['ref', 'registry']);
-    input = query.ref ?? null;
     const text = requireRef(query.ref);
     const specs = parseLayers(query.registry);
     const layers = await loadLayers(c.var.store, specs);
@@ -158,7 +156,7 @@ export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
   } catch (error) {
     // Every /resolve error names the ref as given, whatever failed.
     const problem = toProblem(error);
-    throw 'input' in problem.extensions ? problem : problem.with({ input });
+    throw 'input' in problem.extensions ? problem : problem.with({ input: firstQueryValue(c.req.url, 'ref') ?? null });
   }
 });
 

@@ -3,6 +3,7 @@ import globalRegistry from '../../registries/global.json';
 import { CREATED } from './fixtures.js';
 import { serve, uniqueName } from './helpers.js';
 import { encodeRef, generate, show } from './hostile-inputs.js';
+import { generateRequests } from './hostile-requests.js';
 
 /**
  * `/resolve` under 10,000 generated malformed or hostile refs: every answer is
@@ -111,6 +112,57 @@ describe('GET /resolve with hostile refs', () => {
       expect(in4xx(tally.encoded), JSON.stringify(summary)).toBeGreaterThanOrEqual(9_000);
       // Raw refs lose what follows '#' or '&', which leaves a valid prefix more often.
       expect(in4xx(tally.raw), JSON.stringify(summary)).toBeGreaterThanOrEqual(rawSent * 0.85);
+    },
+  );
+});
+
+describe('every route with hostile methods, query parameters and conditional headers', () => {
+  const COUNT_REQUESTS = 4_000;
+
+  it(
+    `answers ${COUNT_REQUESTS.toLocaleString('en-US')} generated requests by the rules, never a 5xx`,
+    { timeout: 180_000 },
+    async () => {
+      const name = uniqueName('hostile');
+      const service = serve([{ name, file: globalRegistry, created: CREATED }]);
+      const first = await service.fetch(`/registries/${name}/flake-registry.json`);
+      await first.arrayBuffer();
+      const etags = [first.headers.get('ETag') ?? '""'];
+      let next = 0;
+      const requests = generateRequests(COUNT_REQUESTS, SEED, name, () => etags[next++ % etags.length] ?? '""');
+      const failures: string[] = [];
+      const statuses = new Map<number, number>();
+      for (let start = 0; start < requests.length; start += CHUNK) {
+        await Promise.all(
+          requests.slice(start, start + CHUNK).map(async (request, offset) => {
+            const label = `#${start + offset} ${request.method} ${request.path.slice(0, 120)} ${JSON.stringify(request.headers)}`;
+            let res: Response;
+            try {
+              res = await service.fetch(request.path, { method: request.method, headers: request.headers });
+            } catch (error) {
+              failures.push(`${label}: threw ${String(error)}`);
+              return;
+            }
+            const body = await res.text();
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            const etag = res.headers.get('ETag');
+            if (etag !== null && res.status === 200 && etags.length < 8) etags.push(etag);
+            const problem = res.headers.get('Content-Type') === 'application/problem+json';
+            if (res.status >= 500) failures.push(`${label}: ${res.status} ${body.slice(0, 300)}`);
+            else if (res.status >= 400 && !problem) failures.push(`${label}: ${res.status} is not problem+json`);
+            else if (res.status === 405 && res.headers.get('Allow') === null)
+              failures.push(`${label}: 405 without Allow`);
+            else if (res.status === 304 && !['GET', 'HEAD'].includes(request.method)) {
+              failures.push(`${label}: 304 to ${request.method}`);
+            } else if (res.status === 204 && request.method !== 'OPTIONS') failures.push(`${label}: 204`);
+            else if (request.method === 'HEAD' && body !== '') failures.push(`${label}: HEAD with a body`);
+          }),
+        );
+      }
+      const summary = JSON.stringify(Object.fromEntries(statuses));
+      expect(failures.slice(0, 20), `${failures.length} failures; statuses ${summary}`).toEqual([]);
+      // The generator reaches every kind of answer, so the rules above were exercised.
+      for (const status of [200, 304, 400, 404, 405, 412]) expect(statuses.get(status), summary).toBeGreaterThan(0);
     },
   );
 });
