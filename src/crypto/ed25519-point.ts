@@ -55,19 +55,6 @@ export interface Point {
   readonly y: bigint;
 }
 
-const IDENTITY: Point = { x: 0n, y: 1n };
-
-/** Twisted Edwards addition with a = -1; complete on edwards25519 because d is not a square. */
-function add(p: Point, q: Point): Point {
-  const xx = (p.x * q.x) % P;
-  const yy = (p.y * q.y) % P;
-  const dxy = (((D * xx) % P) * yy) % P;
-  return {
-    x: mod((p.x * q.y + p.y * q.x) * inverse(1n + dxy)),
-    y: mod((yy + xx) * inverse(1n - dxy)),
-  };
-}
-
 export type DecodeResult =
   | { readonly ok: true; readonly point: Point }
   | { readonly ok: false; readonly reason: 'non-canonical' | 'not-on-curve' };
@@ -86,11 +73,21 @@ export function decodePoint(bytes: Uint8Array): DecodeResult {
   return { ok: true, point: { x, y } };
 }
 
-/** Whether [8]P is the identity: P lies in the torsion subgroup and carries no secret. */
+/**
+ * Whether [8]P is the identity: P lies in the torsion subgroup and carries no secret.
+ * Three doublings in projective coordinates (a = -1, "dbl-2008-bbjlp"), so no inversions.
+ */
 export function isSmallOrder(point: Point): boolean {
-  let q = point;
-  for (let i = 0; i < 3; i++) q = add(q, q);
-  return q.x === IDENTITY.x && q.y === IDENTITY.y;
+  let [x, y, z] = [point.x, point.y, 1n];
+  for (let i = 0; i < 3; i++) {
+    const b = (x + y) ** 2n % P;
+    const c = (x * x) % P;
+    const d = (y * y) % P;
+    const f = mod(d - c);
+    const j = mod(f - 2n * ((z * z) % P));
+    [x, y, z] = [mod((b - c - d) * j), mod(f * (-c - d)), (f * j) % P];
+  }
+  return x === 0n && y === z;
 }
 
 /**
