@@ -40,4 +40,14 @@ describe('npm start', () => {
     const resolved = await fetch(`${server.origin}/resolve?ref=nixpkgs/master`);
     expect(await resolved.json()).toMatchObject({ resolved: { url: 'github:NixOS/nixpkgs/master' } });
   });
+
+  it('starts quietly: one line saying where it listens, no banner, stack trace or request lines', async () => {
+    await (await fetch(`${server.origin}/resolve?ref=nixpkgs&registry=global@1,nope`)).arrayBuffer();
+    await (await fetch(`${server.origin}/flake-registry.json`)).arrayBuffer();
+    const log = server.log();
+    expect(log).toContain(`serving the embedded registries on ${server.origin}`);
+    expect(log).not.toMatch(/^\s+at /m);
+    expect(log).not.toMatch(/update available|wrangler \d|Request\.cf|ENOTFOUND/);
+    expect(log).not.toMatch(/GET \/(resolve|flake-registry)/);
+  });
 });
