@@ -1,0 +1,236 @@
+import type { Attrs } from './attrs.js';
+import { NixError } from './errors.js';
+import { attrsKey, fromURL } from './entry-key.js';
+import type { EntryJson } from './entry-key.js';
+import { inputFromAttrs } from './input.js';
+import type { Registry, RegistryEntry } from './registry.js';
+import { readRegistry } from './registry.js';
+import type { Change, Position } from '../protocol/changes.js';
+
+/**
+ * Applying a proposal's changes to a registry. Pure and deterministic: the
+ * offline verifier replays every merge with this code and must get the same
+ * bytes. An entry is named by its `from`; a change that names a `from` two
+ * entries share is refused, since it could mean either.
+ *
+ * Entries sit in a doubly linked list indexed by `from`, so each change costs
+ * O(1) whatever the registry's size and a whole diff replays in linear time.
+ */
+
+export type EditErrorKind =
+  /** An entry or file that Nix would not read whole. */
+  | 'invalid-entry'
+  /** `remove` or `move` of a `from` no entry has. */
+  | 'missing-entry'
+  /** A position whose anchor no entry has. */
+  | 'missing-anchor'
+  /** The change names a `from` that several entries share. */
+  | 'duplicate-from'
+  /** An entry placed before or after itself. */
+  | 'self-anchor';
+
+export interface EditError {
+  readonly kind: EditErrorKind;
+  readonly detail: string;
+  /** Index of the failing change in the list. */
+  readonly change: number;
+}
+
+export type EditResult =
+  { readonly ok: true; readonly registry: Registry } | { readonly ok: false; readonly error: EditError };
+
+type Read<T> = { ok: true; value: T } | { ok: false; detail: string };
+
+function readText<T>(text: string, pick: (r: Registry) => T): Read<T> {
+  try {
+    return { ok: true, value: pick(readRegistry(text)) };
+  } catch (e) {
+    if (e instanceof NixError) return { ok: false, detail: e.message };
+    throw e;
+  }
+}
+
+/** One entry of a change, read as Nix reads it: as the only entry of a registry file. */
+export function readChangeEntry(
+  entry: Readonly<EntryJson> | { from: Attrs; to: Attrs; exact?: true | undefined },
+): Read<RegistryEntry> {
+  const read = readText(JSON.stringify({ version: 2, flakes: [entry] }), (r) => r.entries[0]);
+  if (!read.ok)
+    return {
+      ok: false,
+      detail: read.detail.replace(/^invalid flake registry entry 0 /, 'invalid flake registry entry '),
+    };
+  if (read.value === undefined) return { ok: false, detail: 'invalid flake registry entry: missing' };
+  return { ok: true, value: read.value };
+}
+
+/** A whole file of a `file` change; refused, naming the entry, if Nix would read it only in part. */
+export function readChangeFile(file: unknown): Read<Registry> {
+  return readText(JSON.stringify(file), (r) => r);
+}
+
+interface Node {
+  entry: RegistryEntry;
+  readonly key: string;
+  prev: Node | undefined;
+  next: Node | undefined;
+}
+
+type Place = 'start' | 'end' | { readonly before: Node } | { readonly after: Node };
+
+class EntryList {
+  #first: Node | undefined;
+  #last: Node | undefined;
+  readonly #byKey = new Map<string, Node[]>();
+
+  constructor(entries: readonly RegistryEntry[]) {
+    for (const entry of entries)
+      this.insert({ entry, key: attrsKey(entry.from), prev: undefined, next: undefined }, 'end');
+  }
+
+  find(key: string): readonly Node[] {
+    return this.#byKey.get(key) ?? [];
+  }
+
+  insert(node: Node, place: Place): void {
+    let prev: Node | undefined;
+    let next: Node | undefined;
+    if (place === 'start') next = this.#first;
+    else if (place === 'end') prev = this.#last;
+    else if ('before' in place) [prev, next] = [place.before.prev, place.before];
+    else [prev, next] = [place.after, place.after.next];
+    node.prev = prev;
+    node.next = next;
+    if (prev === undefined) this.#first = node;
+    else prev.next = node;
+    if (next === undefined) this.#last = node;
+    else next.prev = node;
+    const group = this.#byKey.get(node.key);
+    if (group === undefined) this.#byKey.set(node.key, [node]);
+    else group.push(node);
+  }
+
+  unlink(node: Node): void {
+    if (node.prev === undefined) this.#first = node.next;
+    else node.prev.next = node.next;
+    if (node.next === undefined) this.#last = node.prev;
+    else node.next.prev = node.prev;
+    node.prev = node.next = undefined;
+    const group = (this.#byKey.get(node.key) ?? []).filter((n) => n !== node);
+    if (group.length === 0) this.#byKey.delete(node.key);
+    else this.#byKey.set(node.key, group);
+  }
+
+  entries(): RegistryEntry[] {
+    const out: RegistryEntry[] = [];
+    for (let n = this.#first; n !== undefined; n = n.next) out.push(n.entry);
+    return out;
+  }
+}
+
+class EditFailure extends Error {
+  constructor(
+    readonly kind: EditErrorKind,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** A `from` as given in a change, normalised as Nix reads attributes (e.g. revs lowercased). */
+function normalise(from: Attrs): Attrs {
+  try {
+    return inputFromAttrs(from);
+  } catch (e) {
+    if (e instanceof NixError) return from;
+    throw e;
+  }
+}
+
+/** The one entry with this `from`, or undefined; two or more is an error. */
+function single(list: EntryList, from: Attrs): Node | undefined {
+  const nodes = list.find(attrsKey(from));
+  if (nodes.length > 1) {
+    throw new EditFailure(
+      'duplicate-from',
+      `${nodes.length} entries have from '${fromURL(from)}'; a change cannot tell them apart`,
+    );
+  }
+  return nodes[0];
+}
+
+function place(list: EntryList, position: Position, moving: Node | undefined): Place {
+  if (position === 'start' || position === 'end') return position;
+  const anchorFrom = normalise('before' in position ? position.before : position.after);
+  const anchor = single(list, anchorFrom);
+  if (anchor === undefined) {
+    throw new EditFailure('missing-anchor', `no entry has from '${fromURL(anchorFrom)}' to place the entry next to`);
+  }
+  if (anchor === moving) {
+    throw new EditFailure(
+      'self-anchor',
+      `the entry with from '${fromURL(anchorFrom)}' cannot be placed next to itself`,
+    );
+  }
+  return 'before' in position ? { before: anchor } : { after: anchor };
+}
+
+function existing(list: EntryList, from: Attrs): Node {
+  const node = single(list, from);
+  if (node === undefined) throw new EditFailure('missing-entry', `no entry has from '${fromURL(from)}'`);
+  return node;
+}
+
+function applyOne(list: EntryList, change: Change): EntryList {
+  switch (change.op) {
+    case 'set': {
+      const read = readChangeEntry(change.entry);
+      if (!read.ok) throw new EditFailure('invalid-entry', read.detail);
+      const entry = read.value;
+      const node = single(list, entry.from);
+      const where = change.position === undefined ? undefined : place(list, change.position, node);
+      if (node === undefined) {
+        list.insert({ entry, key: attrsKey(entry.from), prev: undefined, next: undefined }, where ?? 'end');
+      } else {
+        node.entry = entry;
+        if (where !== undefined) {
+          list.unlink(node);
+          list.insert(node, where);
+        }
+      }
+      return list;
+    }
+    case 'remove':
+      list.unlink(existing(list, normalise(change.from)));
+      return list;
+    case 'move': {
+      const node = existing(list, normalise(change.from));
+      const where = place(list, change.position, node);
+      list.unlink(node);
+      list.insert(node, where);
+      return list;
+    }
+    case 'file': {
+      const read = readChangeFile(change.file);
+      if (!read.ok) throw new EditFailure('invalid-entry', read.detail);
+      return new EntryList(read.value.entries);
+    }
+    case 'policy':
+      // Touches no entry; the protocol layer applies it.
+      return list;
+  }
+}
+
+/** Applies `changes` in order; the first one that cannot apply stops it, with its index. */
+export function applyChanges(registry: Registry, changes: readonly Change[]): EditResult {
+  let list = new EntryList(registry.entries);
+  for (const [index, change] of changes.entries()) {
+    try {
+      list = applyOne(list, change);
+    } catch (e) {
+      if (e instanceof EditFailure) return { ok: false, error: { kind: e.kind, detail: e.detail, change: index } };
+      throw e;
+    }
+  }
+  return { ok: true, registry: { entries: list.entries() } };
+}

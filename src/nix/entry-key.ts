@@ -1,0 +1,100 @@
+import type { AttrValue, Attrs } from './attrs.js';
+import { compareKeys, sortAttrs } from './attrs.js';
+import { inputToURL } from './input.js';
+import type { RegistryEntry } from './registry.js';
+
+/**
+ * Entry identity for editing: an entry is named by its `from`, compared as
+ * `attrsEqual` does (every attribute, value types kept apart: "1" ≠ 1 ≠ true).
+ * The key is a string so that entries can be found through a Map. Lengths are
+ * written out so that no attribute name or value can forge another key.
+ * Keys are memoised per attribute object: registries are immutable and the
+ * same entries are keyed again by every diff of a merge.
+ */
+const fullKeys = new WeakMap<Attrs, string>();
+const baseKeys = new WeakMap<Attrs, string>();
+
+function encode(attrs: Attrs, skipRefRev: boolean): string {
+  const names = Object.keys(attrs);
+  for (let i = 1; i < names.length; i++) {
+    if (compareKeys(names[i - 1] as string, names[i] as string) > 0) {
+      names.sort(compareKeys);
+      break;
+    }
+  }
+  let out = '';
+  for (const name of names) {
+    if (skipRefRev && (name === 'ref' || name === 'rev')) continue;
+    const value = attrs[name] as AttrValue;
+    const text = String(value);
+    const tag = typeof value === 'string' ? 's' : typeof value === 'number' ? 'n' : 'b';
+    out += `${name.length}:${name}${tag}${text.length}:${text};`;
+  }
+  return out;
+}
+
+export function attrsKey(attrs: Attrs): string {
+  let key = fullKeys.get(attrs);
+  if (key === undefined) fullKeys.set(attrs, (key = encode(attrs, false)));
+  return key;
+}
+
+/** The part of an input that lookup matches on before looking at `ref` and `rev`. */
+export function baseKey(attrs: Attrs): string {
+  let key = baseKeys.get(attrs);
+  if (key === undefined) baseKeys.set(attrs, (key = encode(attrs, true)));
+  return key;
+}
+
+/** The attributes a key was made from. */
+export function keyAttrs(key: string): Attrs {
+  const out: [string, AttrValue][] = [];
+  let i = 0;
+  const take = (): string => {
+    const colon = key.indexOf(':', i);
+    const length = Number(key.slice(i, colon));
+    const text = key.slice(colon + 1, colon + 1 + length);
+    i = colon + 1 + length;
+    return text;
+  };
+  while (i < key.length) {
+    const name = take();
+    const tag = key[i++];
+    const text = take();
+    i++; // ';'
+    out.push([name, tag === 's' ? text : tag === 'n' ? Number(text) : text === 'true']);
+  }
+  // fromEntries defines properties, so even a `__proto__` name stays data.
+  return Object.fromEntries(out);
+}
+
+export function entriesEqual(a: RegistryEntry, b: RegistryEntry): boolean {
+  if (a === b) return true;
+  return (
+    a.exact === b.exact && a.dir === b.dir && attrsKey(a.to) === attrsKey(b.to) && attrsKey(a.from) === attrsKey(b.from)
+  );
+}
+
+/** A `from` as Nix prints it; attributes no scheme prints fall back to their JSON. */
+export function fromURL(from: Attrs): string {
+  try {
+    return inputToURL(from);
+  } catch {
+    return JSON.stringify(sortAttrs(from));
+  }
+}
+
+/** The registry-file form of an entry (`dir` back inside `to`, `exact` only when true). */
+export interface EntryJson {
+  from: Attrs;
+  to: Attrs;
+  exact?: true;
+}
+
+export function entryToJson(e: RegistryEntry): EntryJson {
+  return {
+    from: sortAttrs(e.from),
+    to: sortAttrs(e.dir === undefined ? e.to : { ...e.to, dir: e.dir }),
+    ...(e.exact ? { exact: true as const } : {}),
+  };
+}

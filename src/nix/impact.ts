@@ -1,0 +1,125 @@
+import type { Attrs } from './attrs.js';
+import { compareKeys } from './attrs.js';
+import type { ChangeSummary } from './diff.js';
+import { attrsKey, baseKey } from './entry-key.js';
+import { NixError } from './errors.js';
+import { flakeRefToString, parseFlakeRef } from './flakeref.js';
+import { inputToURL } from './input.js';
+import type { LayerRef } from './lookup.js';
+import { resolve } from './lookup.js';
+import { indexFor } from './reach.js';
+import type { Registry } from './registry.js';
+
+/**
+ * What a change does to resolution: for each flake id it touches, what its
+ * refs resolved to before and after (what every `nix profile upgrade` of an
+ * unlocked ref and every new lock file will pick up), and every other entry
+ * that resolves differently because it chains through a touched entry. Each
+ * registry is judged alone. Linear in registry size: chains are followed
+ * backwards from the touched entries through an index of targets.
+ */
+
+export type ImpactOutcome = { readonly url: string; readonly dir?: string } | { readonly error: string };
+
+export interface ImpactRow {
+  /** The ref looked up, as Nix prints it (`flake:nixpkgs/nixos-25.05`). */
+  readonly ref: string;
+  readonly before: ImpactOutcome;
+  readonly after: ImpactOutcome;
+  readonly changed: boolean;
+}
+
+function outcome(input: Attrs, layers: readonly LayerRef[]): ImpactOutcome {
+  const r = resolve({ input, dir: '' }, layers);
+  if (!r.ok) return { error: r.error.message };
+  const url = flakeRefToString(r.resolved);
+  return r.resolved.dir === '' ? { url } : { url, dir: r.resolved.dir };
+}
+
+function sameOutcome(a: ImpactOutcome, b: ImpactOutcome): boolean {
+  if ('error' in a || 'error' in b) return 'error' in a && 'error' in b && a.error === b.error;
+  return a.url === b.url && a.dir === b.dir;
+}
+
+function touchedInputs(summary: ChangeSummary): Attrs[] {
+  const out: Attrs[] = [];
+  for (const url of [...summary.added, ...summary.removed, ...summary.changed, ...summary.moved]) {
+    try {
+      out.push(parseFlakeRef(url).input);
+    } catch (e) {
+      // A `from` that cannot be written as a ref cannot be queried either.
+      if (!(e instanceof NixError)) throw e;
+    }
+  }
+  return out;
+}
+
+export function resolutionImpact(before: Registry, after: Registry, summary: ChangeSummary): ImpactRow[] {
+  const both = [...after.entries, ...before.entries];
+  /** Inputs to resolve, in row order; `always` rows are shown even when unchanged. */
+  const candidates: { input: Attrs; always: boolean }[] = [];
+  const listed = new Set<string>();
+  const add = (input: Attrs, always: boolean) => {
+    const key = attrsKey(input);
+    if (listed.has(key)) return;
+    listed.add(key);
+    candidates.push({ input, always });
+  };
+
+  // The touched ids: the bare id and every `from` of that id in either version.
+  const touched = touchedInputs(summary);
+  const ids = [...new Set(touched.flatMap((t) => (t['type'] === 'indirect' ? [String(t['id'])] : [])))].sort(
+    compareKeys,
+  );
+  const formsOf = new Map<string, Attrs[]>(ids.map((id) => [id, [{ type: 'indirect', id }]]));
+  for (const e of both) {
+    if (e.from['type'] === 'indirect') formsOf.get(String(e.from['id']))?.push(e.from);
+  }
+  for (const id of ids) for (const form of formsOf.get(id) ?? []) add(form, true);
+  for (const t of touched) if (t['type'] !== 'indirect') add(t, true);
+
+  // Entries that reach a touched entry through their target, transitively.
+  const byTarget = new Map<string, Attrs[]>();
+  for (const e of both) {
+    const k = baseKey(e.to);
+    const list = byTarget.get(k);
+    if (list === undefined) byTarget.set(k, [e.from]);
+    else list.push(e.from);
+  }
+  const queue = [...new Set(touched.map((t) => baseKey(t)))];
+  const reached = new Set(queue);
+  for (let i = 0; i < queue.length; i++) {
+    for (const from of byTarget.get(queue[i] as string) ?? []) {
+      add(from, false);
+      const k = baseKey(from);
+      if (!reached.has(k)) {
+        reached.add(k);
+        queue.push(k);
+      }
+    }
+  }
+
+  const starts = new Set(candidates.map((c) => baseKey(c.input)));
+  const layersBefore: LayerRef[] = [{ name: 'before', version: 0, index: indexFor(before, starts) }];
+  const layersAfter: LayerRef[] = [{ name: 'after', version: 1, index: indexFor(after, starts) }];
+  const rows: ImpactRow[] = [];
+  for (const { input, always } of candidates) {
+    const b = outcome(input, layersBefore);
+    const a = outcome(input, layersAfter);
+    const changed = !sameOutcome(b, a);
+    if (always || changed) rows.push({ ref: inputToURL(input), before: b, after: a, changed });
+  }
+  return rows;
+}
+
+function show(o: ImpactOutcome): string {
+  return 'error' in o ? `error: ${o.error}` : o.url;
+}
+
+/** `nixpkgs: github:NixOS/nixpkgs/nixpkgs-unstable -> github:NixOS/nixpkgs/nixos-25.05`, or `… (unchanged)`. */
+export function formatImpact(row: ImpactRow): string {
+  const label = row.ref.startsWith('flake:') ? row.ref.slice('flake:'.length) : row.ref;
+  return row.changed
+    ? `${label}: ${show(row.before)} -> ${show(row.after)}`
+    : `${label}: ${show(row.after)} (unchanged)`;
+}
