@@ -1,21 +1,22 @@
-// Refuses to start or deploy a service whose embedded registries cannot be
+// Refuses to start or deploy a service whose embedded registries or policies cannot be
 // published: `wrangler dev` and `wrangler deploy` run this first ([build] in
 // wrangler.toml). A file Nix would read only in part would otherwise be found
 // out only by the first request for it.
 import { pathToFileURL } from 'node:url';
 import { embeddedRegistries } from '../registries/index.js';
-import { readRegistry } from '../src/nix/registry.js';
-import type { EmbeddedRegistry } from '../src/store/seed.js';
+import { PolicyError } from '../src/protocol/policy.js';
+import { prepareSeed, type EmbeddedRegistry } from '../src/store/seed.js';
 
 /** One line per embedded registry that could never be published, naming the entry and Nix's reason. */
 export function checkEmbedded(registries: readonly EmbeddedRegistry[]): string[] {
   const problems: string[] = [];
-  for (const { name, file } of registries) {
+  for (const embedded of registries) {
     try {
-      readRegistry(JSON.stringify(file), `registries/${name}.json`);
+      prepareSeed(embedded);
     } catch (error) {
+      const file = error instanceof PolicyError ? `${embedded.name}.policy.json` : `${embedded.name}.json`;
       problems.push(
-        `registries/${name}.json cannot be published: ${error instanceof Error ? error.message : String(error)}`,
+        `registries/${file} cannot be published: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

@@ -1,10 +1,13 @@
 import { createApp } from './http/app.js';
+import { localTrustedKeys } from './http/env.js';
 import { NixError } from './nix/errors.js';
+import { PolicyError } from './protocol/policy.js';
 import { ConfigurationError, StorageError } from './store/errors.js';
 import { prepareSeed, type EmbeddedRegistry, type SeedVersion } from './store/seed.js';
 import { KvRegistryStore, type RegistryStore } from './store/store.js';
+import { StoredVersion } from './store/version.js';
 
-export { RegistryWriter } from './store/writer.js';
+export { RegistryWriter } from './writer/writer.js';
 export type { EmbeddedRegistry } from './store/seed.js';
 
 /** KV is eventually consistent anyway (about 60 s); reusing a head this long costs nothing in freshness. */
@@ -23,26 +26,29 @@ export class EmbeddedSeeds {
   }
 
   /**
-   * Version 1 of `name`. Throws ConfigurationError when the embedded file can
-   * never be published: only a new deployment fixes that, never a retry.
+   * Version 1 of `name`, its policy widened by `localKeys` (local development
+   * only). Throws ConfigurationError when the embedded file or policy can never
+   * be published: only a new deployment fixes that, never a retry.
    */
-  async get(name: string): Promise<SeedVersion> {
-    const prepared = this.#prepared.get(name);
+  get(name: string, localKeys: readonly string[] = []): SeedVersion {
+    const key = `${name}\n${localKeys.join(' ')}`;
+    const prepared = this.#prepared.get(key);
     if (prepared) return prepared;
     const source = this.#sources.get(name);
     if (!source) throw new ConfigurationError(name, `registry '${name}' is not embedded`);
     let seed: SeedVersion;
     try {
-      seed = await prepareSeed(source);
+      seed = prepareSeed(source, localKeys);
     } catch (cause) {
-      if (!(cause instanceof NixError)) throw cause;
+      if (!(cause instanceof NixError || cause instanceof PolicyError)) throw cause;
+      const file = cause instanceof PolicyError ? `${name}.policy.json` : `${name}.json`;
       throw new ConfigurationError(
         name,
-        `registries/${name}.json cannot be published: ${cause.message}; fix the file and deploy again`,
+        `registries/${file} cannot be published: ${cause.message}; fix the file and deploy again`,
         { cause },
       );
     }
-    this.#prepared.set(name, seed);
+    this.#prepared.set(key, seed);
     return seed;
   }
 }
@@ -55,20 +61,26 @@ export interface StoreOptions {
 
 /** A store over the bindings; an empty store asks each registry's writer to seed version 1. */
 export function createRegistryStore(env: Env, seeds: EmbeddedSeeds, options: StoreOptions = {}): RegistryStore {
-  return new KvRegistryStore({
+  const localKeys = localTrustedKeys(env);
+  const store: KvRegistryStore = new KvRegistryStore({
     kv: options.kv ?? env.REGISTRY_KV,
     names: seeds.names,
     headTtlMs: HEAD_TTL_MS,
     ...(options.now === undefined ? {} : { now: options.now }),
     seed: async (name) => {
-      const seed = await seeds.get(name);
+      const seed = seeds.get(name, localKeys);
+      let head;
       try {
-        return await env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(name)).seed(seed);
+        head = await env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(name)).seed(seed);
       } catch (cause) {
         throw new StorageError(`the writer of registry '${name}' did not answer`, { cause });
       }
+      // This isolate has version 1 at hand: it need not wait for KV to show it.
+      if (head.sha256 === seed.record.sha256) store.learnVersion(new StoredVersion(seed.record, seed.body));
+      return head;
     },
   });
+  return store;
 }
 
 /**

@@ -2,11 +2,12 @@ import { Hono } from 'hono';
 import type { RegistryStore } from '../store/store.js';
 import { cacheControl } from './caching.js';
 import { Lru } from '../lru.js';
-import { configFrom, type AppEnv, type Config, type Resolution } from './env.js';
+import { configFrom, localTrustedKeys, type AppEnv, type Config, type Resolution } from './env.js';
 import { toProblem } from './errors.js';
 import { queryParams } from './params.js';
 import { Problem, problemResponse } from './problem.js';
 import { registryRoutes } from './routes/registries.js';
+import { proposalRoutes } from './routes/proposals.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { routeAt } from './routes/table.js';
 
@@ -14,7 +15,8 @@ import { routeAt } from './routes/table.js';
 export type StoreFactory = (env: Env) => RegistryStore;
 
 const EXPOSED_HEADERS = 'ETag, Last-Modified, Retry-After, Allow, X-Registry-Name, X-Registry-Version';
-const ALLOWED_REQUEST_HEADERS = 'If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since';
+const ALLOWED_REQUEST_HEADERS = 'Content-Type, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since';
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * Answers kept per isolate, weighed by the characters of their key and body: at
@@ -29,6 +31,13 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   let config: Config | undefined;
 
   app.use('*', async (c, next) => {
+    // Keys trusted for local development must never reach a deployed service.
+    if (localTrustedKeys(c.env).length > 0 && !LOOPBACK.has(new URL(c.req.url).hostname)) {
+      throw new Problem(
+        'registry-misconfigured',
+        'DEV_TRUSTED_KEYS is set: it trusts keys for local development only and is refused on any host but localhost',
+      );
+    }
     config ??= configFrom(c.env);
     c.set('config', config);
     c.set('store', storeFor(c.env));
@@ -59,6 +68,7 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
 
   app.route('/', registryRoutes);
   app.route('/', resolveRoutes);
+  app.route('/', proposalRoutes);
 
   // No handler for this method: a known path answers a preflight or 405, any other 404.
   app.notFound((c) => {

@@ -34,3 +34,15 @@ export function configFrom(env: { readonly TARBALL_TTL?: string }): Config {
   }
   return { ttl };
 }
+
+/**
+ * Local development only: maintainer keys (Nix's public-key format, separated by
+ * whitespace, as in nix.conf's trusted-public-keys) that join every embedded
+ * registry's genesis policy. Read from `.dev.vars`, which `wrangler dev` loads and
+ * `wrangler deploy` never uploads; the app also refuses to serve with it on any
+ * host but a loopback one (app.ts).
+ */
+export function localTrustedKeys(env: object): string[] {
+  const value = (env as { DEV_TRUSTED_KEYS?: unknown }).DEV_TRUSTED_KEYS;
+  return typeof value === 'string' ? value.split(/\s+/).filter((k) => k !== '') : [];
+}

@@ -17,5 +17,4 @@ export const kvKeys = {
   versionRecord: (registry: string, version: number) => `registry/${registry}/version/${pad(version)}/record`,
 } as const;
 
-/** Registry names as they appear in URLs and keys. */
-export const REGISTRY_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export { REGISTRY_NAME } from '../protocol/names.js';

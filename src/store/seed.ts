@@ -1,41 +1,52 @@
-import { sha256Hex } from '../crypto/sha256.js';
-import { inputToURL } from '../nix/input.js';
+import { sha256HexSync } from '../crypto/sha256-sync.js';
 import { readRegistry, writeRegistry } from '../nix/registry.js';
-import type { Head, VersionRecord } from './records.js';
+import { diffRegistries } from '../nix/diff.js';
+import { readPolicy, type PolicyJson } from '../protocol/policy.js';
+import type { VersionRecord } from '../protocol/record.js';
 
-/** A registry the service starts with: `registries/NAME.json` and the time its version 1 carries. */
+/**
+ * A registry the service starts with: `registries/NAME.json`, its trust policy
+ * (`registries/NAME.policy.json`) and the time its version 1 carries.
+ */
 export interface EmbeddedRegistry {
   readonly name: string;
   readonly file: unknown;
+  readonly policy: unknown;
   readonly created: string;
 }
 
 /** Everything the writer stores for a registry's version 1. */
 export interface SeedVersion {
-  readonly head: Head;
   readonly body: string;
   readonly record: VersionRecord;
 }
 
 /**
  * Turns an embedded registry into its version 1. Deterministic: the same file
- * always gives the same bytes, hash and record, so seeding twice is harmless.
- * Throws NixError('invalid-registry') for a file the service would refuse to publish.
+ * and policy always give the same bytes, hashes and record, so seeding twice is
+ * harmless. `extraKeys` (local development only) join the policy's keys.
+ * Throws NixError('invalid-registry') or PolicyError for what can never be published.
  */
-export async function prepareSeed(embedded: EmbeddedRegistry): Promise<SeedVersion> {
-  const registry = readRegistry(JSON.stringify(embedded.file));
+export function prepareSeed(embedded: EmbeddedRegistry, extraKeys: readonly string[] = []): SeedVersion {
+  const registry = readRegistry(JSON.stringify(embedded.file), `registries/${embedded.name}.json`);
+  const policy = readPolicy(withKeys(embedded.policy, extraKeys));
   const body = writeRegistry(registry);
-  const sha256 = await sha256Hex(body);
-  const created = new Date(embedded.created).toISOString();
   const record: VersionRecord = {
     registry: embedded.name,
     version: 1,
-    sha256,
+    sha256: sha256HexSync(body),
     parent: null,
-    created,
+    policy: policy.sha256,
+    created: new Date(embedded.created).toISOString(),
     entries: registry.entries.length,
-    source: { kind: 'embedded' },
-    changes: { added: registry.entries.map((e) => inputToURL(e.from)), removed: [], changed: [], moved: [] },
+    source: { kind: 'embedded', policy: policy.json },
+    changes: diffRegistries({ entries: [] }, registry).summary,
   };
-  return { head: { version: 1, sha256, created }, body, record };
+  return { body, record };
+}
+
+function withKeys(policy: unknown, extraKeys: readonly string[]): unknown {
+  if (extraKeys.length === 0 || typeof policy !== 'object' || policy === null) return policy;
+  const json = policy as Partial<PolicyJson>;
+  return { ...json, keys: [...(Array.isArray(json.keys) ? json.keys : []), ...extraKeys] };
 }

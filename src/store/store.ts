@@ -19,6 +19,8 @@ export interface RegistryStore {
    * isolate serves it at once instead of after its cached head expires.
    */
   learnHead(registry: string, head: Head): void;
+  /** Keeps a version this isolate already holds (from the writer), so it is served without KV. */
+  learnVersion(version: StoredVersion): void;
 }
 
 /** Asks the registry's writer for its head when KV has none yet (a fresh store). */
@@ -91,6 +93,10 @@ export class KvRegistryStore implements RegistryStore {
     // Never step back: a KV replica may briefly serve an older head than one already seen here.
     const newest = cached && cached.head.version > head.version ? cached.head : head;
     this.#heads.set(registry, { head: newest, until: this.#now() + this.#headTtlMs });
+  }
+
+  learnVersion(version: StoredVersion): void {
+    this.#versions.set(`${version.registry}@${version.number}`, version);
   }
 
   async version(registry: string, version: number): Promise<StoredVersion | undefined> {

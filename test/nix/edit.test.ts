@@ -78,7 +78,7 @@ describe('applyChanges', () => {
     const r = applyChanges(dup, [change]);
     expect(r.ok ? undefined : r.error).toMatchObject({
       kind: 'duplicate-from',
-      detail: expect.stringContaining("'flake:a'"),
+      detail: expect.stringContaining("'flake:a'") as unknown,
     });
     expect(applyChanges(dup, [remove('b')]).ok).toBe(true);
   });

@@ -15,10 +15,21 @@ describe('the embedded-registry check run before every start and deploy', () => 
         { from: { type: 'indirect', id: 'bad' }, to: { type: 'github', owner: 'o', repo: 'bad' }, exact: 'yes' },
       ],
     };
-    const [problem, ...rest] = checkEmbedded([{ name: 'team', file, created: '2026-01-01T00:00:00Z' }]);
+    const [problem, ...rest] = checkEmbedded([
+      { name: 'team', file, policy: embeddedRegistries[0]?.policy, created: '2026-01-01T00:00:00Z' },
+    ]);
     expect(rest).toEqual([]);
     expect(problem).toContain('registries/team.json cannot be published');
     expect(problem).toContain("from 'flake:bad'");
     expect(problem).toContain('type must be boolean');
+  });
+
+  it('refuses a policy that lists one key twice, naming the file', () => {
+    const file = { version: 2, flakes: [] };
+    const key = 'k1:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=';
+    const policy = { keys: [key, key.replace('k1', 'k2')], threshold: 1 };
+    const [problem] = checkEmbedded([{ name: 'team', file, policy, created: '2026-01-01T00:00:00Z' }]);
+    expect(problem).toContain('registries/team.policy.json cannot be published');
+    expect(problem).toContain('the same key');
   });
 });

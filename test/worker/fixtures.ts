@@ -50,3 +50,29 @@ export const BROKEN_REGISTRY = {
     { from: { type: 'indirect', id: 'bad' }, to: { type: 'github', owner: 'o', repo: 'bad' }, exact: 'yes' },
   ],
 };
+
+/**
+ * Maintainer keys for the tests (made for them; trusted nowhere else): alice,
+ * bob and carol are trusted by TEST_POLICY, dave by nobody.
+ */
+export const KEYS = {
+  alice: {
+    secret: 'alice:bdo2vOkpJp5hHLEcMm+JSNj3js1v+w1O/NQyG7K4a5x1pcBR40YlZXuI9V22PxXnv7mZSBjXaq4MVKEJ2hjKTg==',
+    public: 'alice:daXAUeNGJWV7iPVdtj8V57+5mUgY12quDFShCdoYyk4=',
+  },
+  bob: {
+    secret: 'bob:oFQE+XHtwhrI7Tufu/RAkSRapWcCAW0Ba8kSNuwxgtdcYIxUUFRmpPEaryNpQgUhacd6w1otN1X/jYv0FiLJJw==',
+    public: 'bob:XGCMVFBUZqTxGq8jaUIFIWnHesNaLTdV/42L9BYiySc=',
+  },
+  carol: {
+    secret: 'carol:KUBKtNSPPwE5Ziop645ERZz94BV/0p9XYyZv5toFGrHNykQ/+4S3cx376DWe4VQi+4850zxVpfuT4P748otxyg==',
+    public: 'carol:zcpEP/uEt3Md++g1nuFUIvuPOdM8VaX7k+D++PKLcco=',
+  },
+  dave: {
+    secret: 'dave:xC5fZ8BtUsRneTMn1X3dxIvoKubl0hYQfoXl4iD5sprW9XtxfKhHf0Up1gcqVzew0lbd9h7jx/qEEo9lJHTzDQ==',
+    public: 'dave:1vV7cXyoR39FKdYHKlc3sNJW3fYe48f6hBKPZSR08w0=',
+  },
+} as const;
+
+/** Two of alice, bob and carol must sign. */
+export const TEST_POLICY = { keys: [KEYS.alice.public, KEYS.bob.public, KEYS.carol.public], threshold: 2 };

@@ -1,11 +1,12 @@
 import { env } from 'cloudflare:workers';
-import { sha256Hex } from '../../src/crypto/sha256.js';
+import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
 import { createApp } from '../../src/http/app.js';
-import { inputToURL } from '../../src/nix/input.js';
+import { diffRegistries } from '../../src/nix/diff.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
-import { putHead, putVersion } from '../../src/store/kv-writes.js';
+import { recordText, versionRecordSchema, type VersionRecord } from '../../src/protocol/record.js';
+import { nextVersion } from '../../src/protocol/review.js';
+import { proposalBytes } from '../../src/protocol/signing.js';
 import { kvKeys } from '../../src/store/layout.js';
-import type { VersionRecord } from '../../src/store/records.js';
 import type { EmbeddedRegistry } from '../../src/store/seed.js';
 import type { RegistryStore } from '../../src/store/store.js';
 import { EmbeddedSeeds, createRegistryStore, type StoreOptions } from '../../src/worker.js';
@@ -31,33 +32,45 @@ export function serve(embedded: readonly EmbeddedRegistry[], options: StoreOptio
   };
 }
 
-/** Writes version `version` of `registry` and moves the head to it, as the writer does. */
+/**
+ * Makes version `version` of `registry` a whole-file change to `file` and moves
+ * the KV head to it, bypassing the writer: for read-path tests that need history
+ * fast. The record is built by the writer's own code (nextVersion); it carries
+ * no signatures, so it would not pass the history verifier.
+ */
 export async function publish(
   registry: string,
   version: number,
   file: unknown,
   created: string,
 ): Promise<VersionRecord> {
-  const body = writeRegistry(readRegistry(JSON.stringify(file)));
-  const sha256 = await sha256Hex(body);
-  const parentRecord =
-    version === 1
-      ? null
-      : await env.REGISTRY_KV.get<VersionRecord>(kvKeys.versionRecord(registry, version - 1), 'json');
-  const parent = parentRecord?.sha256 ?? null;
-  const entries = readRegistry(body).entries;
-  const record: VersionRecord = {
+  const parentText = await env.REGISTRY_KV.get(kvKeys.versionRecord(registry, version - 1));
+  const parentFile = await env.REGISTRY_KV.get(kvKeys.versionFile(registry, version - 1));
+  if (parentText === null || parentFile === null) throw new Error(`publish: ${registry}@${version - 1} is not in KV`);
+  const parent = versionRecordSchema.parse(JSON.parse(parentText));
+  const next = readRegistry(JSON.stringify(file));
+  const proposal = {
     registry,
-    version,
-    sha256,
-    parent,
+    base: version - 1,
+    changes: [{ op: 'file' as const, file: JSON.parse(writeRegistry(next)) as { version: 2 } }],
+    message: `test version ${version}`,
     created,
-    entries: entries.length,
-    source: { kind: 'proposal', id: `test-${version}`, signatures: [] },
-    changes: { added: entries.map((e) => inputToURL(e.from)), removed: [], changed: [], moved: [] },
+    expires: new Date(Date.parse(created) + 86_400_000).toISOString(),
   };
-  await putVersion(env.REGISTRY_KV, record, body);
-  await putHead(env.REGISTRY_KV, registry, { version, sha256, created });
+  const { record, body } = nextVersion({
+    parent,
+    parentHash: sha256HexSync(parentText),
+    policySha256: parent.policy,
+    id: sha256HexSync(proposalBytes(proposal)),
+    proposal,
+    signatures: [],
+    registry: next,
+    summary: diffRegistries(readRegistry(parentFile), next).summary,
+    created,
+  });
+  await env.REGISTRY_KV.put(kvKeys.versionFile(registry, version), body);
+  await env.REGISTRY_KV.put(kvKeys.versionRecord(registry, version), recordText(record));
+  await env.REGISTRY_KV.put(kvKeys.head(registry), JSON.stringify({ version, sha256: record.sha256, created }));
   return record;
 }
 

@@ -1,5 +1,6 @@
+import { sha256Hex } from '../../src/crypto/sha256.js';
 import { describe, expect, it } from 'vitest';
-import { CREATED, overlayRegistry, teamRegistry } from './fixtures.js';
+import { CREATED, overlayRegistry, teamRegistry, TEST_POLICY } from './fixtures.js';
 import { publish, serve, uniqueName } from './helpers.js';
 
 interface Listing {
@@ -11,12 +12,12 @@ interface Listing {
 
 async function registryWithVersions(count: number) {
   const name = uniqueName();
-  const first = serve([{ name, file: teamRegistry, created: CREATED }]);
+  const first = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
   await first.fetch(`/registries/${name}/flake-registry.json`);
   for (let n = 2; n <= count; n++) {
     await publish(name, n, n % 2 === 0 ? overlayRegistry : teamRegistry, `2026-03-0${n}T00:00:00.000Z`);
   }
-  return { name, service: serve([{ name, file: teamRegistry, created: CREATED }]) };
+  return { name, service: serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]) };
 }
 
 describe('GET /registries', () => {
@@ -24,8 +25,8 @@ describe('GET /registries', () => {
     const a = uniqueName('a');
     const b = uniqueName('b');
     const service = serve([
-      { name: a, file: teamRegistry, created: CREATED },
-      { name: b, file: overlayRegistry, created: CREATED },
+      { name: a, file: teamRegistry, policy: TEST_POLICY, created: CREATED },
+      { name: b, file: overlayRegistry, policy: TEST_POLICY, created: CREATED },
     ]);
     const res = await service.fetch('/registries');
     expect(res.status).toBe(200);
@@ -50,8 +51,14 @@ describe('GET /registries/:name/versions', () => {
     const listing = await res.json<Listing>();
     expect(listing.latest).toBe(3);
     expect(listing.versions.map((v) => v.version)).toEqual([3, 2, 1]);
-    expect(listing.versions[0]?.parent).toBe(listing.versions[1]?.sha256);
-    expect(listing.versions[1]?.parent).toBe(listing.versions[2]?.sha256);
+    // `parent` is the SHA-256 of the parent's record as served (its canonical JSON).
+    for (const [child, parent] of [
+      [3, 2],
+      [2, 1],
+    ] as const) {
+      const parentText = await (await service.fetch(`/registries/${name}/versions/${parent}`)).text();
+      expect(listing.versions[3 - child]?.parent).toBe(await sha256Hex(parentText));
+    }
     expect(listing.versions[2]?.parent).toBeNull();
     expect(listing.next).toBeNull();
   });
@@ -90,7 +97,6 @@ describe('GET /registries/:name/versions/:n', () => {
       created: new Date(CREATED).toISOString(),
       entries: teamRegistry.flakes.length,
       source: { kind: 'embedded' },
-      url: `/registries/${name}/versions/1/flake-registry.json`,
     });
     expect(record['changes']).toMatchObject({
       added: expect.arrayContaining(['flake:nixpkgs/nixos-24.05', 'flake:a']) as unknown,

@@ -73,11 +73,15 @@ const DATES = [
 
 function path(r: Random, name: string, etag: () => string): string {
   const route = pick(r, ROUTES).path;
-  let out = route.replace(':name', () => pick(r, SEGMENTS(name))).replace(':n', () => pick(r, VERSIONS));
+  // Mostly real names and versions, so that requests get past routing to the rules that follow.
+  let out = route
+    .replace(':name', () => (r() < 0.6 ? name : pick(r, SEGMENTS(name))))
+    .replace(':n', () => (r() < 0.5 ? '1' : pick(r, VERSIONS)))
+    .replace(':id', () => (r() < 0.5 ? '0'.repeat(64) : pick(r, ['x', 'A'.repeat(64), '0'.repeat(63), ''])));
   if (r() < 0.1) out += '/';
   if (r() < 0.05) out = out.replace(/\//g, '//');
   const pairs: string[] = [];
-  for (let i = int(r, 0, 4); i > 0; i--) {
+  for (let i = r() < 0.5 ? 0 : int(r, 1, 4); i > 0; i--) {
     const key = pick(r, PARAM_NAMES);
     const value = pick(r, PARAM_VALUES);
     pairs.push(r() < 0.15 ? key : `${key}=${r() < 0.5 ? encodeURIComponent(value) : value}`);

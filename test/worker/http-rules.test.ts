@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../src/crypto/sha256.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
-import { CREATED, teamRegistry } from './fixtures.js';
+import { CREATED, teamRegistry, TEST_POLICY } from './fixtures.js';
 import { failingKv, serve, uniqueName } from './helpers.js';
 
 // CREATED is 2026-03-01T12:00:00Z: the Last-Modified of every version 1 here.
@@ -10,7 +10,7 @@ const AT = 'Sun, 01 Mar 2026 12:00:00 GMT';
 
 async function oneRegistry() {
   const name = uniqueName();
-  const service = serve([{ name, file: teamRegistry, created: CREATED }]);
+  const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
   const body = writeRegistry(readRegistry(JSON.stringify(teamRegistry)));
   return { name, service, etag: `"${await sha256Hex(body)}"`, latest: `/registries/${name}/flake-registry.json` };
 }
@@ -173,7 +173,7 @@ describe('/resolve errors and validators', () => {
   it('carries input when storage fails', async () => {
     const name = uniqueName();
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const service = serve([{ name, file: teamRegistry, created: CREATED }], { kv: failingKv() });
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }], { kv: failingKv() });
     const res = await service.fetch(`/resolve?ref=a&registry=${name}`);
     logged.mockRestore();
     expect(res.status).toBe(503);

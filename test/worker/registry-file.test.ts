@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/crypto/sha256.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
-import { CREATED, overlayRegistry, teamRegistry } from './fixtures.js';
+import { CREATED, overlayRegistry, teamRegistry, TEST_POLICY } from './fixtures.js';
 import { publish, serve, uniqueName } from './helpers.js';
 
 async function oneRegistry() {
   const name = uniqueName();
-  const service = serve([{ name, file: teamRegistry, created: CREATED }]);
+  const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
   const body = writeRegistry(readRegistry(JSON.stringify(teamRegistry)));
   return { name, service, body, etag: `"${await sha256Hex(body)}"`, latest: `/registries/${name}/flake-registry.json` };
 }
@@ -106,7 +106,7 @@ describe('latest registry file', () => {
   it('follows the head to the newest version', async () => {
     const { name, service, latest } = await oneRegistry();
     await service.fetch(latest);
-    const fresh = serve([{ name, file: teamRegistry, created: CREATED }]);
+    const fresh = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
     const v2 = await publish(name, 2, overlayRegistry, '2026-03-02T00:00:00.000Z');
     const res = await fresh.fetch(latest);
     expect(res.headers.get('X-Registry-Version')).toBe('2');
@@ -131,7 +131,7 @@ describe('versioned registry files', () => {
     const { name, service, body, etag } = await oneRegistry();
     await service.fetch(`/registries/${name}/flake-registry.json`);
     await publish(name, 2, overlayRegistry, '2026-03-02T00:00:00.000Z');
-    const fresh = serve([{ name, file: teamRegistry, created: CREATED }]);
+    const fresh = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
     const res = await fresh.fetch(`/registries/${name}/versions/1/flake-registry.json`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(body);

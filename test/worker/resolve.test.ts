@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CREATED, overlayRegistry, REV, teamRegistry } from './fixtures.js';
+import { CREATED, overlayRegistry, REV, teamRegistry, TEST_POLICY } from './fixtures.js';
 import { publish, serve, uniqueName } from './helpers.js';
 
 interface Resolution {
@@ -11,7 +11,7 @@ interface Resolution {
 
 function team() {
   const name = uniqueName('team');
-  const service = serve([{ name, file: teamRegistry, created: CREATED }]);
+  const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
   const resolve = (ref: string, registry = name) =>
     service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${encodeURIComponent(registry)}`);
   return { name, service, resolve };
@@ -106,8 +106,8 @@ describe('GET /resolve', () => {
     const overlay = uniqueName('overlay');
     const teamName = uniqueName('team');
     const service = serve([
-      { name: overlay, file: overlayRegistry, created: CREATED },
-      { name: teamName, file: teamRegistry, created: CREATED },
+      { name: overlay, file: overlayRegistry, policy: TEST_POLICY, created: CREATED },
+      { name: teamName, file: teamRegistry, policy: TEST_POLICY, created: CREATED },
     ]);
     const first = await (
       await service.fetch(`/resolve?ref=nixpkgs&registry=${overlay},${teamName}`)
@@ -127,7 +127,7 @@ describe('GET /resolve', () => {
     const { name, resolve } = team();
     await resolve('nixpkgs');
     await publish(name, 2, overlayRegistry, '2026-03-02T00:00:00.000Z');
-    const fresh = serve([{ name, file: teamRegistry, created: CREATED }]);
+    const fresh = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
     const latest = await (await fresh.fetch(`/resolve?ref=nixpkgs&registry=${name}`)).json<Resolution>();
     expect(latest.resolved.url).toBe('github:me/nixpkgs/mine');
     expect(latest.registries).toEqual([{ name, version: 2 }]);
@@ -138,7 +138,7 @@ describe('GET /resolve', () => {
   it('answers from the new version once the head moves, not from its earlier answer', async () => {
     const name = uniqueName('team');
     let now = 1_000_000;
-    const service = serve([{ name, file: teamRegistry, created: CREATED }], { now: () => now });
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }], { now: () => now });
     const ask = async () => (await service.fetch(`/resolve?ref=nixpkgs&registry=${name}`)).json<Resolution>();
     expect((await ask()).resolved.url).toBe('github:NixOS/nixpkgs/nixpkgs-unstable');
     await publish(name, 2, overlayRegistry, '2026-03-02T00:00:00.000Z');
@@ -149,7 +149,7 @@ describe('GET /resolve', () => {
   });
 
   it('defaults to the latest global registry', async () => {
-    const service = serve([{ name: 'global', file: teamRegistry, created: CREATED }]);
+    const service = serve([{ name: 'global', file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
     const body = await (await service.fetch('/resolve?ref=a')).json<Resolution>();
     expect(body.registries[0]?.name).toBe('global');
   });
@@ -209,7 +209,7 @@ describe('GET /resolve errors', () => {
     ['too many layers', `/resolve?ref=a&registry=${Array(9).fill('global').join(',')}`, 400, 'invalid-request'],
     ['an overlong ref', `/resolve?ref=${'a'.repeat(5000)}`, 400, 'invalid-ref'],
   ])('answers %s with 4xx problem+json', async (_, path, status, kind) => {
-    const service = serve([{ name: 'global', file: teamRegistry, created: CREATED }]);
+    const service = serve([{ name: 'global', file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
     const res = await service.fetch(path);
     expect(res.status).toBe(status);
     expect((await problem(res)).type).toBe(`urn:flake-registry:problem:${kind}`);

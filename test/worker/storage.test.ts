@@ -1,14 +1,15 @@
+import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { kvKeys } from '../../src/store/layout.js';
-import { CREATED, teamRegistry } from './fixtures.js';
+import { CREATED, teamRegistry, TEST_POLICY } from './fixtures.js';
 import { countingKv, failingKv, publish, serve, uniqueName } from './helpers.js';
 
 describe('storage', () => {
   it('writes version 1 of an embedded registry to KV before its head, on first read', async () => {
     const name = uniqueName();
     expect(await env.REGISTRY_KV.get(kvKeys.head(name))).toBeNull();
-    const service = serve([{ name, file: teamRegistry, created: CREATED }]);
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
     const res = await service.fetch(`/registries/${name}/flake-registry.json`);
     const head = await env.REGISTRY_KV.get<{ version: number; sha256: string }>(kvKeys.head(name), 'json');
     expect(head).toMatchObject({ version: 1, sha256: res.headers.get('ETag')?.slice(1, -1) });
@@ -21,19 +22,23 @@ describe('storage', () => {
 
   it("keeps answering from the writer's head when KV lost it, and writes it back", async () => {
     const name = uniqueName();
-    const embedded = [{ name, file: teamRegistry, created: CREATED }];
+    const embedded = [{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }];
     const first = await serve(embedded).fetch(`/registries/${name}/flake-registry.json`);
     await env.REGISTRY_KV.delete(kvKeys.head(name));
     const res = await serve(embedded).fetch(`/registries/${name}/flake-registry.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('ETag')).toBe(first.headers.get('ETag'));
+    // Written again from the alarm: the last head write is under a second old, and KV takes
+    // one write a second per key.
+    await scheduler.wait(1_100);
+    await runDurableObjectAlarm(env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(name)));
     expect(await env.REGISTRY_KV.get(kvKeys.head(name), 'json')).toMatchObject({ version: 1 });
   });
 
   it('makes no KV read for a warm request', async () => {
     const name = uniqueName();
     const counter = countingKv(env.REGISTRY_KV);
-    const service = serve([{ name, file: teamRegistry, created: CREATED }], { kv: counter.kv });
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }], { kv: counter.kv });
     const paths = [
       `/registries/${name}/flake-registry.json`,
       `/registries/${name}/versions/1/flake-registry.json`,
@@ -54,7 +59,7 @@ describe('storage', () => {
 
   it('answers requests that arrive together while a version is cold, then reads it no more', async () => {
     const name = uniqueName();
-    const embedded = [{ name, file: teamRegistry, created: CREATED }];
+    const embedded = [{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }];
     await serve(embedded).fetch(`/registries/${name}/flake-registry.json`);
     const counter = countingKv(env.REGISTRY_KV);
     const service = serve(embedded, { kv: counter.kv });
@@ -70,7 +75,7 @@ describe('storage', () => {
 
   it('lists history from version records without reading older files', async () => {
     const name = uniqueName();
-    const embedded = [{ name, file: teamRegistry, created: CREATED }];
+    const embedded = [{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }];
     await serve(embedded).fetch(`/registries/${name}/flake-registry.json`);
     for (let n = 2; n <= 4; n++) await publish(name, n, teamRegistry, `2026-03-0${n}T00:00:00.000Z`);
     const counter = countingKv(env.REGISTRY_KV);
@@ -85,7 +90,10 @@ describe('storage', () => {
     const name = uniqueName();
     const counter = countingKv(env.REGISTRY_KV);
     let now = 1_000_000;
-    const service = serve([{ name, file: teamRegistry, created: CREATED }], { kv: counter.kv, now: () => now });
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }], {
+      kv: counter.kv,
+      now: () => now,
+    });
     await service.fetch(`/registries/${name}/flake-registry.json`);
     const cold = counter.reads();
     now += 29_000;
@@ -104,7 +112,7 @@ describe('storage', () => {
   ])('answers 503, never 404, when KV fails while serving %s', async (_, path) => {
     const name = uniqueName();
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const service = serve([{ name, file: teamRegistry, created: CREATED }], { kv: failingKv() });
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }], { kv: failingKv() });
     const res = await service.fetch(path(name));
     expect(res.status).toBe(503);
     expect(res.headers.get('Content-Type')).toBe('application/problem+json');

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { sha256Hex } from '../../crypto/sha256.js';
 import { ConfigurationError } from '../../store/errors.js';
-import type { VersionRecord } from '../../store/records.js';
+import { recordText } from '../../protocol/record.js';
 import { cacheControl } from '../caching.js';
 import { etagFor } from '../conditional.js';
 import type { AppEnv } from '../env.js';
@@ -19,11 +19,6 @@ import { respondWith, utf8 } from '../representation.js';
 
 const DEFAULT_REGISTRY = 'global';
 const MAX_PAGE = 100;
-
-const recordJson = (record: VersionRecord) => ({
-  ...record,
-  url: `/registries/${record.registry}/versions/${record.version}/flake-registry.json`,
-});
 
 /** Registry files (latest and versioned), the list of registries and their history. */
 export const registryRoutes = new Hono<AppEnv>()
@@ -77,7 +72,7 @@ export const registryRoutes = new Hono<AppEnv>()
     return c.json({
       registry: name,
       latest: latest.number,
-      versions: records.map(recordJson),
+      versions: records,
       next: last !== undefined && last > 1 ? `/registries/${name}/versions?before=${last}&limit=${limit}` : null,
     });
   })
@@ -86,7 +81,8 @@ export const registryRoutes = new Hono<AppEnv>()
     const n = versionNumber(c.req.param('n'));
     queryParams(c.req.url, []);
     const record = await pinnedRecord(c.var.store, name, n);
-    const body = JSON.stringify(recordJson(record));
+    // Exactly the bytes the next version's `parent` hashes (canonical JSON).
+    const body = recordText(record);
     return respondWith(c.req.raw, {
       // A record never changes: the hash of its text is a strong validator.
       validators: { etag: etagFor(await sha256Hex(body)), lastModified: new Date(record.created) },

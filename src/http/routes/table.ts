@@ -17,6 +17,10 @@ export const ROUTES: readonly RouteInfo[] = [
   { path: '/registries/:name/versions/:n', methods: ['GET', 'HEAD'] },
   { path: '/registries/:name/versions/:n/flake-registry.json', methods: ['GET', 'HEAD'] },
   { path: '/resolve', methods: ['GET', 'HEAD'] },
+  { path: '/registries/:name/proposals', methods: ['GET', 'HEAD', 'POST'] },
+  { path: '/registries/:name/proposals/:id', methods: ['GET', 'HEAD'] },
+  { path: '/registries/:name/proposals/:id/approvals', methods: ['POST'] },
+  { path: '/registries/:name/policy', methods: ['GET', 'HEAD'] },
 ];
 
 const compiled = ROUTES.map((route) => ({

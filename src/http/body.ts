@@ -1,0 +1,54 @@
+import { Problem } from './problem.js';
+
+/** The largest request body taken: a whole registry file of about 5,000 entries fits. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * A request's JSON body: `application/json`, at most MAX_BODY_BYTES (counted as
+ * it arrives, whatever Content-Length says), valid UTF-8 and valid JSON.
+ */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const type = request.headers.get('Content-Type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
+    throw new Problem('unsupported-media-type', `send the body as application/json, not '${type || 'nothing'}'`);
+  }
+  const declared = Number(request.headers.get('Content-Length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new Problem('invalid-json', 'the body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Problem(
+      'invalid-json',
+      `the body is not JSON: ${error instanceof Error ? error.message : 'parse error'}`,
+    );
+  }
+}
+
+const tooLarge = () => new Problem('payload-too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`);

@@ -1,0 +1,122 @@
+import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
+import { approvalSchema, submissionSchema } from '../../protocol/proposal.js';
+import { StorageError } from '../../store/errors.js';
+import { StoredVersion } from '../../store/version.js';
+import { PROPOSAL_STATUSES, type ProposalStatus, type WriteOutcome, type WriterRpc } from '../../writer/contract.js';
+import { readJsonBody } from '../body.js';
+import { cacheControl } from '../caching.js';
+import type { AppEnv } from '../env.js';
+import { decimalParam, latestVersion, queryParams, registryName } from '../params.js';
+import { Problem } from '../problem.js';
+
+const PROPOSAL_ID = /^[0-9a-f]{64}$/;
+
+/** The registry's writer, after making sure the registry is hosted and seeded (404 otherwise). */
+async function writerOf(c: Context<AppEnv>, name: string): Promise<WriterRpc> {
+  await latestVersion(c.var.store, name);
+  return c.env.REGISTRY_WRITER.get(c.env.REGISTRY_WRITER.idFromName(name));
+}
+
+/** A call to the writer; its failure is storage trouble (503), never the client's. */
+async function call<T>(name: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (cause) {
+    throw new StorageError(`the writer of registry '${name}' did not answer`, { cause });
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const first = errors[0];
+  const where = first && first.path !== '' ? `${first.path}: ` : '';
+  throw new Problem('invalid-proposal', `${where}${first?.message ?? 'invalid'}`, { errors });
+}
+
+function proposalId(value: string): string {
+  if (!PROPOSAL_ID.test(value)) {
+    throw new Problem('invalid-request', `proposal id: must be 64 lowercase hex digits, got '${value}'`);
+  }
+  return value;
+}
+
+/** An outcome as HTTP: the proposal (201 new, 200 known) or the writer's refusal as problem+json. */
+function answer(c: Context<AppEnv>, name: string, outcome: WriteOutcome): Response {
+  if (!outcome.ok) throw new Problem(outcome.problem.kind, outcome.problem.detail, outcome.problem.extensions ?? {});
+  const { view, merged, created } = outcome;
+  if (merged) {
+    // This isolate serves the new version at once; elsewhere KV brings it within its propagation delay.
+    c.var.store.learnVersion(new StoredVersion(merged.record, merged.body));
+    c.var.store.learnHead(name, merged.head);
+  }
+  c.header('Cache-Control', cacheControl.none);
+  c.header('Location', `/registries/${name}/proposals/${view.id}`);
+  return c.json(view, created ? 201 : 200);
+}
+
+/** Signed proposals: submit, list, read, approve; and the trust policy in force. */
+export const proposalRoutes = new Hono<AppEnv>()
+  .post('/registries/:name/proposals', async (c) => {
+    const name = registryName(c.req.param('name'));
+    queryParams(c.req.url, []);
+    const submission = parse(submissionSchema, await readJsonBody(c.req.raw));
+    if (submission.proposal.registry !== name) {
+      throw new Problem(
+        'wrong-registry',
+        `the proposal is for registry '${submission.proposal.registry}', not '${name}'; signatures cover the registry name`,
+      );
+    }
+    const writer = await writerOf(c, name);
+    return answer(c, name, await call(name, () => writer.submit(submission.proposal, submission.signatures)));
+  })
+  .get('/registries/:name/proposals', async (c) => {
+    const name = registryName(c.req.param('name'));
+    const query = queryParams(c.req.url, ['status', 'limit']);
+    const status = query.status;
+    if (status !== undefined && !(PROPOSAL_STATUSES as readonly string[]).includes(status)) {
+      throw new Problem('invalid-request', `status: must be one of ${PROPOSAL_STATUSES.join(', ')}`, {
+        parameter: 'status',
+      });
+    }
+    const limit = decimalParam('limit', query.limit, 1, 100) ?? 50;
+    const writer = await writerOf(c, name);
+    const proposals = await call(name, () => writer.proposals(status as ProposalStatus | undefined, limit));
+    c.header('Cache-Control', cacheControl.none);
+    return c.json({ registry: name, proposals });
+  })
+  .get('/registries/:name/proposals/:id', async (c) => {
+    const name = registryName(c.req.param('name'));
+    const id = proposalId(c.req.param('id'));
+    queryParams(c.req.url, []);
+    const writer = await writerOf(c, name);
+    const view = await call(name, () => writer.proposal(id));
+    if (!view) {
+      throw new Problem(
+        'unknown-proposal',
+        `registry '${name}' has no proposal ${id} (open proposals leave once expired)`,
+      );
+    }
+    c.header('Cache-Control', cacheControl.none);
+    return c.json(view);
+  })
+  .post('/registries/:name/proposals/:id/approvals', async (c) => {
+    const name = registryName(c.req.param('name'));
+    const id = proposalId(c.req.param('id'));
+    queryParams(c.req.url, []);
+    const approval = parse(approvalSchema, await readJsonBody(c.req.raw));
+    const writer = await writerOf(c, name);
+    const outcome = await call(name, () => writer.approve(id, approval.signature));
+    return answer(c, name, outcome);
+  })
+  .get('/registries/:name/policy', async (c) => {
+    const name = registryName(c.req.param('name'));
+    queryParams(c.req.url, []);
+    const writer = await writerOf(c, name);
+    const policy = await call(name, () => writer.policy());
+    if (!policy) throw new StorageError(`the writer of registry '${name}' has no policy`);
+    c.header('Cache-Control', cacheControl.none);
+    return c.json({ registry: name, ...policy });
+  });

@@ -1,0 +1,73 @@
+import type { z } from 'zod';
+import { KeyError, parsePublicKey, type PublicKey } from '../crypto/keys.js';
+import { sha256HexSync } from '../crypto/sha256-sync.js';
+import { canonicalJson } from './canonical.js';
+import { policySchema } from './changes.js';
+
+/**
+ * A registry's trust policy: the maintainers' public keys (Nix's format) and how
+ * many distinct ones must sign a change. Its wire form is
+ * `{"keys": ["name:base64", ...], "threshold": K}`, as in
+ * `registries/NAME.policy.json` and in a policy change.
+ */
+export type PolicyJson = z.infer<typeof policySchema>;
+
+export interface Policy {
+  readonly json: PolicyJson;
+  readonly keys: readonly PublicKey[];
+  readonly threshold: number;
+  /** Lowercase hex SHA-256 of the policy's canonical JSON (RFC 8785): what version records name. */
+  readonly sha256: string;
+}
+
+export const MAX_POLICY_KEYS = 64;
+
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+}
+
+/**
+ * Reads a policy, refusing anything a threshold could be fooled by: a key listed
+ * twice (as bytes, whatever its names), two keys under one name (a signature
+ * names its key), small-order or non-canonical keys, and thresholds that no
+ * set of listed keys can meet.
+ */
+export function readPolicy(value: unknown): Policy {
+  const parsed = policySchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw new PolicyError(`policy: ${where}${issue?.message ?? 'not a policy'}`);
+  }
+  const json = parsed.data;
+  if (json.keys.length === 0) throw new PolicyError('policy: lists no keys');
+  if (json.keys.length > MAX_POLICY_KEYS) throw new PolicyError(`policy: lists more than ${MAX_POLICY_KEYS} keys`);
+  const keys: PublicKey[] = [];
+  const names = new Set<string>();
+  const ids = new Map<string, string>();
+  for (const text of json.keys) {
+    let key: PublicKey;
+    try {
+      key = parsePublicKey(text);
+    } catch (error) {
+      if (error instanceof KeyError) throw new PolicyError(`policy: ${error.message}`);
+      throw error;
+    }
+    const twin = ids.get(key.id);
+    if (twin !== undefined) {
+      throw new PolicyError(`policy: '${key.name}' and '${twin}' are the same key; a key counts once, list it once`);
+    }
+    if (names.has(key.name)) throw new PolicyError(`policy: two keys are named '${key.name}'`);
+    ids.set(key.id, key.name);
+    names.add(key.name);
+    keys.push(key);
+  }
+  if (json.threshold > keys.length) {
+    throw new PolicyError(`policy: threshold ${json.threshold} is more than its ${keys.length} keys`);
+  }
+  return { json, keys, threshold: json.threshold, sha256: policyHash(json) };
+}
+
+export function policyHash(json: PolicyJson): string {
+  return sha256HexSync(new TextEncoder().encode(canonicalJson(json)));
+}

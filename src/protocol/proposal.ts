@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { REGISTRY_NAME } from './names.js';
+import { changesSchema } from './changes.js';
+
+/**
+ * A proposal: the signed object. Every field is part of what is signed, so the
+ * object is strict (an unknown field is refused rather than signed and ignored)
+ * and its canonical bytes (RFC 8785) are its identity. docs/protocol.md gives
+ * the format byte for byte.
+ */
+
+/** RFC 3339 in UTC with a `Z`, as `created` and `expires` are written. */
+const utcTime = z.iso.datetime();
+
+export const MAX_MESSAGE_LENGTH = 4096;
+export const MAX_CHANGES = 10_000;
+/** A proposal open longer than this would outlive the keys that signed it. */
+export const MAX_LIFETIME_MS = 90 * 24 * 3600 * 1000;
+
+export const proposalSchema = z
+  .strictObject({
+    registry: z.string().regex(REGISTRY_NAME, 'must be a registry name like "global"'),
+    base: z.int().min(1).max(9_999_999_999),
+    changes: changesSchema.min(1, 'must hold at least one change').max(MAX_CHANGES),
+    message: z
+      .string()
+      .max(MAX_MESSAGE_LENGTH)
+      .refine((m) => m.trim() !== '', 'must say why'),
+    created: utcTime,
+    expires: utcTime,
+  })
+  .superRefine((p, ctx) => {
+    const created = Date.parse(p.created);
+    const expires = Date.parse(p.expires);
+    if (expires <= created) ctx.addIssue({ code: 'custom', path: ['expires'], message: 'must be after created' });
+    if (expires - created > MAX_LIFETIME_MS) {
+      ctx.addIssue({ code: 'custom', path: ['expires'], message: 'must be at most 90 days after created' });
+    }
+    if (p.changes.filter((c) => c.op === 'policy').length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['changes'], message: 'may change the policy once' });
+    }
+  });
+
+export type Proposal = z.infer<typeof proposalSchema>;
+
+/** Each signature may be tried against every trusted key: a bound on the work one request can ask. */
+export const MAX_SIGNATURES = 16;
+
+/** `POST /registries/NAME/proposals`: a proposal with the signatures made over it. */
+export const submissionSchema = z.strictObject({
+  proposal: proposalSchema,
+  signatures: z.array(z.string()).min(1, 'a proposal must carry at least one signature').max(MAX_SIGNATURES),
+});
+export type Submission = z.infer<typeof submissionSchema>;
+
+/** `POST /registries/NAME/proposals/ID/approvals`: one more maintainer's signature. */
+export const approvalSchema = z.strictObject({ signature: z.string() });
+export type Approval = z.infer<typeof approvalSchema>;
+
+/** The policy a proposal sets, if it changes the policy. */
+export function proposedPolicy(proposal: Proposal): { keys: string[]; threshold: number } | undefined {
+  for (const change of proposal.changes) if (change.op === 'policy') return change.policy;
+  return undefined;
+}

@@ -1,0 +1,100 @@
+import { sha256HexSync } from '../crypto/sha256-sync.js';
+import type { ChangeSummary } from '../nix/diff.js';
+import type { EditError } from '../nix/edit.js';
+import { formatImpact, resolutionImpact, type ImpactRow } from '../nix/impact.js';
+import { lintRegistry, newFindings, type Finding } from '../nix/lint.js';
+import { mergeChanges } from '../nix/merge.js';
+import { writeRegistry, type Registry } from '../nix/registry.js';
+import type { Proposal } from './proposal.js';
+import type { VersionRecord } from './record.js';
+
+/**
+ * What a proposal would do to a registry, decided before anyone signs and again
+ * when it merges. Pure, so the writer and the offline verifier replay the same
+ * code: the file a merge produces depends only on the base, the head and the
+ * changes.
+ */
+
+/** The head a proposal is reviewed against, with what is worth keeping about it. */
+export interface ReviewHead {
+  readonly version: number;
+  readonly registry: Registry;
+  /** lintRegistry(registry), kept so only what a proposal adds is counted against it. */
+  readonly findings: readonly Finding[];
+}
+
+export interface ImpactLine extends ImpactRow {
+  /** `nixpkgs: github:NixOS/nixpkgs/nixpkgs-unstable -> github:NixOS/nixpkgs/nixos-25.05` */
+  readonly text: string;
+}
+
+export type Review =
+  | {
+      readonly ok: true;
+      readonly registry: Registry;
+      /** From the head to the result: what the version record will carry. */
+      readonly summary: ChangeSummary;
+      /** Findings the change introduces (errors would block it; here there are none). */
+      readonly findings: readonly Finding[];
+      readonly resultFindings: readonly Finding[];
+      readonly impact: readonly ImpactLine[];
+    }
+  | { readonly ok: false; readonly reason: 'conflict'; readonly entries: readonly string[] }
+  | { readonly ok: false; readonly reason: 'invalid-change'; readonly error: EditError }
+  | { readonly ok: false; readonly reason: 'lint'; readonly findings: readonly Finding[] };
+
+/** The changes of `proposal` (its base given) replayed on `head`: the file they make, or why not. */
+export function replay(
+  base: Registry,
+  baseVersion: number,
+  head: { readonly version: number; readonly registry: Registry },
+  proposal: Proposal,
+) {
+  return mergeChanges(base, head.registry, proposal.changes, baseVersion === head.version);
+}
+
+export function review(base: Registry, head: ReviewHead, proposal: Proposal): Review {
+  const merged = replay(base, proposal.base, head, proposal);
+  if (!merged.ok) return merged.reason === 'conflict' ? merged : { ...merged };
+  const resultFindings = lintRegistry(merged.registry);
+  const findings = newFindings([...head.findings], resultFindings);
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) return { ok: false, reason: 'lint', findings: errors };
+  const impact = resolutionImpact(head.registry, merged.registry, merged.summary).map((row) => ({
+    ...row,
+    text: formatImpact(row),
+  }));
+  return { ok: true, registry: merged.registry, summary: merged.summary, findings, resultFindings, impact };
+}
+
+export interface NextVersion {
+  readonly record: VersionRecord;
+  readonly body: string;
+}
+
+/** The version a merge makes: its file and its record, linked to its parent and the policy in force. */
+export function nextVersion(args: {
+  readonly parent: VersionRecord;
+  readonly parentHash: string;
+  readonly policySha256: string;
+  readonly id: string;
+  readonly proposal: Proposal;
+  readonly signatures: readonly string[];
+  readonly registry: Registry;
+  readonly summary: ChangeSummary;
+  readonly created: string;
+}): NextVersion {
+  const body = writeRegistry(args.registry);
+  const record: VersionRecord = {
+    registry: args.parent.registry,
+    version: args.parent.version + 1,
+    sha256: sha256HexSync(body),
+    parent: args.parentHash,
+    policy: args.policySha256,
+    created: args.created,
+    entries: args.registry.entries.length,
+    source: { kind: 'proposal', id: args.id, proposal: args.proposal, signatures: [...args.signatures] },
+    changes: args.summary,
+  };
+  return { record, body };
+}

@@ -1,0 +1,106 @@
+import type { ChangeSummary } from '../nix/diff.js';
+import type { Finding } from '../nix/lint.js';
+import type { PolicyJson } from '../protocol/policy.js';
+import type { Proposal } from '../protocol/proposal.js';
+import type { ImpactLine } from '../protocol/review.js';
+import type { VersionRecord } from '../protocol/record.js';
+import type { Head } from '../store/records.js';
+
+/** What the writer's RPC methods answer: plain data, so it crosses the RPC boundary as is. */
+
+export type ProposalStatus = 'open' | 'merged' | 'conflict' | 'failed';
+export const PROPOSAL_STATUSES: readonly ProposalStatus[] = ['open', 'merged', 'conflict', 'failed'];
+
+export interface ThresholdView {
+  readonly have: number;
+  readonly need: number;
+  /** Names of the policy's keys that signed, as the policy lists them. */
+  readonly signers: readonly string[];
+}
+
+/** What a proposal does, as reviewed against the head named in `head`. */
+export interface ReviewView {
+  readonly head: number;
+  readonly changes: ChangeSummary;
+  /** Findings the change introduces: warnings only (errors refuse it). */
+  readonly lint: readonly Finding[];
+  readonly impact: readonly ImpactLine[];
+}
+
+export interface ProposalView {
+  readonly id: string;
+  readonly registry: string;
+  readonly status: ProposalStatus;
+  readonly proposal: Proposal;
+  readonly submitted: string;
+  readonly signatures: readonly { readonly key: string; readonly signature: string; readonly added: string }[];
+  readonly approvals: {
+    readonly policy: ThresholdView;
+    /** Present when the proposal changes the policy: the new policy's threshold must be met too. */
+    readonly newPolicy?: ThresholdView;
+    /** Distinct trusted signatures still needed before it merges (0 once merged). */
+    readonly missing: number;
+  };
+  readonly review: ReviewView;
+  /** The version it became. */
+  readonly version?: number;
+  /** Why it can no longer merge (status conflict or failed). */
+  readonly outcome?: { readonly reason: string; readonly detail: string; readonly entries?: readonly string[] };
+}
+
+/** A version the writer has just made, for the isolate that asked to serve at once. */
+export interface MergedVersion {
+  readonly head: Head;
+  readonly record: VersionRecord;
+  readonly body: string;
+}
+
+/** Kinds of refusal; each is a problem type of the HTTP API (src/http/problem.ts). */
+export type WriteProblemKind =
+  | 'malformed-signature'
+  | 'untrusted-key'
+  | 'bad-signature'
+  | 'duplicate-signer'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'unknown-base'
+  | 'conflict'
+  | 'invalid-change'
+  | 'lint-failed'
+  | 'invalid-policy'
+  | 'unknown-proposal'
+  | 'not-open';
+
+export interface WriteProblem {
+  readonly kind: WriteProblemKind;
+  readonly detail: string;
+  readonly extensions?: Readonly<Record<string, unknown>>;
+}
+
+export type WriteOutcome =
+  | {
+      readonly ok: true;
+      /** A new proposal (201), or one that existed already (200). */
+      readonly created: boolean;
+      readonly view: ProposalView;
+      readonly merged?: MergedVersion;
+    }
+  | { readonly ok: false; readonly problem: WriteProblem };
+
+export interface PolicyView extends PolicyJson {
+  readonly sha256: string;
+  /** The version from which this policy is in force. */
+  readonly since: number;
+}
+
+/**
+ * The writer as its callers see it over RPC. The generated stub types give up
+ * on result types this deep, so callers take the stub as this interface.
+ */
+export interface WriterRpc {
+  submit(proposal: Proposal, signatures: readonly string[]): Promise<WriteOutcome>;
+  approve(id: string, signature: string): Promise<WriteOutcome>;
+  proposal(id: string): Promise<ProposalView | undefined>;
+  proposals(status: ProposalStatus | undefined, limit: number): Promise<ProposalView[]>;
+  policy(): Promise<PolicyView | undefined>;
+}

@@ -1,0 +1,184 @@
+import type { PolicyJson } from '../protocol/policy.js';
+import { recordText, versionRecordSchema, type VersionRecord } from '../protocol/record.js';
+import type { ProposalStatus } from './contract.js';
+import { FILE_CHUNK, SCHEMA, type META } from './tables.js';
+
+export type ProposalRow = {
+  readonly id: string;
+  readonly base: number;
+  readonly body: string;
+  readonly expires_ms: number;
+  readonly submitted: string;
+  readonly status: ProposalStatus;
+  readonly version: number | null;
+  readonly outcome: string | null;
+  readonly review: string;
+};
+
+export type SignatureRow = {
+  readonly key_id: string;
+  readonly key: string;
+  readonly signature: string;
+  readonly added: string;
+};
+
+/**
+ * Synchronous access to the writer's tables (tables.ts). Every method is one or
+ * a few statements and never awaits, so callers compose them inside one
+ * `transactionSync`.
+ */
+export class WriterSql {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    this.#sql.exec(SCHEMA);
+  }
+
+  headVersion(): number {
+    const row = this.#sql.exec<{ v: number | null }>('SELECT max(version) AS v FROM versions').one();
+    return row.v ?? 0;
+  }
+
+  recordText(version: number): string | undefined {
+    const rows = this.#sql.exec<{ record: string }>('SELECT record FROM versions WHERE version = ?', version).toArray();
+    return rows[0]?.record;
+  }
+
+  record(version: number): VersionRecord | undefined {
+    const text = this.recordText(version);
+    return text === undefined ? undefined : versionRecordSchema.parse(JSON.parse(text));
+  }
+
+  file(version: number): string | undefined {
+    const rows = this.#sql
+      .exec<{ text: string }>('SELECT text FROM files WHERE version = ? ORDER BY chunk', version)
+      .toArray();
+    return rows.length === 0 ? undefined : rows.map((r) => r.text).join('');
+  }
+
+  /** Stores a version; its record as canonical JSON, the exact text its hash covers. */
+  addVersion(record: VersionRecord, body: string): void {
+    this.#sql.exec(
+      'INSERT INTO versions (version, sha256, record) VALUES (?, ?, ?)',
+      record.version,
+      record.sha256,
+      recordText(record),
+    );
+    for (let chunk = 0; chunk * FILE_CHUNK < body.length || chunk === 0; chunk++) {
+      const text = body.slice(chunk * FILE_CHUNK, (chunk + 1) * FILE_CHUNK);
+      this.#sql.exec('INSERT INTO files (version, chunk, text) VALUES (?, ?, ?)', record.version, chunk, text);
+    }
+  }
+
+  policy(): { since: number; sha256: string; json: PolicyJson } | undefined {
+    const rows = this.#sql
+      .exec<{ since: number; sha256: string; json: string }>(
+        'SELECT since, sha256, json FROM policies ORDER BY since DESC LIMIT 1',
+      )
+      .toArray();
+    const row = rows[0];
+    return row && { since: row.since, sha256: row.sha256, json: JSON.parse(row.json) as PolicyJson };
+  }
+
+  addPolicy(since: number, sha256: string, json: PolicyJson): void {
+    this.#sql.exec('INSERT INTO policies (since, sha256, json) VALUES (?, ?, ?)', since, sha256, JSON.stringify(json));
+  }
+
+  proposal(id: string): ProposalRow | undefined {
+    return this.#sql.exec<ProposalRow>('SELECT * FROM proposals WHERE id = ?', id).toArray()[0];
+  }
+
+  proposals(status: ProposalStatus | undefined, limit: number): ProposalRow[] {
+    const cursor =
+      status === undefined
+        ? this.#sql.exec<ProposalRow>('SELECT * FROM proposals ORDER BY submitted DESC, id LIMIT ?', limit)
+        : this.#sql.exec<ProposalRow>(
+            'SELECT * FROM proposals WHERE status = ? ORDER BY submitted DESC, id LIMIT ?',
+            status,
+            limit,
+          );
+    return cursor.toArray();
+  }
+
+  addProposal(row: ProposalRow): void {
+    this.#sql.exec(
+      'INSERT INTO proposals (id, base, body, expires_ms, submitted, status, version, outcome, review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      row.id,
+      row.base,
+      row.body,
+      row.expires_ms,
+      row.submitted,
+      row.status,
+      row.version,
+      row.outcome,
+      row.review,
+    );
+  }
+
+  closeProposal(id: string, status: ProposalStatus, version: number | null, outcome: string | null): void {
+    this.#sql.exec(
+      'UPDATE proposals SET status = ?, version = ?, outcome = ? WHERE id = ?',
+      status,
+      version,
+      outcome,
+      id,
+    );
+  }
+
+  setReview(id: string, review: string): void {
+    this.#sql.exec('UPDATE proposals SET review = ? WHERE id = ?', review, id);
+  }
+
+  signatures(proposal: string): SignatureRow[] {
+    return this.#sql
+      .exec<SignatureRow>(
+        'SELECT key_id, key, signature, added FROM signatures WHERE proposal = ? ORDER BY added, key_id',
+        proposal,
+      )
+      .toArray();
+  }
+
+  addSignature(proposal: string, row: SignatureRow): void {
+    this.#sql.exec(
+      'INSERT OR IGNORE INTO signatures (proposal, key_id, key, signature, added) VALUES (?, ?, ?, ?, ?)',
+      proposal,
+      row.key_id,
+      row.key,
+      row.signature,
+      row.added,
+    );
+  }
+
+  /** Open proposals past their expiry leave storage, signatures and all; returns how many. */
+  dropExpired(now: number): number {
+    const ids = this.#sql
+      .exec<{ id: string }>("SELECT id FROM proposals WHERE status = 'open' AND expires_ms <= ?", now)
+      .toArray();
+    for (const { id } of ids) {
+      this.#sql.exec('DELETE FROM signatures WHERE proposal = ?', id);
+      this.#sql.exec('DELETE FROM proposals WHERE id = ?', id);
+    }
+    return ids.length;
+  }
+
+  nextExpiry(): number | undefined {
+    const row = this.#sql
+      .exec<{ t: number | null }>("SELECT min(expires_ms) AS t FROM proposals WHERE status = 'open'")
+      .one();
+    return row.t ?? undefined;
+  }
+
+  meta(key: (typeof META)[keyof typeof META]): number {
+    const rows = this.#sql.exec<{ value: number }>('SELECT value FROM meta WHERE key = ?', key).toArray();
+    return rows[0]?.value ?? 0;
+  }
+
+  setMeta(key: (typeof META)[keyof typeof META], value: number): void {
+    this.#sql.exec(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      key,
+      value,
+    );
+  }
+}

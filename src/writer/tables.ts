@@ -1,0 +1,65 @@
+/**
+ * The writer's own SQLite tables (one Durable Object per registry): the source
+ * of truth. KV only ever receives copies of `versions` and the head. Documented
+ * in docs/storage.md.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS versions (
+  version INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+  version INTEGER NOT NULL,
+  chunk INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (version, chunk)
+);
+CREATE TABLE IF NOT EXISTS policies (
+  since INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS proposals (
+  id TEXT PRIMARY KEY,
+  base INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  submitted TEXT NOT NULL,
+  status TEXT NOT NULL,
+  version INTEGER,
+  outcome TEXT,
+  review TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS proposals_by_status ON proposals (status, expires_ms);
+CREATE TABLE IF NOT EXISTS signatures (
+  proposal TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  added TEXT NOT NULL,
+  PRIMARY KEY (proposal, key_id)
+);
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+`;
+
+/** Counters in `meta`. */
+export const META = {
+  /** Every version up to this one has its file and record in KV. */
+  published: 'published',
+  /** The version the KV head names. */
+  headPublished: 'head_published',
+  /** When the KV head was last written (ms): KV takes one write a second per key. */
+  headWrittenAt: 'head_written_at',
+  /** Failed publishing attempts in a row, for the retry back-off. */
+  failures: 'publish_failures',
+} as const;
+
+/**
+ * Durable Object SQLite holds at most 2 MB in one value: files are stored in
+ * chunks of this many UTF-16 code units (at most 3 bytes each in UTF-8).
+ */
+export const FILE_CHUNK = 500_000;
