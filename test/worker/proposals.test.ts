@@ -1,0 +1,412 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import type { Change } from '../../src/protocol/changes.js';
+import { kvKeys } from '../../src/store/layout.js';
+import type { ProposalView } from '../../src/writer/contract.js';
+import type { RegistryWriter } from '../../src/writer/writer.js';
+import { CREATED, KEYS, TEST_POLICY, teamRegistry } from './fixtures.js';
+import { serve, uniqueName, type TestService } from './helpers.js';
+import {
+  approve,
+  idOf,
+  kvSnapshot,
+  postJson,
+  proposal,
+  signature as sig,
+  submission as submissionOf,
+  submit,
+  writerOf,
+} from './signing.js';
+
+interface Problem {
+  type: string;
+  detail: string;
+}
+
+const set = (
+  id: string,
+  owner: string,
+  position?: Change & { op: 'set' } extends { position?: infer P } ? P : never,
+): Change => ({
+  op: 'set',
+  entry: { from: { type: 'indirect', id }, to: { type: 'github', owner, repo: id } },
+  ...(position === undefined ? {} : { position }),
+});
+
+async function team(policy: unknown = TEST_POLICY): Promise<{ name: string; service: TestService }> {
+  const name = uniqueName('team');
+  const service = serve([{ name, file: teamRegistry, policy, created: CREATED }]);
+  const res = await service.fetch(`/registries/${name}/flake-registry.json`);
+  expect(res.status).toBe(200);
+  await res.arrayBuffer();
+  return { name, service };
+}
+
+const latestFile = async (service: TestService, name: string) =>
+  (await service.fetch(`/registries/${name}/flake-registry.json`)).text();
+
+async function resolved(service: TestService, name: string, ref: string): Promise<string> {
+  const res = await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`);
+  return ((await res.json()) as { resolved: { url: string } }).resolved.url;
+}
+
+/** Runs the writer's alarm until it has nothing left to publish. */
+async function settle(name: string): Promise<void> {
+  for (let i = 0; i < 5 && (await runDurableObjectAlarm(writerOf(name))); i++) await scheduler.wait(1_050);
+}
+
+describe('signed proposals', () => {
+  it('keeps a proposal open below the threshold and merges it when a second trusted key approves', async () => {
+    const { name, service } = await team();
+    const before = await kvSnapshot(name);
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    const created = await submit(service, p, ['alice']);
+    expect(created.status).toBe(201);
+    expect(created.headers.get('Location')).toBe(`/registries/${name}/proposals/${idOf(p)}`);
+    const open = await created.json<ProposalView>();
+    expect(open).toMatchObject({
+      id: idOf(p),
+      status: 'open',
+      approvals: { missing: 1, policy: { have: 1, need: 2 } },
+    });
+    expect(open.review.changes.added).toEqual(['flake:tool']);
+    expect(open.review.impact.map((l) => l.text)).toContain(
+      "tool: error: cannot find flake 'flake:tool' in the flake registries -> github:acme/tool",
+    );
+    await settle(name);
+    expect(await kvSnapshot(name)).toEqual(before);
+
+    const approved = await approve(service, p, 'bob');
+    expect(approved.status).toBe(200);
+    expect(await approved.json<ProposalView>()).toMatchObject({
+      status: 'merged',
+      version: 2,
+      approvals: { missing: 0 },
+    });
+    // The isolate that answered serves the new version at once.
+    expect(await resolved(service, name, 'tool')).toBe('github:acme/tool');
+    const file = await latestFile(service, name);
+    expect(JSON.parse(file).flakes.at(-1)).toEqual({
+      from: { id: 'tool', type: 'indirect' },
+      to: { owner: 'acme', repo: 'tool', type: 'github' },
+    });
+    await settle(name);
+    expect(await env.REGISTRY_KV.get(kvKeys.versionFile(name, 2))).toBe(file);
+    expect(await env.REGISTRY_KV.get(kvKeys.head(name), 'json')).toMatchObject({ version: 2 });
+    const record = await env.REGISTRY_KV.get<{ source: { id: string; signatures: string[] } }>(
+      kvKeys.versionRecord(name, 2),
+      'json',
+    );
+    expect(record?.source.id).toBe(idOf(p));
+    expect(record?.source.signatures).toHaveLength(2);
+  });
+
+  it('merges at once when the submission carries the threshold', async () => {
+    const { name, service } = await team();
+    const res = await submit(service, proposal(name, 1, [set('tool', 'acme')]), ['alice', 'carol']);
+    expect(res.status).toBe(201);
+    expect(await res.json<ProposalView>()).toMatchObject({ status: 'merged', version: 2 });
+  });
+
+  it('counts a key once, whatever name it signs under', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const again = await approve(service, p, 'alice', 'alice-laptop');
+    expect(again.status).toBe(200);
+    expect(await again.json<ProposalView>()).toMatchObject({ status: 'open', approvals: { missing: 1 } });
+  });
+
+  it('answers the same proposal again with 200 and what exists, creating nothing', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    expect((await submit(service, p, ['alice', 'bob'])).status).toBe(201);
+    await settle(name);
+    const before = await kvSnapshot(name);
+    const replay = await submit(service, p, ['alice', 'bob']);
+    expect(replay.status).toBe(200);
+    expect(await replay.json<ProposalView>()).toMatchObject({ id: idOf(p), status: 'merged', version: 2 });
+    await settle(name);
+    expect(await kvSnapshot(name)).toEqual(before);
+  });
+
+  it('merges a proposal on an older base when the entries it touches did not change since', async () => {
+    const { name, service } = await team();
+    expect((await submit(service, proposal(name, 1, [set('one', 'acme')]), ['alice', 'bob'])).status).toBe(201);
+    const stale = await submit(service, proposal(name, 1, [{ op: 'remove', from: { type: 'indirect', id: 'p' } }]), [
+      'alice',
+      'bob',
+    ]);
+    expect(stale.status).toBe(201);
+    expect(await stale.json<ProposalView>()).toMatchObject({ status: 'merged', version: 3 });
+    const flakes = JSON.parse(await latestFile(service, name)).flakes as { from: { id: string } }[];
+    expect(flakes.map((f) => f.from.id)).toContain('one');
+    expect(flakes.map((f) => f.from.id)).not.toContain('p');
+  });
+
+  it('refuses a proposal on an older base that touches an entry changed since, and marks an open one conflict', async () => {
+    const { name, service } = await team();
+    const first = proposal(name, 1, [set('a', 'first')]);
+    const second = proposal(name, 1, [set('a', 'second')]);
+    expect((await submit(service, second, ['alice'])).status).toBe(201);
+    expect((await submit(service, first, ['alice', 'bob'])).status).toBe(201);
+    const third = await submit(service, proposal(name, 1, [set('a', 'third')]), ['alice', 'bob']);
+    expect(third.status).toBe(409);
+    expect((await third.json<Problem & { entries: string[] }>()).entries).toEqual(['flake:a']);
+    const late = await approve(service, second, 'bob');
+    expect(late.status).toBe(200);
+    expect(await late.json<ProposalView>()).toMatchObject({ status: 'conflict', outcome: { entries: ['flake:a'] } });
+    expect(await resolved(service, name, 'a')).toBe('github:first/a');
+  });
+
+  it('never merges after expiry, and open proposals that expire leave storage', async () => {
+    const { name, service } = await team();
+    const past = proposal(name, 1, [set('tool', 'acme')], {
+      created: Date.now() - 7200_000,
+      expires: Date.now() - 3600_000,
+    });
+    const refused = await submit(service, past, ['alice', 'bob']);
+    expect(refused.status).toBe(422);
+    expect((await refused.json<Problem>()).type).toBe('urn:flake-registry:problem:expired');
+
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    // The writer's clock, a moment after the expiry: no waiting.
+    await runInDurableObject(writerOf(name), async (writer) => {
+      await (writer as RegistryWriter).maintain(Date.parse(p.expires) + 1);
+    });
+    const gone = await service.fetch(`/registries/${name}/proposals/${idOf(p)}`);
+    expect(gone.status).toBe(404);
+    const late = await approve(service, p, 'bob');
+    expect(late.status).toBe(404);
+    expect(await service.fetch(`/registries/${name}/versions/2`).then((r) => r.status)).toBe(404);
+  });
+
+  it('changes the policy only with the threshold of the policy in force and of the new one', async () => {
+    const { name, service } = await team();
+    const next = { keys: [KEYS.alice.public, KEYS.dave.public], threshold: 2 };
+    const p = proposal(name, 1, [{ op: 'policy', policy: next }]);
+    const res = await submit(service, p, ['alice', 'bob']);
+    expect(res.status).toBe(201);
+    // Two of the policy in force signed, but only one of the new policy's keys.
+    expect(await res.json<ProposalView>()).toMatchObject({
+      status: 'open',
+      approvals: { policy: { have: 2, need: 2 }, newPolicy: { have: 1, need: 2 }, missing: 1 },
+    });
+    const merged = await approve(service, p, 'dave');
+    expect(await merged.json<ProposalView>()).toMatchObject({ status: 'merged', version: 2 });
+    const policy = await (await service.fetch(`/registries/${name}/policy`)).json<{ keys: string[]; since: number }>();
+    expect(policy).toMatchObject({ keys: next.keys, threshold: 2, since: 2 });
+    // bob is no longer trusted; dave now is.
+    const byBob = await submit(service, proposal(name, 2, [set('tool', 'acme')]), ['bob']);
+    expect(byBob.status).toBe(403);
+    expect((await submit(service, proposal(name, 2, [set('tool', 'acme')]), ['dave'])).status).toBe(201);
+  });
+
+  it('shows a proposal with its review and lists proposals by status', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('nixpkgs', 'me')]);
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const view = await (await service.fetch(`/registries/${name}/proposals/${idOf(p)}`)).json<ProposalView>();
+    expect(view.review.impact.find((l) => l.ref === 'flake:nixpkgs')?.text).toBe(
+      'nixpkgs: github:NixOS/nixpkgs/nixpkgs-unstable -> github:me/nixpkgs',
+    );
+    const open = await (
+      await service.fetch(`/registries/${name}/proposals?status=open`)
+    ).json<{ proposals: ProposalView[] }>();
+    expect(open.proposals.map((v) => v.id)).toEqual([idOf(p)]);
+    const merged = await (
+      await service.fetch(`/registries/${name}/proposals?status=merged`)
+    ).json<{ proposals: ProposalView[] }>();
+    expect(merged.proposals).toEqual([]);
+  });
+});
+
+describe('bad input to the write routes changes nothing', () => {
+  const cases: [string, (name: string) => Promise<{ path?: string; init: RequestInit }>, number, string][] = [
+    ['a body that is not JSON', async () => ({ init: json('{"proposal":') }), 400, 'invalid-json'],
+    [
+      'the wrong content type',
+      async (name) => ({
+        init: {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: JSON.stringify(await body(name, ['alice', 'bob'])),
+        },
+      }),
+      415,
+      'unsupported-media-type',
+    ],
+    ['a body over 1 MiB', async () => ({ init: json(`{"x":"${'a'.repeat(1024 * 1024)}"}`) }), 413, 'payload-too-large'],
+    [
+      'an unknown field',
+      async (name) => ({ init: json(JSON.stringify({ ...(await body(name, ['alice', 'bob'])), extra: 1 })) }),
+      400,
+      'invalid-proposal',
+    ],
+    [
+      'an unknown field inside the signed proposal',
+      async (name) => {
+        const b = await body(name, ['alice', 'bob']);
+        return { init: json(JSON.stringify({ ...b, proposal: { ...b.proposal, note: 'x' } })) };
+      },
+      400,
+      'invalid-proposal',
+    ],
+    [
+      'a key the policy does not trust',
+      async (name) => ({ init: json(JSON.stringify(await body(name, ['dave']))) }),
+      403,
+      'untrusted-key',
+    ],
+    [
+      'a malformed signature',
+      async (name) => {
+        const b = await body(name, ['alice']);
+        return { init: json(JSON.stringify({ ...b, signatures: ['alice:bm90IGEgc2lnbmF0dXJl'] })) };
+      },
+      400,
+      'malformed-signature',
+    ],
+    [
+      'a tampered body',
+      async (name) => {
+        const b = await body(name, ['alice', 'bob']);
+        return { init: json(JSON.stringify({ ...b, proposal: { ...b.proposal, message: 'something else' } })) };
+      },
+      403,
+      'bad-signature',
+    ],
+    [
+      'a proposal for another registry',
+      async (name) => ({
+        path: `/registries/${name}-other/proposals`,
+        init: json(JSON.stringify(await body(name, ['alice', 'bob']))),
+      }),
+      400,
+      'wrong-registry',
+    ],
+    [
+      'an expired proposal',
+      async (name) => {
+        const p = proposal(name, 1, [set('tool', 'acme')], { created: Date.now() - 7200_000, expires: Date.now() - 1 });
+        return { init: json(JSON.stringify(await submissionOf(p, ['alice', 'bob']))) };
+      },
+      422,
+      'expired',
+    ],
+    [
+      'one key twice under two names',
+      async (name) => {
+        const p = proposal(name, 1, [set('tool', 'acme')]);
+        const sigs = [await sig(p, 'alice'), await sig(p, 'alice', 'alice-2')];
+        return { init: json(JSON.stringify({ proposal: p, signatures: sigs })) };
+      },
+      400,
+      'duplicate-signer',
+    ],
+    [
+      'a base that is not a version yet',
+      async (name) => ({
+        init: json(JSON.stringify(await submissionOf(proposal(name, 7, [set('tool', 'acme')]), ['alice', 'bob']))),
+      }),
+      422,
+      'unknown-base',
+    ],
+    [
+      'a change to an entry that does not exist',
+      async (name) => ({
+        init: json(
+          JSON.stringify(
+            await submissionOf(proposal(name, 1, [{ op: 'remove', from: { type: 'indirect', id: 'nope' } }]), [
+              'alice',
+              'bob',
+            ]),
+          ),
+        ),
+      }),
+      422,
+      'invalid-change',
+    ],
+    [
+      'an entry Nix would not read',
+      async (name) => {
+        const bad: Change = {
+          op: 'set',
+          entry: { from: { type: 'indirect', id: 'x' }, to: { type: 'github', owner: 'o' } },
+        };
+        return { init: json(JSON.stringify(await submissionOf(proposal(name, 1, [bad]), ['alice', 'bob']))) };
+      },
+      400,
+      'invalid-proposal',
+    ],
+    [
+      'a change that makes a cycle',
+      async (name) => {
+        const loop: Change = {
+          op: 'set',
+          entry: { from: { type: 'indirect', id: 'a' }, to: { type: 'indirect', id: 'chain' } },
+        };
+        return { init: json(JSON.stringify(await submissionOf(proposal(name, 1, [loop]), ['alice', 'bob']))) };
+      },
+      422,
+      'lint-failed',
+    ],
+    [
+      'a policy that lists one key twice',
+      async (name) => {
+        const policy = { keys: [KEYS.alice.public, KEYS.alice.public.replace('alice', 'al')], threshold: 1 };
+        return {
+          init: json(
+            JSON.stringify(await submissionOf(proposal(name, 1, [{ op: 'policy', policy }]), ['alice', 'bob'])),
+          ),
+        };
+      },
+      422,
+      'invalid-policy',
+    ],
+  ];
+
+  it.each(cases)(
+    'refuses %s with %i, leaving the registry, its proposals and KV as they were',
+    async (_, make, status, kind) => {
+      const { name, service } = await team();
+      await settle(name);
+      const kvBefore = await kvSnapshot(name);
+      const proposalsBefore = await (await service.fetch(`/registries/${name}/proposals`)).text();
+      const { path, init } = await make(name);
+      const res = await service.fetch(path ?? `/registries/${name}/proposals`, init);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+      expect((await res.json<Problem>()).type).toBe(`urn:flake-registry:problem:${kind}`);
+      await settle(name);
+      expect(await kvSnapshot(name)).toEqual(kvBefore);
+      expect(await (await service.fetch(`/registries/${name}/proposals`)).text()).toBe(proposalsBefore);
+      expect((await service.fetch(`/registries/${name}/versions/2`)).status).toBe(404);
+    },
+  );
+
+  it('refuses an approval for an unknown proposal and a bad approval signature', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    const unknown = await approve(service, p, 'bob');
+    expect(unknown.status).toBe(404);
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const other = proposal(name, 1, [set('tool', 'other')]);
+    const wrong = await postJson(service, `/registries/${name}/proposals/${idOf(p)}/approvals`, {
+      signature: await sig(other, 'bob'),
+    });
+    expect(wrong.status).toBe(403);
+    const view = await (await service.fetch(`/registries/${name}/proposals/${idOf(p)}`)).json<ProposalView>();
+    expect(view).toMatchObject({ status: 'open', approvals: { missing: 1 } });
+  });
+});
+
+function json(text: string): RequestInit {
+  return { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: text };
+}
+
+function body(name: string, signers: Parameters<typeof submissionOf>[1]) {
+  return submissionOf(proposal(name, 1, [set('tool', 'acme')]), signers);
+}

@@ -1,0 +1,73 @@
+import { env } from 'cloudflare:workers';
+import { formatSignature, parseSecretKey } from '../../src/crypto/keys.js';
+import type { Change } from '../../src/protocol/changes.js';
+import type { Proposal } from '../../src/protocol/proposal.js';
+import { proposalBytes, signProposal } from '../../src/protocol/signing.js';
+import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
+import { KEYS } from './fixtures.js';
+import type { TestService } from './helpers.js';
+
+export type Signer = keyof typeof KEYS;
+
+const DAY = 86_400_000;
+
+/** A proposal dated now, open for a day unless told otherwise. */
+export function proposal(
+  registry: string,
+  base: number,
+  changes: Change[],
+  options: { message?: string; created?: number; expires?: number } = {},
+): Proposal {
+  const created = options.created ?? Date.now();
+  return {
+    registry,
+    base,
+    changes,
+    message: options.message ?? 'test change',
+    created: new Date(created).toISOString(),
+    expires: new Date(options.expires ?? created + DAY).toISOString(),
+  };
+}
+
+export const idOf = (p: Proposal): string => sha256HexSync(proposalBytes(p));
+
+/** `signer`'s signature over `p`, under the key's own name or another one. */
+export async function signature(p: Proposal, signer: Signer, name?: string): Promise<string> {
+  const sig = await signProposal(await parseSecretKey(KEYS[signer].secret), p);
+  return formatSignature(name === undefined ? sig : { ...sig, name });
+}
+
+export async function submission(
+  p: Proposal,
+  signers: readonly Signer[],
+): Promise<{ proposal: Proposal; signatures: string[] }> {
+  return { proposal: p, signatures: await Promise.all(signers.map((s) => signature(p, s))) };
+}
+
+export const postJson = (service: TestService, path: string, body: unknown): Promise<Response> =>
+  service.fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+export async function submit(service: TestService, p: Proposal, signers: readonly Signer[]): Promise<Response> {
+  return postJson(service, `/registries/${p.registry}/proposals`, await submission(p, signers));
+}
+
+export async function approve(service: TestService, p: Proposal, signer: Signer, name?: string): Promise<Response> {
+  return postJson(service, `/registries/${p.registry}/proposals/${idOf(p)}/approvals`, {
+    signature: await signature(p, signer, name),
+  });
+}
+
+/** Every KV key of a registry and its value: compared before and after a refused request. */
+export async function kvSnapshot(registry: string): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {};
+  let cursor: string | undefined;
+  do {
+    const page = await env.REGISTRY_KV.list({ prefix: `registry/${registry}/`, ...(cursor ? { cursor } : {}) });
+    for (const key of page.keys) out[key.name] = await env.REGISTRY_KV.get(key.name);
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return out;
+}
+
+/** The registry's writer, for reaching inside it (alarms, the clock). */
+export const writerOf = (registry: string) => env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(registry));
