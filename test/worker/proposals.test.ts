@@ -46,9 +46,11 @@ async function team(policy: unknown = TEST_POLICY): Promise<{ name: string; serv
 const latestFile = async (service: TestService, name: string) =>
   (await service.fetch(`/registries/${name}/flake-registry.json`)).text();
 
+const flakesOf = (text: string) => (JSON.parse(text) as { flakes: { from: { id: string } }[] }).flakes;
+
 async function resolved(service: TestService, name: string, ref: string): Promise<string> {
   const res = await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`);
-  return ((await res.json()) as { resolved: { url: string } }).resolved.url;
+  return (await res.json<{ resolved: { url: string } }>()).resolved.url;
 }
 
 /** Runs the writer's alarm until it has nothing left to publish. */
@@ -87,7 +89,7 @@ describe('signed proposals', () => {
     // The isolate that answered serves the new version at once.
     expect(await resolved(service, name, 'tool')).toBe('github:acme/tool');
     const file = await latestFile(service, name);
-    expect(JSON.parse(file).flakes.at(-1)).toEqual({
+    expect(flakesOf(file).at(-1)).toEqual({
       from: { id: 'tool', type: 'indirect' },
       to: { owner: 'acme', repo: 'tool', type: 'github' },
     });
@@ -140,7 +142,7 @@ describe('signed proposals', () => {
     ]);
     expect(stale.status).toBe(201);
     expect(await stale.json<ProposalView>()).toMatchObject({ status: 'merged', version: 3 });
-    const flakes = JSON.parse(await latestFile(service, name)).flakes as { from: { id: string } }[];
+    const flakes = flakesOf(await latestFile(service, name));
     expect(flakes.map((f) => f.from.id)).toContain('one');
     expect(flakes.map((f) => f.from.id)).not.toContain('p');
   });
@@ -225,7 +227,7 @@ describe('signed proposals', () => {
 
 describe('bad input to the write routes changes nothing', () => {
   const cases: [string, (name: string) => Promise<{ path?: string; init: RequestInit }>, number, string][] = [
-    ['a body that is not JSON', async () => ({ init: json('{"proposal":') }), 400, 'invalid-json'],
+    ['a body that is not JSON', () => Promise.resolve({ init: json('{"proposal":') }), 400, 'invalid-json'],
     [
       'the wrong content type',
       async (name) => ({
@@ -238,7 +240,12 @@ describe('bad input to the write routes changes nothing', () => {
       415,
       'unsupported-media-type',
     ],
-    ['a body over 1 MiB', async () => ({ init: json(`{"x":"${'a'.repeat(1024 * 1024)}"}`) }), 413, 'payload-too-large'],
+    [
+      'a body over 1 MiB',
+      () => Promise.resolve({ init: json(`{"x":"${'a'.repeat(1024 * 1024)}"}`) }),
+      413,
+      'payload-too-large',
+    ],
     [
       'an unknown field',
       async (name) => ({ init: json(JSON.stringify({ ...(await body(name, ['alice', 'bob'])), extra: 1 })) }),
