@@ -83,18 +83,22 @@ export class Publisher {
     await this.publish();
   }
 
-  /** Sets the alarm for the next thing due: a retry or head write pending, else `expiry`. */
-  schedule(expiry: number | undefined): void {
+  /** Sets the alarm for the next thing due: publishing still pending, else `expiry`. */
+  async schedule(expiry: number | undefined): Promise<void> {
     const pending =
       this.#sql.meta(META.headPublished) < this.#sql.headVersion() ||
       this.#sql.meta(META.published) < this.#sql.headVersion();
     const due = pending ? Date.now() : expiry;
-    if (due !== undefined) this.#ctx.waitUntil(this.#alarmAt(due));
+    if (due !== undefined) await this.#alarmAt(due);
   }
 
+  /**
+   * Makes sure the alarm fires by `time`. An alarm already due is the one running
+   * now (it counts as set until its handler returns), so it does not count.
+   */
   async #alarmAt(time: number): Promise<void> {
     const current = await this.#ctx.storage.getAlarm();
-    if (current === null || current > time) await this.#ctx.storage.setAlarm(time);
+    if (current === null || current > time || current <= Date.now()) await this.#ctx.storage.setAlarm(time);
   }
 
   async #publishVersions(registry: string, head: number): Promise<void> {

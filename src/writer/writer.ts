@@ -125,7 +125,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
   async maintain(now: number): Promise<void> {
     this.#dropExpired(now);
     await this.#publisher.publish();
-    this.#publisher.schedule(this.#sql.nextExpiry());
+    await this.#publisher.schedule(this.#sql.nextExpiry());
   }
 
   async submitAt(now: number, proposal: Proposal, texts: readonly string[]): Promise<WriteOutcome> {
@@ -340,7 +340,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
   }
 
   #dropExpired(now: number): void {
-    if (this.#sql.dropExpired(now) > 0) this.#publisher.schedule(this.#sql.nextExpiry());
+    this.#sql.dropExpired(now);
   }
 
   #inForce(): Policy {
