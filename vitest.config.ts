@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+
+// The official NixOS registry, when a copy is given (test/nix/official-registry.ts), reaches
+// the workerd tests as a binding: they cannot read files.
+const official = process.env['OFFICIAL_FLAKE_REGISTRY'];
+const officialBinding = official ? { OFFICIAL_FLAKE_REGISTRY_JSON: readFileSync(official, 'utf8') } : {};
 
 // Four projects: the pure Nix core in Node, the Worker in workerd (real KV and
 // Durable Objects through miniflare), `npm start` as a new user runs it, and the
@@ -15,7 +21,12 @@ export default defineConfig({
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: './test/worker/wrangler.toml' } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './test/worker/wrangler.toml' },
+            miniflare: { bindings: officialBinding },
+          }),
+        ],
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],

@@ -22,13 +22,20 @@ export interface TestService {
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** The app over real KV and Durable Objects, with its own store (own memory cache). */
-export function serve(embedded: readonly EmbeddedRegistry[], options: StoreOptions = {}): TestService {
-  const store = createRegistryStore(env, new EmbeddedSeeds(embedded), options);
+/**
+ * The app over real KV and Durable Objects, with its own store (own memory cache).
+ * `vars` adds variables to the bindings, as `.dev.vars` would; `origin` is where requests go.
+ */
+export function serve(
+  embedded: readonly EmbeddedRegistry[],
+  options: StoreOptions & { vars?: Record<string, string>; origin?: string } = {},
+): TestService {
+  const bindings = { ...env, ...options.vars } as Env;
+  const store = createRegistryStore(bindings, new EmbeddedSeeds(embedded), options);
   const app = createApp(() => store);
   return {
     store,
-    fetch: async (path, init) => app.fetch(new Request(`${ORIGIN}${path}`, init), env),
+    fetch: async (path, init) => app.fetch(new Request(`${options.origin ?? ORIGIN}${path}`, init), bindings),
   };
 }
 
