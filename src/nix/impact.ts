@@ -1,7 +1,7 @@
 import type { Attrs } from './attrs.js';
 import { compareKeys } from './attrs.js';
 import type { ChangeSummary } from './diff.js';
-import { attrsKey, baseKey } from './entry-key.js';
+import { attrsKey, baseKey, labelParts } from './entry-key.js';
 import { NixError } from './errors.js';
 import { flakeRefToString, parseFlakeRef } from './flakeref.js';
 import { inputToURL } from './input.js';
@@ -43,9 +43,9 @@ function sameOutcome(a: ImpactOutcome, b: ImpactOutcome): boolean {
 
 function touchedInputs(summary: ChangeSummary): Attrs[] {
   const out: Attrs[] = [];
-  for (const url of [...summary.added, ...summary.removed, ...summary.changed, ...summary.moved]) {
+  for (const label of [...summary.added, ...summary.removed, ...summary.changed, ...summary.moved]) {
     try {
-      out.push(parseFlakeRef(url).input);
+      out.push(parseFlakeRef(labelParts(label).url).input);
     } catch (e) {
       // A `from` that cannot be written as a ref cannot be queried either.
       if (!(e instanceof NixError)) throw e;

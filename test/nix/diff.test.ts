@@ -5,7 +5,7 @@ import { applyChanges } from '../../src/nix/edit.js';
 import type { Registry, RegistryEntry } from '../../src/nix/registry.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
 import { mulberry32 } from '../../scripts/bench/prng.js';
-import { after, move, reg, remove, set } from './edit-helpers.js';
+import { after, attrs, move, reg, remove, set } from './edit-helpers.js';
 import type { E } from './lookup-helpers.js';
 
 const A: E = ['a', '→', 'github:o/a'];
@@ -14,39 +14,71 @@ const C: E = ['c', '→', 'github:o/c'];
 const D: E = ['d', '→', 'github:o/d'];
 
 describe('diffRegistries', () => {
-  it('summarises by from URL in the shape of a version record', () => {
+  it('summarises by from URL in the shape of a version record, marking exact entries', () => {
     const { summary } = diffRegistries(
       reg([A, B, C, D]),
-      reg([['x', '→', 'path:/x'], C, A, ['b', '⇒', 'github:o/b2']]),
+      reg([['x', '→', 'path:/x'], C, A, ['b', '→', 'github:o/b2'], ['a', '⇒', 'path:/a']]),
     );
     const record: RecordSummary = summary;
     expect(record).toEqual({
-      added: ['flake:x'],
+      added: ['flake:x', 'flake:a (exact)'],
       removed: ['flake:d'],
       changed: ['flake:b'],
       moved: ['flake:c'],
     });
   });
 
+  it('tells an exact and a non-exact entry with the same from apart', () => {
+    const exact: E = ['nixpkgs', '⇒', 'path:/tarball'];
+    const fallback: E = ['nixpkgs', '→', 'github:NixOS/nixpkgs'];
+    const d = diffRegistries(reg([A, exact, B, fallback]), reg([A, fallback, exact, B]));
+    expect(d.summary).toEqual({ added: [], removed: [], changed: [], moved: ['flake:nixpkgs'] });
+    expect(d.changes).toEqual([{ op: 'move', from: attrs('nixpkgs'), position: { after: attrs('a') } }]);
+    const exactMoved = diffRegistries(reg([exact, A, B]), reg([A, B, exact]));
+    expect(exactMoved.summary.moved).toEqual(['flake:nixpkgs (exact)']);
+    expect(exactMoved.changes).toEqual([
+      { op: 'move', from: attrs('nixpkgs'), exact: true, position: { after: attrs('b') } },
+    ]);
+    const exactAnchor = diffRegistries(reg([exact, fallback, A]), reg([exact, A, fallback]));
+    expect(exactAnchor.changes).toEqual([
+      { op: 'move', from: attrs('a'), position: { after: attrs('nixpkgs'), exact: true } },
+    ]);
+  });
+
   it.each<[string, E[], E[], unknown[]]>([
     ['nothing for equal registries', [A, B], [A, B], []],
     ['a set after the previous entry for an addition', [A, B], [A, D, B], [set(D, after('a'))]],
     ['a set at the start for a new first entry', [A, B], [D, A, B], [set(D, 'start')]],
-    ['an in-place set for a changed entry', [A, B], [A, ['b', '⇒', 'github:o/b']], [set(['b', '⇒', 'github:o/b'])]],
+    ['an in-place set for a changed entry', [A, B], [A, ['b', '→', 'github:o/b2']], [set(['b', '→', 'github:o/b2'])]],
+    [
+      'a remove and a set for an entry that became exact (another entry)',
+      [A, B],
+      [A, ['b', '⇒', 'github:o/b']],
+      [remove('b'), set(['b', '⇒', 'github:o/b'], after('a'))],
+    ],
+    [
+      'an exact anchor and an exact remove',
+      [
+        ['a', '⇒', 'path:/a'],
+        ['c', '⇒', 'path:/c'],
+      ],
+      [['a', '⇒', 'path:/a'], D],
+      [{ op: 'remove', from: attrs('c'), exact: true }, set(D, { after: attrs('a'), exact: true })],
+    ],
     ['a remove', [A, B, C], [A, C], [remove('b')]],
     ['one move for a rotated entry', [A, B, C, D], [B, C, D, A], [move('a', after('d'))]],
     [
       'a positioned set for an entry both moved and changed',
       [A, B],
-      [['b', '⇒', 'path:/b'], A],
-      [set(['b', '⇒', 'path:/b'], 'start')],
+      [['b', '→', 'path:/b'], A],
+      [set(['b', '→', 'path:/b'], 'start')],
     ],
   ])('gives %s', (_, a, b, changes) => {
     expect(diffRegistries(reg(a), reg(b)).changes).toEqual(changes);
   });
 
-  it('falls back to one file change when an edit would have to name a from two entries share', () => {
-    const a = reg([A, ['a', '⇒', 'github:o/a1'], B]);
+  it('falls back to one file change when an edit would have to name a from and exactness two entries share', () => {
+    const a = reg([A, ['a', '→', 'github:o/a1'], B]);
     const b = reg([A, B]);
     const d = diffRegistries(a, b);
     expect(d.changes.map((c) => c.op)).toEqual(['file']);
@@ -56,7 +88,7 @@ describe('diffRegistries', () => {
 
   it('leaves entries that share a from alone when nothing names them', () => {
     const shared: E[] = [
-      ['nixpkgs', '⇒', 'path:/exact'],
+      ['nixpkgs', '→', 'path:/first'],
       ['nixpkgs', '→', 'github:NixOS/nixpkgs'],
     ];
     const d = diffRegistries(reg([A, ...shared, B]), reg([A, C, ...shared]));
@@ -127,7 +159,8 @@ describe('diffRegistries on seeded random registries', () => {
     const r = applyChanges(a, d.changes);
     expect(r.ok && writeRegistry(r.registry)).toBe(writeRegistry(b));
 
-    const froms = (x: Registry) => x.entries.map((e) => JSON.stringify(e.from));
+    // Identity is the from and the exactness.
+    const froms = (x: Registry) => x.entries.map((e) => JSON.stringify([e.from, e.exact]));
     const unique = (x: Registry) => new Set(froms(x)).size === x.entries.length;
     if (!unique(a) || !unique(b)) return;
     // Minimal: one change per added, removed or changed entry, and moves only outside a longest common subsequence.
