@@ -58,13 +58,38 @@ export function entryKey(from: Attrs, exact: boolean): string {
   return exact ? `=${key}` : key;
 }
 
-const entryKeys = new WeakMap<RegistryEntry, string>();
+/** The keys of one entry, found with one look-up. */
+export interface EntryKeys {
+  /** `entryKey`: its identity. */
+  readonly id: string;
+  /** `attrsKey` of its `from`. */
+  readonly from: string;
+  /** `baseKey` of its `from`: the lookup group it belongs to. */
+  readonly base: string;
+  /** `baseKey` of its target: the group a hop through it goes on to. */
+  readonly toBase: string;
+}
 
-/** `entryKey` of an entry, memoised per entry object (entries are shared between versions). */
+const entryKeys = new WeakMap<RegistryEntry, EntryKeys>();
+
+/** An entry's keys, memoised per entry object (entries are shared between versions). */
+export function keysOf(entry: RegistryEntry): EntryKeys {
+  let keys = entryKeys.get(entry);
+  if (keys === undefined) {
+    keys = {
+      id: entryKey(entry.from, entry.exact),
+      from: attrsKey(entry.from),
+      base: baseKey(entry.from),
+      toBase: baseKey(entry.to),
+    };
+    entryKeys.set(entry, keys);
+  }
+  return keys;
+}
+
+/** `entryKey` of an entry. */
 export function keyOf(entry: RegistryEntry): string {
-  let key = entryKeys.get(entry);
-  if (key === undefined) entryKeys.set(entry, (key = entryKey(entry.from, entry.exact)));
-  return key;
+  return keysOf(entry).id;
 }
 
 /** `entryLabel` of an entry. */

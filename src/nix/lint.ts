@@ -1,6 +1,6 @@
 import type { Attrs } from './attrs.js';
 import { NixError } from './errors.js';
-import { attrsKey, baseKey, entryLabel, fromURL, keyOf } from './entry-key.js';
+import { baseKey, entryLabel, fromURL, keysOf } from './entry-key.js';
 import { applyOverrides, getRef, getRev, inputToURL } from './input.js';
 import type { LayerRef } from './lookup.js';
 import { resolve } from './lookup.js';
@@ -105,10 +105,11 @@ function factsOf(entry: RegistryEntry): EntryFacts {
     }
   }
   const pinned = getRef(entry.from) !== undefined || getRev(entry.from) !== undefined;
+  const keys = keysOf(entry);
   facts = {
-    key: attrsKey(entry.from),
-    base: baseKey(entry.from),
-    toBase: baseKey(entry.to),
+    key: keys.from,
+    base: keys.base,
+    toBase: keys.toBase,
     single: entry.exact || pinned,
     own,
   };
@@ -123,50 +124,51 @@ export function lintRegistry(registry: Registry): Finding[] {
   const deferred: { entry: number; input: Attrs; kind: 'cycle' | 'dangling' }[] = [];
   // Lookup only ever tries the entries whose `from` agrees with the input apart from ref and rev.
   const groups = fromGroups(registry).first;
-  /** A target no group takes ends a lookup at once. */
-  const leaves = (f: EntryFacts) => !groups.has(f.toBase);
   /** Per group: the first non-exact entry without ref and rev, which matches every input of the group. */
   const catchAll = new Map<string, number>();
-  /** First position of each full `from`, and of each `from` and exactness. */
+  /** First position of each full `from`; of the other exactness, when a `from` has both. */
   const firstFrom = new Map<string, number>();
-  const firstEntry = new Map<string, number>();
+  const firstOther = new Map<string, number>();
   const findings: Finding[] = [];
 
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as RegistryEntry;
     const facts = factsOf(entry);
-    const report = (kind: FindingKind, message: string) => findings.push(finding(kind, i, entry, message));
 
     const same = firstFrom.get(facts.key);
-    const twin = firstEntry.get(keyOf(entry));
+    let twin: number | undefined;
+    if (same === undefined) firstFrom.set(facts.key, i);
+    else if ((entries[same] as RegistryEntry).exact === entry.exact) twin = same;
+    else {
+      twin = firstOther.get(facts.key);
+      if (twin === undefined) firstOther.set(facts.key, i);
+    }
     const all = catchAll.get(facts.base);
     // The entry a lookup of this entry's own `from` finds: the earlier of an equal `from` and a catch-all.
     const firstMatch = Math.min(same ?? i, all ?? i);
 
     if (twin !== undefined) {
-      report(
-        'duplicate-from',
-        `entry ${twin} is also '${entryLabel(entry.from, entry.exact)}'; a change naming it cannot tell them apart`,
-      );
+      const message = `entry ${twin} is also '${entryLabel(entry.from, entry.exact)}'; a change naming it cannot tell them apart`;
+      findings.push(finding('duplicate-from', i, entry, message));
     }
     if (all !== undefined) {
       const by = fromURL(entries[all]?.from ?? {});
-      report('shadowed', `unreachable: entry ${all} (non-exact '${by}') matches first every input this entry matches`);
+      const message = `unreachable: entry ${all} (non-exact '${by}') matches first every input this entry matches`;
+      findings.push(finding('shadowed', i, entry, message));
     } else if (facts.single && same !== undefined) {
-      report('shadowed', `unreachable: entry ${same} has the same from and matches first`);
+      findings.push(finding('shadowed', i, entry, `unreachable: entry ${same} has the same from and matches first`));
     }
     if (!facts.single && all === undefined) catchAll.set(facts.base, i);
-    if (same === undefined) firstFrom.set(facts.key, i);
-    if (twin === undefined) firstEntry.set(keyOf(entry), i);
 
     // A lookup of this `from` can loop only if the entry it finds first has a target some entry takes up.
     const found = firstMatch === i ? facts : factsOf(entries[firstMatch] as RegistryEntry);
-    if (!leaves(found)) deferred.push({ entry: i, input: entry.from, kind: 'cycle' });
+    if (groups.has(found.toBase)) deferred.push({ entry: i, input: entry.from, kind: 'cycle' });
     if (entry.to['type'] === 'indirect') {
-      if (leaves(facts)) report('dangling', danglingText(notFound(entry.to)));
+      // A target no group takes ends a lookup at once.
+      if (!groups.has(facts.toBase)) findings.push(finding('dangling', i, entry, danglingText(notFound(entry.to))));
       else deferred.push({ entry: i, input: entry.to, kind: 'dangling' });
     }
-    for (const { kind, message } of facts.own) report(kind, message);
+    for (const { kind, message } of facts.own) findings.push(finding(kind, i, entry, message));
   }
 
   if (deferred.length > 0) {

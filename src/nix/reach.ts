@@ -1,4 +1,4 @@
-import { baseKey } from './entry-key.js';
+import { keysOf } from './entry-key.js';
 import { RegistryIndex } from './lookup.js';
 import type { Registry, RegistryEntry } from './registry.js';
 
@@ -37,14 +37,14 @@ const byTarget = new WeakMap<Registry, Chains>();
 /** Entries by the `baseKey` of their `from`: the group a lookup tries. Memoised per registry. */
 export function fromGroups(registry: Registry): Chains {
   let c = byFrom.get(registry);
-  if (c === undefined) byFrom.set(registry, (c = chains(registry.entries, (e) => baseKey(e.from))));
+  if (c === undefined) byFrom.set(registry, (c = chains(registry.entries, (e) => keysOf(e).base)));
   return c;
 }
 
 /** Entries by the `baseKey` of their target. Memoised per registry. */
 export function targetGroups(registry: Registry): Chains {
   let c = byTarget.get(registry);
-  if (c === undefined) byTarget.set(registry, (c = chains(registry.entries, (e) => baseKey(e.to))));
+  if (c === undefined) byTarget.set(registry, (c = chains(registry.entries, (e) => keysOf(e).toBase)));
   return c;
 }
 
@@ -64,7 +64,7 @@ export function indexFor(registry: Registry, starts: Iterable<string>): Registry
     wanted.add(k);
     for (const i of members(groups, k)) {
       positions.push(i);
-      queue.push(baseKey((registry.entries[i] as RegistryEntry).to));
+      queue.push(keysOf(registry.entries[i] as RegistryEntry).toBase);
     }
   }
   positions.sort((x, y) => x - y);

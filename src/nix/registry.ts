@@ -258,12 +258,9 @@ function sorted(attrs: Attrs): Attrs {
 export function writeRegistry(registry: Registry): string {
   // Nix's array starts as a null json and only becomes [] on the first entry.
   if (registry.entries.length === 0) return '{\n  "flakes": null,\n  "version": 2\n}';
-  let out = '{\n  "flakes": [\n    ';
-  registry.entries.forEach((e, i) => {
-    if (i > 0) out += ',\n    ';
-    out += entryText(e);
-  });
-  return `${out}\n  ],\n  "version": 2\n}`;
+  // One join, not a chain of concatenations: the result is one flat string,
+  // which the UTF-8 encoder for the version's hash reads without flattening.
+  return `{\n  "flakes": [\n    ${registry.entries.map(entryText).join(',\n    ')}\n  ],\n  "version": 2\n}`;
 }
 
 const entryTexts = new WeakMap<RegistryEntry, string>();

@@ -120,8 +120,16 @@ function randomRegistry(random: () => number, size: number, duplicates: boolean)
   return readRegistry(JSON.stringify({ version: 2, flakes }));
 }
 
-/** `a` edited at random: some entries dropped, changed, shuffled, and new ones added. */
+/**
+ * `a` edited at random: some entries dropped, changed, shuffled, and new ones
+ * added; read back from its file, so no entry object is shared with `a`.
+ */
 function edited(random: () => number, a: Registry, duplicates: boolean): Registry {
+  return readRegistry(writeRegistry(editedSharing(random, a, duplicates)));
+}
+
+/** The same, keeping `a`'s entry objects where it keeps its entries, as versions of one registry do. */
+function editedSharing(random: () => number, a: Registry, duplicates: boolean): Registry {
   const extra = randomRegistry(random, Math.floor(random() * 6), duplicates).entries;
   const kept: RegistryEntry[] = a.entries
     .filter(() => random() > 0.2)
@@ -133,8 +141,7 @@ function edited(random: () => number, a: Registry, duplicates: boolean): Registr
       [kept[i], kept[j]] = [kept[j] as RegistryEntry, kept[i] as RegistryEntry];
     }
   }
-  // Through the writer and reader, so only what a file can say is compared.
-  return readRegistry(writeRegistry({ entries: kept }));
+  return { entries: kept };
 }
 
 /** Length of a longest common subsequence, by the textbook table (small inputs only). */
@@ -173,4 +180,27 @@ describe('diffRegistries on seeded random registries', () => {
     expect(d.changes).toHaveLength(touchedOnce.size);
     expect(d.changes.every((c) => c.op !== 'file')).toBe(true);
   });
+});
+
+describe('diffRegistries of versions sharing entry objects', () => {
+  const copy = (r: Registry) => readRegistry(writeRegistry(r));
+  it.each(Array.from({ length: 300 }, (_, seed) => [seed]))(
+    'seed %i: gives what it gives for copies that share nothing',
+    (seed) => {
+      const random = mulberry32(1000 + seed);
+      const duplicates = seed % 3 === 0;
+      const a = randomRegistry(random, 1 + Math.floor(random() * 40), duplicates);
+      // Mostly small edits, as a proposal makes, so that long runs stay shared.
+      const pick = random();
+      const one = randomRegistry(random, 1, duplicates).entries;
+      const at = Math.floor(random() * (a.entries.length + 1));
+      const b =
+        pick < 0.4
+          ? editedSharing(random, a, duplicates)
+          : pick < 0.7
+            ? { entries: [...a.entries.slice(0, at), ...one, ...a.entries.slice(at)] }
+            : { entries: a.entries.filter((_, i) => i !== at) };
+      expect(diffRegistries(a, b)).toEqual(diffRegistries(copy(a), copy(b)));
+    },
+  );
 });
