@@ -1,18 +1,25 @@
-import { attrsKey, entriesEqual, entryToJson, fromURL } from './entry-key.js';
+import { entriesEqual, entryToJson, keyOf, labelOf } from './entry-key.js';
 import type { Registry, RegistryEntry } from './registry.js';
 import { writeRegistry } from './registry.js';
 import type { Change, ChangeFile, Position } from '../protocol/changes.js';
 
 /**
- * What changed between two registry versions, by entry `from` (as URLs, the
- * shape of a version record's change summary), and the shortest list of
- * set/remove/move changes that turns the first into the second.
+ * What changed between two registry versions, by entry (`from` URLs with
+ * ` (exact)` after exact ones, see `entryLabel`: the shape of a version
+ * record's change summary), and the shortest list of set/remove/move changes
+ * that turns the first into the second.
  *
- * Entries are paired by `from`; when several share one (a file lint already
- * flags), the k-th of each side are paired. The common entries that keep
- * their relative order are a longest common subsequence; every other common
- * entry counts as moved. With distinct keys that subsequence is a longest
- * increasing subsequence, found in O(n log n).
+ * Entries are paired by `from` and exactness; when several share both (a file
+ * lint already flags), the k-th of each side are paired. The common entries
+ * that keep their relative order are a longest common subsequence; every other
+ * common entry counts as moved. With distinct keys that subsequence is a
+ * longest increasing subsequence, found in O(n log n).
+ *
+ * Versions share their unchanged entry objects, so the usual diff (a version
+ * and the same version with a proposal applied) first trims the longest common
+ * prefix and suffix of identical objects and pairs only what lies between;
+ * that gives the same result as the whole diff whenever no entry between has
+ * a twin (see `diffRegistries`).
  */
 
 export interface ChangeSummary {
@@ -26,40 +33,31 @@ export interface RegistryDiff {
   readonly summary: ChangeSummary;
   /**
    * Applying these to the first registry gives the second exactly. When an
-   * edit would have to name a `from` that several entries share, no list of
-   * entry changes can say which one is meant, and this is a single `file`
-   * change instead.
+   * edit would have to name a `from` and exactness that several entries
+   * share, no list of entry changes can say which one is meant, and this is a
+   * single `file` change instead.
    */
   readonly changes: Change[];
-  /** `from` keys (attrsKey) the changes name, as targets or anchors; `all` for a `file` change. */
+  /** Identities (`entryKey`) the changes name, as targets or anchors; `all` for a `file` change. */
   readonly touched: ReadonlySet<string> | 'all';
-  /** `from` keys of the entries in the summary. */
+  /** Identities of the entries in the summary. */
   readonly changedKeys: ReadonlySet<string>;
 }
 
-interface Side {
-  readonly keys: string[];
-  /** key + occurrence → position. */
-  readonly tokens: Map<string, number>;
-  readonly tokenAt: string[];
-  readonly counts: Map<string, number>;
-}
+/** How many entries of a registry have each identity; memoised, as the head is diffed by every merge. */
+const countCache = new WeakMap<Registry, Map<string, number>>();
 
-function side(registry: Registry): Side {
-  const counts = new Map<string, number>();
-  const keys: string[] = [];
-  const tokens = new Map<string, number>();
-  const tokenAt: string[] = [];
-  registry.entries.forEach((entry, i) => {
-    const key = attrsKey(entry.from);
-    const n = counts.get(key) ?? 0;
-    counts.set(key, n + 1);
-    const token = n === 0 ? key : `${key}\n${n}`;
-    keys.push(key);
-    tokens.set(token, i);
-    tokenAt.push(token);
-  });
-  return { keys, tokens, tokenAt, counts };
+function countsOf(registry: Registry): Map<string, number> {
+  let counts = countCache.get(registry);
+  if (counts === undefined) {
+    counts = new Map();
+    for (const e of registry.entries) {
+      const key = keyOf(e);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    countCache.set(registry, counts);
+  }
+  return counts;
 }
 
 /** Indices (into `values`) of a longest strictly increasing subsequence; values are distinct. */
@@ -83,63 +81,156 @@ function longestIncreasing(values: readonly number[]): Set<number> {
   return kept;
 }
 
+/** The entries of `a` and `b` to pair, and how to tell whether an identity is shared. */
+interface Window {
+  /** First index of the window in both registries. */
+  readonly start: number;
+  readonly endA: number;
+  readonly endB: number;
+  /** Pairing token of each entry in the window (identity plus occurrence), by index. */
+  readonly tokenA: (i: number) => string;
+  readonly tokenB: (j: number) => string;
+  readonly shared: (key: string) => boolean;
+}
+
+/** The whole of both registries, entries numbered by occurrence of their identity. */
+function wholeWindow(a: Registry, b: Registry): Window {
+  const tokens = (r: Registry) => {
+    const counts = new Map<string, number>();
+    return r.entries.map((e) => {
+      const key = keyOf(e);
+      const n = counts.get(key) ?? 0;
+      counts.set(key, n + 1);
+      return n === 0 ? key : `${key}\n${n}`;
+    });
+  };
+  const [ta, tb] = [tokens(a), tokens(b)];
+  const [ca, cb] = [countsOf(a), countsOf(b)];
+  return {
+    start: 0,
+    endA: a.entries.length,
+    endB: b.entries.length,
+    tokenA: (i) => ta[i] as string,
+    tokenB: (j) => tb[j] as string,
+    shared: (key) => (ca.get(key) ?? 0) > 1 || (cb.get(key) ?? 0) > 1,
+  };
+}
+
+/**
+ * Only the entries between the longest common prefix and suffix of identical
+ * objects, or undefined when that would pair differently from the whole
+ * diff. Identical entries keep their place and are never reported. If no
+ * identity in between occurs twice in either registry, every entry in between
+ * is its identity's only occurrence on both sides, so pairing by identity
+ * alone pairs as occurrence numbers do, and the entries outside pair with
+ * themselves. A longest increasing subsequence over prefix, middle and suffix
+ * then keeps exactly what one over the middle keeps, as the prefix's values
+ * are below and the suffix's above every middle value. `b`'s counts follow
+ * from `a`'s and the two middles, so only the head's are counted in full.
+ */
+function trimmedWindow(a: Registry, b: Registry): Window | undefined {
+  const [ea, eb] = [a.entries, b.entries];
+  let start = 0;
+  while (start < ea.length && start < eb.length && ea[start] === eb[start]) start++;
+  let endA = ea.length;
+  let endB = eb.length;
+  while (endA > start && endB > start && ea[endA - 1] === eb[endB - 1]) {
+    endA--;
+    endB--;
+  }
+  const inMiddle = (entries: readonly RegistryEntry[], end: number) => {
+    const counts = new Map<string, number>();
+    for (let i = start; i < end; i++) {
+      const key = keyOf(entries[i] as RegistryEntry);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const [ma, mb] = [inMiddle(ea, endA), inMiddle(eb, endB)];
+  const ca = countsOf(a);
+  const countA = (key: string) => ca.get(key) ?? 0;
+  const countB = (key: string) => countA(key) - (ma.get(key) ?? 0) + (mb.get(key) ?? 0);
+  for (const key of [...ma.keys(), ...mb.keys()]) if (countA(key) > 1 || countB(key) > 1) return undefined;
+  return {
+    start,
+    endA,
+    endB,
+    tokenA: (i) => keyOf(ea[i] as RegistryEntry),
+    tokenB: (j) => keyOf(eb[j] as RegistryEntry),
+    shared: (key) => countA(key) > 1 || countB(key) > 1,
+  };
+}
+
+/** An entry's identity as a change names it. */
+function named(entry: RegistryEntry): { from: RegistryEntry['from']; exact?: true } {
+  const json = entryToJson(entry);
+  return json.exact ? { from: json.from, exact: true } : { from: json.from };
+}
+
 export function diffRegistries(a: Registry, b: Registry): RegistryDiff {
-  const sa = side(a);
-  const sb = side(b);
+  const w = trimmedWindow(a, b) ?? wholeWindow(a, b);
   const summary: ChangeSummary = { added: [], removed: [], changed: [], moved: [] };
   const changedKeys = new Set<string>();
   const changes: Change[] = [];
   const touched = new Set<string>();
   let ambiguous = false;
-  const shared = (key: string) => (sa.counts.get(key) ?? 0) > 1 || (sb.counts.get(key) ?? 0) > 1;
 
-  a.entries.forEach((entry, i) => {
-    if (sb.tokens.has(sa.tokenAt[i] as string)) return;
-    const key = sa.keys[i] as string;
-    summary.removed.push(fromURL(entry.from));
+  // Position in `a` of each token of the window.
+  const inA = new Map<string, number>();
+  for (let i = w.start; i < w.endA; i++) inA.set(w.tokenA(i), i);
+  const inB = new Set<string>();
+  for (let j = w.start; j < w.endB; j++) inB.add(w.tokenB(j));
+
+  for (let i = w.start; i < w.endA; i++) {
+    if (inB.has(w.tokenA(i))) continue;
+    const entry = a.entries[i] as RegistryEntry;
+    const key = keyOf(entry);
+    summary.removed.push(labelOf(entry));
     changedKeys.add(key);
     touched.add(key);
-    if (shared(key)) ambiguous = true;
-    changes.push({ op: 'remove', from: entryToJson(entry).from });
-  });
+    if (w.shared(key)) ambiguous = true;
+    changes.push({ op: 'remove', ...named(entry) });
+  }
 
   // Positions in `a` of the common entries, in `b`'s order.
   const commonB: number[] = [];
   const positionsInA: number[] = [];
-  sb.tokenAt.forEach((token, j) => {
-    const i = sa.tokens.get(token);
-    if (i === undefined) return;
+  for (let j = w.start; j < w.endB; j++) {
+    const i = inA.get(w.tokenB(j));
+    if (i === undefined) continue;
     commonB.push(j);
     positionsInA.push(i);
-  });
+  }
   const staying = new Set([...longestIncreasing(positionsInA)].map((k) => commonB[k] as number));
 
-  b.entries.forEach((entry, j) => {
-    const key = sb.keys[j] as string;
-    const i = sa.tokens.get(sb.tokenAt[j] as string);
+  for (let j = w.start; j < w.endB; j++) {
+    const entry = b.entries[j] as RegistryEntry;
+    const i = inA.get(w.tokenB(j));
     const before: RegistryEntry | undefined = i === undefined ? undefined : a.entries[i];
     const isNew = before === undefined;
     const moved = !isNew && !staying.has(j);
     const changed = !isNew && !entriesEqual(before, entry);
-    const url = fromURL(entry.from);
-    if (isNew) summary.added.push(url);
-    if (changed) summary.changed.push(url);
-    if (moved) summary.moved.push(url);
-    if (!isNew && !moved && !changed) return;
+    if (!isNew && !moved && !changed) continue;
+    const label = labelOf(entry);
+    if (isNew) summary.added.push(label);
+    if (changed) summary.changed.push(label);
+    if (moved) summary.moved.push(label);
+    const key = keyOf(entry);
     changedKeys.add(key);
     touched.add(key);
-    if (shared(key)) ambiguous = true;
+    if (w.shared(key)) ambiguous = true;
     const json = entryToJson(entry);
     if (!isNew && !moved) {
       changes.push({ op: 'set', entry: json });
-      return;
+      continue;
     }
     const previous = b.entries[j - 1];
     let position: Position;
     if (previous === undefined) position = 'start';
-    else if (!shared(sb.keys[j - 1] as string)) {
-      position = { after: entryToJson(previous).from };
-      touched.add(sb.keys[j - 1] as string);
+    else if (!w.shared(keyOf(previous))) {
+      const anchor = named(previous);
+      position = anchor.exact ? { after: anchor.from, exact: true } : { after: anchor.from };
+      touched.add(keyOf(previous));
     } else if (j === b.entries.length - 1) {
       // Everything before it is in place by now, so the end is right after its predecessor.
       position = 'end';
@@ -148,8 +239,8 @@ export function diffRegistries(a: Registry, b: Registry): RegistryDiff {
       position = 'end';
     }
     if (isNew || changed) changes.push({ op: 'set', entry: json, position });
-    else changes.push({ op: 'move', from: json.from, position });
-  });
+    else changes.push({ op: 'move', ...named(entry), position });
+  }
 
   if (ambiguous) {
     const file = JSON.parse(writeRegistry(b)) as ChangeFile;

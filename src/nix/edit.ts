@@ -1,6 +1,6 @@
 import type { Attrs } from './attrs.js';
 import { NixError } from './errors.js';
-import { attrsKey, fromURL } from './entry-key.js';
+import { entryKey, entryLabel, keyOf } from './entry-key.js';
 import type { EntryJson } from './entry-key.js';
 import { inputFromAttrs } from './input.js';
 import type { Registry, RegistryEntry } from './registry.js';
@@ -10,21 +10,22 @@ import type { Change, Position } from '../protocol/changes.js';
 /**
  * Applying a proposal's changes to a registry. Pure and deterministic: the
  * offline verifier replays every merge with this code and must get the same
- * bytes. An entry is named by its `from`; a change that names a `from` two
- * entries share is refused, since it could mean either.
+ * bytes. An entry is named by its `from` and exactness (entry-key.ts); a
+ * change that names a pair two entries share is refused, since it could mean
+ * either.
  *
- * Entries sit in a doubly linked list indexed by `from`, so each change costs
+ * Entries sit in a doubly linked list indexed by identity, so each change costs
  * O(1) whatever the registry's size and a whole diff replays in linear time.
  */
 
 export type EditErrorKind =
   /** An entry or file that Nix would not read whole. */
   | 'invalid-entry'
-  /** `remove` or `move` of a `from` no entry has. */
+  /** `remove` or `move` of a `from` and exactness no entry has. */
   | 'missing-entry'
   /** A position whose anchor no entry has. */
   | 'missing-anchor'
-  /** The change names a `from` that several entries share. */
+  /** The change names a `from` and exactness that several entries share. */
   | 'duplicate-from'
   /** An entry placed before or after itself. */
   | 'self-anchor';
@@ -84,8 +85,7 @@ class EntryList {
   readonly #byKey = new Map<string, Node[]>();
 
   constructor(entries: readonly RegistryEntry[]) {
-    for (const entry of entries)
-      this.insert({ entry, key: attrsKey(entry.from), prev: undefined, next: undefined }, 'end');
+    for (const entry of entries) this.insert({ entry, key: keyOf(entry), prev: undefined, next: undefined }, 'end');
   }
 
   find(key: string): readonly Node[] {
@@ -147,13 +147,13 @@ function normalise(from: Attrs): Attrs {
   }
 }
 
-/** The one entry with this `from`, or undefined; two or more is an error. */
-function single(list: EntryList, from: Attrs): Node | undefined {
-  const nodes = list.find(attrsKey(from));
+/** The one entry with this `from` and exactness, or undefined; two or more is an error. */
+function single(list: EntryList, from: Attrs, exact: boolean): Node | undefined {
+  const nodes = list.find(entryKey(from, exact));
   if (nodes.length > 1) {
     throw new EditFailure(
       'duplicate-from',
-      `${nodes.length} entries have from '${fromURL(from)}'; a change cannot tell them apart`,
+      `${nodes.length} entries are '${entryLabel(from, exact)}'; a change cannot tell them apart`,
     );
   }
   return nodes[0];
@@ -162,22 +162,21 @@ function single(list: EntryList, from: Attrs): Node | undefined {
 function place(list: EntryList, position: Position, moving: Node | undefined): Place {
   if (position === 'start' || position === 'end') return position;
   const anchorFrom = normalise('before' in position ? position.before : position.after);
-  const anchor = single(list, anchorFrom);
+  const exact = position.exact === true;
+  const anchor = single(list, anchorFrom, exact);
+  const label = entryLabel(anchorFrom, exact);
   if (anchor === undefined) {
-    throw new EditFailure('missing-anchor', `no entry has from '${fromURL(anchorFrom)}' to place the entry next to`);
+    throw new EditFailure('missing-anchor', `no entry is '${label}' to place the entry next to`);
   }
   if (anchor === moving) {
-    throw new EditFailure(
-      'self-anchor',
-      `the entry with from '${fromURL(anchorFrom)}' cannot be placed next to itself`,
-    );
+    throw new EditFailure('self-anchor', `the entry '${label}' cannot be placed next to itself`);
   }
   return 'before' in position ? { before: anchor } : { after: anchor };
 }
 
-function existing(list: EntryList, from: Attrs): Node {
-  const node = single(list, from);
-  if (node === undefined) throw new EditFailure('missing-entry', `no entry has from '${fromURL(from)}'`);
+function existing(list: EntryList, from: Attrs, exact: boolean): Node {
+  const node = single(list, from, exact);
+  if (node === undefined) throw new EditFailure('missing-entry', `no entry is '${entryLabel(from, exact)}'`);
   return node;
 }
 
@@ -187,10 +186,10 @@ function applyOne(list: EntryList, change: Change): EntryList {
       const read = readChangeEntry(change.entry);
       if (!read.ok) throw new EditFailure('invalid-entry', read.detail);
       const entry = read.value;
-      const node = single(list, entry.from);
+      const node = single(list, entry.from, entry.exact);
       const where = change.position === undefined ? undefined : place(list, change.position, node);
       if (node === undefined) {
-        list.insert({ entry, key: attrsKey(entry.from), prev: undefined, next: undefined }, where ?? 'end');
+        list.insert({ entry, key: keyOf(entry), prev: undefined, next: undefined }, where ?? 'end');
       } else {
         node.entry = entry;
         if (where !== undefined) {
@@ -201,10 +200,10 @@ function applyOne(list: EntryList, change: Change): EntryList {
       return list;
     }
     case 'remove':
-      list.unlink(existing(list, normalise(change.from)));
+      list.unlink(existing(list, normalise(change.from), change.exact === true));
       return list;
     case 'move': {
-      const node = existing(list, normalise(change.from));
+      const node = existing(list, normalise(change.from), change.exact === true);
       const where = place(list, change.position, node);
       list.unlink(node);
       list.insert(node, where);

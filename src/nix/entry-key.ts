@@ -5,11 +5,14 @@ import type { RegistryEntry } from './registry.js';
 
 /**
  * Entry identity for editing: an entry is named by its `from`, compared as
- * `attrsEqual` does (every attribute, value types kept apart: "1" ≠ 1 ≠ true).
- * The key is a string so that entries can be found through a Map. Lengths are
- * written out so that no attribute name or value can forge another key.
- * Keys are memoised per attribute object: registries are immutable and the
- * same entries are keyed again by every diff of a merge.
+ * `attrsEqual` does (every attribute, value types kept apart: "1" ≠ 1 ≠ true),
+ * and its exactness. A registry may hold one exact and one non-exact entry
+ * with an equal `from`, and both can be reachable: the official registry's
+ * exact bare `nixpkgs` takes the query `nixpkgs`, and the non-exact one after
+ * it takes `nixpkgs/BRANCH`. The key is a string so that entries can be found
+ * through a Map. Lengths are written out so that no attribute name or value
+ * can forge another key. Keys are memoised per attribute object: registries
+ * are immutable and the same entries are keyed again by every diff of a merge.
  */
 const fullKeys = new WeakMap<Attrs, string>();
 const baseKeys = new WeakMap<Attrs, string>();
@@ -46,6 +49,79 @@ export function baseKey(attrs: Attrs): string {
   return key;
 }
 
+/**
+ * The identity of an entry: `attrsKey` of its `from`, preceded by `=` when it
+ * is exact (an attribute key always starts with a digit or is empty).
+ */
+export function entryKey(from: Attrs, exact: boolean): string {
+  const key = attrsKey(from);
+  return exact ? `=${key}` : key;
+}
+
+/** The keys of one entry, found with one look-up. */
+export interface EntryKeys {
+  /** `entryKey`: its identity. */
+  readonly id: string;
+  /** `attrsKey` of its `from`. */
+  readonly from: string;
+  /** `baseKey` of its `from`: the lookup group it belongs to. */
+  readonly base: string;
+  /** `baseKey` of its target: the group a hop through it goes on to. */
+  readonly toBase: string;
+}
+
+const entryKeys = new WeakMap<RegistryEntry, EntryKeys>();
+
+/** An entry's keys, memoised per entry object (entries are shared between versions). */
+export function keysOf(entry: RegistryEntry): EntryKeys {
+  let keys = entryKeys.get(entry);
+  if (keys === undefined) {
+    keys = {
+      id: entryKey(entry.from, entry.exact),
+      from: attrsKey(entry.from),
+      base: baseKey(entry.from),
+      toBase: baseKey(entry.to),
+    };
+    entryKeys.set(entry, keys);
+  }
+  return keys;
+}
+
+/** `entryKey` of an entry. */
+export function keyOf(entry: RegistryEntry): string {
+  return keysOf(entry).id;
+}
+
+/** `entryLabel` of an entry. */
+export function labelOf(entry: RegistryEntry): string {
+  return entryLabel(entry.from, entry.exact);
+}
+
+/** The `from` and exactness an `entryKey` was made from. */
+export function entryKeyParts(key: string): { from: Attrs; exact: boolean } {
+  const exact = key.startsWith('=');
+  return { from: keyAttrs(exact ? key.slice(1) : key), exact };
+}
+
+/**
+ * How a change summary, a conflict or an error names an entry: its `from` as
+ * Nix prints it, followed by ` (exact)` for an exact entry, so that
+ * `flake:nixpkgs` and `flake:nixpkgs (exact)` tell the two official `nixpkgs`
+ * entries apart. A printed URL escapes spaces and the JSON fallback ends in
+ * `}`, so the suffix cannot be part of a `from` (`labelParts` takes it off).
+ */
+export function entryLabel(from: Attrs, exact: boolean): string {
+  const url = fromURL(from);
+  return exact ? `${url}${EXACT_SUFFIX}` : url;
+}
+
+const EXACT_SUFFIX = ' (exact)';
+
+export function labelParts(label: string): { url: string; exact: boolean } {
+  const exact = label.endsWith(EXACT_SUFFIX);
+  return { url: exact ? label.slice(0, -EXACT_SUFFIX.length) : label, exact };
+}
+
 /** The attributes a key was made from. */
 export function keyAttrs(key: string): Attrs {
   const out: [string, AttrValue][] = [];
@@ -75,8 +151,16 @@ export function entriesEqual(a: RegistryEntry, b: RegistryEntry): boolean {
   );
 }
 
-/** A `from` as Nix prints it; attributes no scheme prints fall back to their JSON. */
+const urls = new WeakMap<Attrs, string>();
+
+/** A `from` as Nix prints it; attributes no scheme prints fall back to their JSON. Memoised per object. */
 export function fromURL(from: Attrs): string {
+  let url = urls.get(from);
+  if (url === undefined) urls.set(from, (url = printFrom(from)));
+  return url;
+}
+
+function printFrom(from: Attrs): string {
   try {
     return inputToURL(from);
   } catch {

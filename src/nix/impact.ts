@@ -1,14 +1,14 @@
 import type { Attrs } from './attrs.js';
 import { compareKeys } from './attrs.js';
 import type { ChangeSummary } from './diff.js';
-import { attrsKey, baseKey } from './entry-key.js';
+import { attrsKey, baseKey, labelParts } from './entry-key.js';
 import { NixError } from './errors.js';
 import { flakeRefToString, parseFlakeRef } from './flakeref.js';
 import { inputToURL } from './input.js';
 import type { LayerRef } from './lookup.js';
 import { resolve } from './lookup.js';
-import { indexFor } from './reach.js';
-import type { Registry } from './registry.js';
+import { indexFor, members, targetGroups } from './reach.js';
+import type { Registry, RegistryEntry } from './registry.js';
 
 /**
  * What a change does to resolution: for each flake id it touches, what its
@@ -43,9 +43,9 @@ function sameOutcome(a: ImpactOutcome, b: ImpactOutcome): boolean {
 
 function touchedInputs(summary: ChangeSummary): Attrs[] {
   const out: Attrs[] = [];
-  for (const url of [...summary.added, ...summary.removed, ...summary.changed, ...summary.moved]) {
+  for (const label of [...summary.added, ...summary.removed, ...summary.changed, ...summary.moved]) {
     try {
-      out.push(parseFlakeRef(url).input);
+      out.push(parseFlakeRef(labelParts(label).url).input);
     } catch (e) {
       // A `from` that cannot be written as a ref cannot be queried either.
       if (!(e instanceof NixError)) throw e;
@@ -78,23 +78,21 @@ export function resolutionImpact(before: Registry, after: Registry, summary: Cha
   for (const id of ids) for (const form of formsOf.get(id) ?? []) add(form, true);
   for (const t of touched) if (t['type'] !== 'indirect') add(t, true);
 
-  // Entries that reach a touched entry through their target, transitively.
-  const byTarget = new Map<string, Attrs[]>();
-  for (const e of both) {
-    const k = baseKey(e.to);
-    const list = byTarget.get(k);
-    if (list === undefined) byTarget.set(k, [e.from]);
-    else list.push(e.from);
-  }
+  // Entries that reach a touched entry through their target, transitively
+  // (the head's index of targets is memoised: it is the `before` of every merge).
+  const targets = [after, before].map((r) => ({ r, groups: targetGroups(r) }));
   const queue = [...new Set(touched.map((t) => baseKey(t)))];
   const reached = new Set(queue);
   for (let i = 0; i < queue.length; i++) {
-    for (const from of byTarget.get(queue[i] as string) ?? []) {
-      add(from, false);
-      const k = baseKey(from);
-      if (!reached.has(k)) {
-        reached.add(k);
-        queue.push(k);
+    for (const { r, groups } of targets) {
+      for (const position of members(groups, queue[i] as string)) {
+        const from = (r.entries[position] as RegistryEntry).from;
+        add(from, false);
+        const k = baseKey(from);
+        if (!reached.has(k)) {
+          reached.add(k);
+          queue.push(k);
+        }
       }
     }
   }

@@ -1,10 +1,10 @@
 import type { Attrs } from './attrs.js';
 import { NixError } from './errors.js';
-import { attrsKey, baseKey, fromURL } from './entry-key.js';
+import { baseKey, entryLabel, fromURL, keysOf } from './entry-key.js';
 import { applyOverrides, getRef, getRev, inputToURL } from './input.js';
 import type { LayerRef } from './lookup.js';
 import { resolve } from './lookup.js';
-import { indexFor } from './reach.js';
+import { fromGroups, indexFor } from './reach.js';
 import type { Registry, RegistryEntry } from './registry.js';
 
 /**
@@ -24,6 +24,14 @@ import type { Registry, RegistryEntry } from './registry.js';
  * the first kind and an earlier entry has an equal `from`. An earlier exact
  * entry with an equal `from` does not shadow a non-exact ref-free one: inputs
  * with a ref or rev still reach it (the official registry's `nixpkgs` fallback).
+ * Two entries are a `duplicate-from` only when their exactness is equal too:
+ * one exact and one non-exact entry per `from` is a layout Nix users rely on
+ * (bare `nixpkgs` takes the exact tarball, `nixpkgs/BRANCH` the non-exact one).
+ *
+ * A merge lints a registry of thousands of entries that shares almost all of
+ * its entry objects with the version before, so what depends on one entry
+ * alone is memoised per entry object, and lookups run only for the few
+ * entries whose target another entry can take up.
  */
 
 export type FindingKind = 'duplicate-from' | 'cycle' | 'shadowed' | 'dangling' | 'override-ref' | 'override-rev';
@@ -35,6 +43,8 @@ export interface Finding {
   readonly entry: number;
   /** The entry's `from`, as Nix prints it. */
   readonly from: string;
+  /** Whether the entry is exact: with `from`, the entry's identity. */
+  readonly exact: boolean;
   readonly message: string;
 }
 
@@ -51,13 +61,6 @@ const SEVERITY: Record<FindingKind, Finding['severity']> = {
 const SAMPLE_REF = 'main';
 const SAMPLE_REV = '0123456789abcdef0123456789abcdef01234567';
 
-interface Group {
-  /** The first non-exact entry without ref and rev: it matches every input of the group. */
-  catchAll?: number;
-  /** First position of each full `from`. */
-  readonly first: Map<string, number>;
-}
-
 function overrideProblem(entry: RegistryEntry, ref: string | undefined, rev: string | undefined): string | undefined {
   try {
     applyOverrides(entry.to, ref, rev);
@@ -68,71 +71,104 @@ function overrideProblem(entry: RegistryEntry, ref: string | undefined, rev: str
   }
 }
 
+/** What lint needs of one entry that depends on that entry alone. */
+interface EntryFacts {
+  readonly key: string;
+  readonly base: string;
+  readonly toBase: string;
+  /** Exact, or its `from` has a ref or a rev: it matches exactly one input. */
+  readonly single: boolean;
+  /** Findings about its target alone (override-ref, override-rev). */
+  readonly own: readonly { readonly kind: FindingKind; readonly message: string }[];
+}
+
+const factsCache = new WeakMap<RegistryEntry, EntryFacts>();
+
+function factsOf(entry: RegistryEntry): EntryFacts {
+  let facts = factsCache.get(entry);
+  if (facts !== undefined) return facts;
+  const own: { kind: FindingKind; message: string }[] = [];
+  if (!entry.exact) {
+    if (getRef(entry.from) === undefined) {
+      const problem = overrideProblem(entry, SAMPLE_REF, undefined);
+      if (problem !== undefined) {
+        const query = inputToURL({ ...entry.from, ref: SAMPLE_REF });
+        own.push({ kind: 'override-ref', message: `a query with a ref, such as '${query}', fails: ${problem}` });
+      }
+    }
+    if (getRev(entry.from) === undefined) {
+      const problem = overrideProblem(entry, undefined, SAMPLE_REV);
+      if (problem !== undefined) {
+        const query = inputToURL({ ...entry.from, rev: SAMPLE_REV });
+        own.push({ kind: 'override-rev', message: `a query with a rev, such as '${query}', fails: ${problem}` });
+      }
+    }
+  }
+  const pinned = getRef(entry.from) !== undefined || getRev(entry.from) !== undefined;
+  const keys = keysOf(entry);
+  facts = {
+    key: keys.from,
+    base: keys.base,
+    toBase: keys.toBase,
+    single: entry.exact || pinned,
+    own,
+  };
+  factsCache.set(entry, facts);
+  return facts;
+}
+
 export function lintRegistry(registry: Registry): Finding[] {
   const entries = registry.entries;
   // Lookups are deferred: most targets leave the registry at once, and the
   // few chains left need an index of only the part of the registry they reach.
   const deferred: { entry: number; input: Attrs; kind: 'cycle' | 'dangling' }[] = [];
   // Lookup only ever tries the entries whose `from` agrees with the input apart from ref and rev.
-  const groupKeys = new Set(entries.map((e) => baseKey(e.from)));
-  const groups = new Map<string, Group>();
+  const groups = fromGroups(registry).first;
+  /** Per group: the first non-exact entry without ref and rev, which matches every input of the group. */
+  const catchAll = new Map<string, number>();
+  /** First position of each full `from`; of the other exactness, when a `from` has both. */
+  const firstFrom = new Map<string, number>();
+  const firstOther = new Map<string, number>();
   const findings: Finding[] = [];
 
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as RegistryEntry;
-    const report = (kind: FindingKind, message: string) => findings.push(finding(kind, i, entry, message));
+    const facts = factsOf(entry);
 
-    const key = attrsKey(entry.from);
-    const base = baseKey(entry.from);
-    let group = groups.get(base);
-    if (group === undefined) groups.set(base, (group = { first: new Map() }));
-    const same = group.first.get(key);
-    const pinned = getRef(entry.from) !== undefined || getRev(entry.from) !== undefined;
-    const single = entry.exact || pinned;
+    const same = firstFrom.get(facts.key);
+    let twin: number | undefined;
+    if (same === undefined) firstFrom.set(facts.key, i);
+    else if ((entries[same] as RegistryEntry).exact === entry.exact) twin = same;
+    else {
+      twin = firstOther.get(facts.key);
+      if (twin === undefined) firstOther.set(facts.key, i);
+    }
+    const all = catchAll.get(facts.base);
     // The entry a lookup of this entry's own `from` finds: the earlier of an equal `from` and a catch-all.
-    const firstMatch = Math.min(same ?? i, group.catchAll ?? i);
+    const firstMatch = Math.min(same ?? i, all ?? i);
 
-    if (same !== undefined) {
-      report(
-        'duplicate-from',
-        `entry ${same} has the same from '${fromURL(entry.from)}'; a change naming it cannot tell them apart`,
-      );
+    if (twin !== undefined) {
+      const message = `entry ${twin} is also '${entryLabel(entry.from, entry.exact)}'; a change naming it cannot tell them apart`;
+      findings.push(finding('duplicate-from', i, entry, message));
     }
-    if (group.catchAll !== undefined) {
-      const by = fromURL(entries[group.catchAll]?.from ?? {});
-      report(
-        'shadowed',
-        `unreachable: entry ${group.catchAll} (non-exact '${by}') matches first every input this entry matches`,
-      );
-    } else if (single && same !== undefined) {
-      report('shadowed', `unreachable: entry ${same} has the same from and matches first`);
+    if (all !== undefined) {
+      const by = fromURL(entries[all]?.from ?? {});
+      const message = `unreachable: entry ${all} (non-exact '${by}') matches first every input this entry matches`;
+      findings.push(finding('shadowed', i, entry, message));
+    } else if (facts.single && same !== undefined) {
+      findings.push(finding('shadowed', i, entry, `unreachable: entry ${same} has the same from and matches first`));
     }
-    if (!single && group.catchAll === undefined) group.catchAll = i;
-    if (same === undefined) group.first.set(key, i);
+    if (!facts.single && all === undefined) catchAll.set(facts.base, i);
 
-    const leaves = !groupKeys.has(baseKey(entry.to));
-    if (firstMatch !== i || !leaves) deferred.push({ entry: i, input: entry.from, kind: 'cycle' });
+    // A lookup of this `from` can loop only if the entry it finds first has a target some entry takes up.
+    const found = firstMatch === i ? facts : factsOf(entries[firstMatch] as RegistryEntry);
+    if (groups.has(found.toBase)) deferred.push({ entry: i, input: entry.from, kind: 'cycle' });
     if (entry.to['type'] === 'indirect') {
-      if (leaves) report('dangling', danglingText(notFound(entry.to)));
+      // A target no group takes ends a lookup at once.
+      if (!groups.has(facts.toBase)) findings.push(finding('dangling', i, entry, danglingText(notFound(entry.to))));
       else deferred.push({ entry: i, input: entry.to, kind: 'dangling' });
     }
-
-    if (!entry.exact) {
-      if (getRef(entry.from) === undefined) {
-        const problem = overrideProblem(entry, SAMPLE_REF, undefined);
-        if (problem !== undefined) {
-          const query = inputToURL({ ...entry.from, ref: SAMPLE_REF });
-          report('override-ref', `a query with a ref, such as '${query}', fails: ${problem}`);
-        }
-      }
-      if (getRev(entry.from) === undefined) {
-        const problem = overrideProblem(entry, undefined, SAMPLE_REV);
-        if (problem !== undefined) {
-          const query = inputToURL({ ...entry.from, rev: SAMPLE_REV });
-          report('override-rev', `a query with a rev, such as '${query}', fails: ${problem}`);
-        }
-      }
-    }
+    for (const { kind, message } of facts.own) findings.push(finding(kind, i, entry, message));
   }
 
   if (deferred.length > 0) {
@@ -154,7 +190,7 @@ export function lintRegistry(registry: Registry): Finding[] {
 }
 
 function finding(kind: FindingKind, entry: number, e: RegistryEntry, message: string): Finding {
-  return { severity: SEVERITY[kind], kind, entry, from: fromURL(e.from), message };
+  return { severity: SEVERITY[kind], kind, entry, from: fromURL(e.from), exact: e.exact, message };
 }
 
 const ORDER: readonly FindingKind[] = [
@@ -175,8 +211,12 @@ function notFound(input: Attrs): string {
   return `cannot find flake '${inputToURL(input)}' in the flake registries`;
 }
 
-/** Findings of `after` that `before` did not have (same kind, same `from`): the ones a change introduces. */
+/**
+ * Findings of `after` that `before` did not have (same kind, same `from` and
+ * exactness): the ones a change introduces.
+ */
 export function newFindings(before: readonly Finding[], after: readonly Finding[]): Finding[] {
-  const had = new Set(before.map((f) => `${f.kind}\n${f.from}`));
-  return after.filter((f) => !had.has(`${f.kind}\n${f.from}`));
+  const id = (f: Finding) => `${f.kind}\n${f.exact ? '=' : ''}${f.from}`;
+  const had = new Set(before.map(id));
+  return after.filter((f) => !had.has(id(f)));
 }

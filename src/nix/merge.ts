@@ -2,7 +2,7 @@ import { diffRegistries } from './diff.js';
 import type { ChangeSummary } from './diff.js';
 import { applyChanges } from './edit.js';
 import type { EditError } from './edit.js';
-import { fromURL, keyAttrs } from './entry-key.js';
+import { entryKeyParts, entryLabel } from './entry-key.js';
 import type { Registry } from './registry.js';
 import type { Change } from '../protocol/changes.js';
 import { compareKeys } from './attrs.js';
@@ -11,14 +11,14 @@ import { compareKeys } from './attrs.js';
  * Merging a proposal's changes into the head of a registry. A proposal is
  * written against a base version; when the head has moved on, its effect
  * (the diff from the base to the base with the changes applied) is replayed
- * on the head, unless it names an entry, as target or as anchor, that changed
- * between the base and the head. A whole-file upload thus becomes the entry
+ * on the head, unless it names an entry (a `from` and exactness), as target or
+ * as anchor, that changed between the base and the head. A whole-file upload thus becomes the entry
  * changes it makes against its base. Pure: the verifier replays it offline.
  */
 
 export type MergeResult =
   | { readonly ok: true; readonly registry: Registry; readonly summary: ChangeSummary }
-  /** `entries`: `from` URLs the proposal touches that also changed on the head, sorted. */
+  /** `entries`: the entries the proposal touches that also changed on the head, labelled as in a summary, sorted. */
   | { readonly ok: false; readonly reason: 'conflict'; readonly entries: string[] }
   | { readonly ok: false; readonly reason: 'invalid-change'; readonly error: EditError };
 
@@ -44,6 +44,9 @@ export function mergeChanges(
 }
 
 function conflictURLs(keys: readonly string[]): string[] {
-  const urls = keys.map((key) => fromURL(keyAttrs(key)));
+  const urls = keys.map((key) => {
+    const { from, exact } = entryKeyParts(key);
+    return entryLabel(from, exact);
+  });
   return [...new Set(urls)].sort(compareKeys);
 }

@@ -1,4 +1,4 @@
-import { baseKey } from './entry-key.js';
+import { keysOf } from './entry-key.js';
 import { RegistryIndex } from './lookup.js';
 import type { Registry, RegistryEntry } from './registry.js';
 
@@ -10,21 +10,63 @@ import type { Registry, RegistryEntry } from './registry.js';
  * resolves them exactly as the whole registry does, and is far cheaper to
  * build when a registry is large and the chains are short.
  */
-export function indexFor(registry: Registry, starts: Iterable<string>): RegistryIndex {
-  const groups = new Map<string, RegistryEntry[]>();
-  for (const e of registry.entries) {
-    const k = baseKey(e.from);
-    const g = groups.get(k);
-    if (g === undefined) groups.set(k, [e]);
-    else g.push(e);
+
+/** Entries grouped by a key, as chains through an array: no allocation per group. */
+export interface Chains {
+  /** Key → position of its first entry. */
+  readonly first: ReadonlyMap<string, number>;
+  /** Position → position of the next entry with the same key, or -1. */
+  readonly next: Int32Array;
+}
+
+function chains(entries: readonly RegistryEntry[], key: (e: RegistryEntry) => string): Chains {
+  const first = new Map<string, number>();
+  const next = new Int32Array(entries.length);
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const k = key(entries[i] as RegistryEntry);
+    next[i] = first.get(k) ?? -1;
+    first.set(k, i);
   }
+  return { first, next };
+}
+
+// Registries are immutable and the head is linted and diffed again by every merge.
+const byFrom = new WeakMap<Registry, Chains>();
+const byTarget = new WeakMap<Registry, Chains>();
+
+/** Entries by the `baseKey` of their `from`: the group a lookup tries. Memoised per registry. */
+export function fromGroups(registry: Registry): Chains {
+  let c = byFrom.get(registry);
+  if (c === undefined) byFrom.set(registry, (c = chains(registry.entries, (e) => keysOf(e).base)));
+  return c;
+}
+
+/** Entries by the `baseKey` of their target. Memoised per registry. */
+export function targetGroups(registry: Registry): Chains {
+  let c = byTarget.get(registry);
+  if (c === undefined) byTarget.set(registry, (c = chains(registry.entries, (e) => keysOf(e).toBase)));
+  return c;
+}
+
+/** Positions of the entries with key `k`, in file order. */
+export function* members(c: Chains, k: string): Generator<number> {
+  for (let i = c.first.get(k) ?? -1; i >= 0; i = c.next[i] as number) yield i;
+}
+
+export function indexFor(registry: Registry, starts: Iterable<string>): RegistryIndex {
+  const groups = fromGroups(registry);
   const wanted = new Set<string>();
+  const positions: number[] = [];
   const queue = [...starts];
   while (queue.length > 0) {
     const k = queue.pop() as string;
     if (wanted.has(k)) continue;
     wanted.add(k);
-    for (const e of groups.get(k) ?? []) queue.push(baseKey(e.to));
+    for (const i of members(groups, k)) {
+      positions.push(i);
+      queue.push(keysOf(registry.entries[i] as RegistryEntry).toBase);
+    }
   }
-  return new RegistryIndex({ entries: registry.entries.filter((e) => wanted.has(baseKey(e.from))) });
+  positions.sort((x, y) => x - y);
+  return new RegistryIndex({ entries: positions.map((i) => registry.entries[i] as RegistryEntry) });
 }

@@ -248,13 +248,33 @@ function sorted(attrs: Attrs): Attrs {
  * empty). JSON.stringify with a 2-space indent prints exactly what dump(2)
  * does: same separators, `[]`/`{}` when empty, control characters as \u00xx,
  * everything else raw. Deterministic, so a published version's hash never changes.
+ *
+ * Each entry's text is memoised per entry object: versions share their
+ * unchanged entries, so writing a new version of a large registry prints only
+ * the entries a change made. An entry sits two levels deep, so its own
+ * dump(2) is the same text with four more spaces after every line break
+ * (JSON escapes line breaks inside strings, so every one is structural).
  */
 export function writeRegistry(registry: Registry): string {
-  const flakes = registry.entries.map((e) => ({
-    ...(e.exact ? { exact: true } : {}),
-    from: sorted(e.from),
-    to: sorted(e.dir === undefined ? e.to : { ...e.to, dir: e.dir }),
-  }));
   // Nix's array starts as a null json and only becomes [] on the first entry.
-  return JSON.stringify({ flakes: flakes.length === 0 ? null : flakes, version: 2 }, null, 2);
+  if (registry.entries.length === 0) return '{\n  "flakes": null,\n  "version": 2\n}';
+  // One join, not a chain of concatenations: the result is one flat string,
+  // which the UTF-8 encoder for the version's hash reads without flattening.
+  return `{\n  "flakes": [\n    ${registry.entries.map(entryText).join(',\n    ')}\n  ],\n  "version": 2\n}`;
+}
+
+const entryTexts = new WeakMap<RegistryEntry, string>();
+
+function entryText(e: RegistryEntry): string {
+  let text = entryTexts.get(e);
+  if (text === undefined) {
+    const json = {
+      ...(e.exact ? { exact: true } : {}),
+      from: sorted(e.from),
+      to: sorted(e.dir === undefined ? e.to : { ...e.to, dir: e.dir }),
+    };
+    text = JSON.stringify(json, null, 2).replaceAll('\n', '\n    ');
+    entryTexts.set(e, text);
+  }
+  return text;
 }

@@ -23,7 +23,12 @@ describe('applyChanges', () => {
     ['adds a new entry at the start', [set(['d', '→', 'github:o/d'], 'start')], ['d', 'a', 'b', 'c']],
     ['adds a new entry after an anchor', [set(['d', '→', 'github:o/d'], after('a'))], ['a', 'd', 'b', 'c']],
     ['adds a new entry before an anchor', [set(['d', '→', 'github:o/d'], before('a'))], ['d', 'a', 'b', 'c']],
-    ['replaces an entry in place', [set(['b', '⇒', 'github:o/b2'])], ['a', 'b', 'c']],
+    ['replaces an entry in place', [set(['b', '→', 'github:o/b2'])], ['a', 'b', 'c']],
+    [
+      'adds an exact entry beside a non-exact one with the same from',
+      [set(['b', '⇒', 'path:/b'])],
+      ['a', 'b', 'c', 'b'],
+    ],
     ['replaces and moves an entry when a position is given', [set(['b', '→', 'github:o/b'], 'end')], ['a', 'c', 'b']],
     ['removes an entry', [remove('b')], ['a', 'c']],
     ['moves an entry before another', [move('c', before('a'))], ['c', 'a', 'b']],
@@ -34,8 +39,8 @@ describe('applyChanges', () => {
     expect(applied(changes).map((l) => l.split(' ')[0]?.replace('flake:', ''))).toEqual(ids);
   });
 
-  it('keeps the new target, dir and exactness of a replaced entry', () => {
-    expect(applied([set(['b', '⇒', 'github:o/b2?dir=sub'])])[1]).toBe('flake:b ⇒ github:o/b2?dir=sub');
+  it('keeps the new target and dir of a replaced entry', () => {
+    expect(applied([set(['b', '→', 'github:o/b2?dir=sub'])])[1]).toBe('flake:b → github:o/b2?dir=sub');
   });
 
   it('finds an entry whatever the attribute order or rev case of the named from', () => {
@@ -50,7 +55,7 @@ describe('applyChanges', () => {
     expect(applied([remove('b'), { op: 'file', file }])).toEqual(lines(reg([C, A])));
   });
 
-  const dup = reg([A, ['a', '⇒', 'github:o/a-exact'], B]);
+  const dup = reg([A, ['a', '→', 'github:o/a-again'], B]);
   it.each<[string, Change[], EditErrorKind, number]>([
     ['removing a from no entry has', [remove('zz')], 'missing-entry', 0],
     ['moving a from no entry has', [move('zz', 'start')], 'missing-entry', 0],
@@ -74,13 +79,55 @@ describe('applyChanges', () => {
     ['remove', remove('a')],
     ['move', move('a', 'end')],
     ['an anchor', move('b', after('a'))],
-  ])('refuses a %s naming a from two entries share, and edits the others', (_, change) => {
+  ])('refuses a %s naming a from and exactness two entries share, and edits the others', (_, change) => {
     const r = applyChanges(dup, [change]);
-    expect(r.ok ? undefined : r.error).toMatchObject({
-      kind: 'duplicate-from',
-      detail: expect.stringContaining("'flake:a'") as unknown,
-    });
+    expect(r.ok ? undefined : r.error.kind).toBe('duplicate-from');
+    expect(r.ok ? undefined : r.error.detail).toContain("'flake:a'");
     expect(applyChanges(dup, [remove('b')]).ok).toBe(true);
+  });
+
+  describe('an exact and a non-exact entry with the same from', () => {
+    const both = reg([['nixpkgs', '⇒', 'path:/tarball'], B, ['nixpkgs', '→', 'github:NixOS/nixpkgs']]);
+    const edited = (changes: Change[]) => {
+      const r = applyChanges(both, changes);
+      if (!r.ok) throw new Error(r.error.detail);
+      return lines(r.registry);
+    };
+    const exactly = (from: string) => ({ from: attrs(from), exact: true as const });
+
+    it('replaces only the entry of the same exactness', () => {
+      expect(edited([set(['nixpkgs', '→', 'github:NixOS/nixpkgs/other'])])).toEqual([
+        'flake:nixpkgs ⇒ path:/tarball',
+        'flake:b → github:o/b',
+        'flake:nixpkgs → github:NixOS/nixpkgs/other',
+      ]);
+      expect(edited([set(['nixpkgs', '⇒', 'path:/other'])])[0]).toBe('flake:nixpkgs ⇒ path:/other');
+    });
+
+    it('removes and moves the one named, exact or not', () => {
+      expect(edited([{ op: 'remove', ...exactly('nixpkgs') }])).toEqual([
+        'flake:b → github:o/b',
+        'flake:nixpkgs → github:NixOS/nixpkgs',
+      ]);
+      expect(edited([remove('nixpkgs')])).toEqual(['flake:nixpkgs ⇒ path:/tarball', 'flake:b → github:o/b']);
+      expect(edited([move('nixpkgs', 'start')])[0]).toBe('flake:nixpkgs → github:NixOS/nixpkgs');
+      expect(edited([{ op: 'move', ...exactly('nixpkgs'), position: 'end' }])[2]).toBe('flake:nixpkgs ⇒ path:/tarball');
+    });
+
+    it('anchors next to the one named, exact or not', () => {
+      const d: E = ['d', '→', 'github:o/d'];
+      expect(edited([set(d, { before: attrs('nixpkgs') })])[2]).toBe('flake:d → github:o/d');
+      expect(edited([set(d, { after: attrs('nixpkgs'), exact: true })])[1]).toBe('flake:d → github:o/d');
+    });
+
+    it('refuses to name an exact entry that is not there, saying it is the exact one', () => {
+      const r = applyChanges(reg([B]), [{ op: 'remove', ...exactly('b') }]);
+      expect(r.ok ? undefined : r.error).toEqual({
+        kind: 'missing-entry',
+        change: 0,
+        detail: "no entry is 'flake:b (exact)'",
+      });
+    });
   });
 
   it("refuses a file change Nix would read only in part, naming the entry and Nix's reason", () => {

@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { applyChanges } from '../../src/nix/edit.js';
 import { lintRegistry, newFindings } from '../../src/nix/lint.js';
 import type { Finding } from '../../src/nix/lint.js';
-import type { Registry, RegistryEntry } from '../../src/nix/registry.js';
-import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
-import { attrsEqual } from '../../src/nix/attrs.js';
-import type { Change, ChangeFile } from '../../src/protocol/changes.js';
-import { CHANNEL_LAYOUT, after, attrs, before, chan, move, reg, set } from './edit-helpers.js';
+import type { Registry } from '../../src/nix/registry.js';
+import { readRegistry } from '../../src/nix/registry.js';
+import type { Change } from '../../src/protocol/changes.js';
+import { CHANNEL_LAYOUT, attrs, chan, reg, set } from './edit-helpers.js';
 import type { E } from './lookup-helpers.js';
 import { layer, outcome, run } from './lookup-helpers.js';
 import { RegistryIndex } from '../../src/nix/lookup.js';
@@ -20,9 +19,17 @@ const lint = (entries: E[]) => brief(lintRegistry(reg(entries)));
 describe('lintRegistry: shadowing', () => {
   it.each<[string, E[], string[]]>([
     [
-      'a later exact entry with an equal from',
+      'a later exact entry with an equal from (another entry, so not a duplicate)',
       [
         ['a', '→', 'github:o/1'],
+        ['a', '⇒', 'path:/2'],
+      ],
+      ['1 error shadowed'],
+    ],
+    [
+      'a later exact entry with an equal from and exactness',
+      [
+        ['a', '⇒', 'github:o/1'],
         ['a', '⇒', 'path:/2'],
       ],
       ['1 error duplicate-from', '1 error shadowed'],
@@ -52,12 +59,12 @@ describe('lintRegistry: shadowing', () => {
       ['1 error shadowed'],
     ],
     [
-      'a pinned entry after an equal pinned one',
+      'a pinned entry after an equal pinned one of other exactness',
       [
         ['flake:a/dev', '⇒', 'path:/1'],
         ['flake:a/dev', '→', 'github:o/2'],
       ],
-      ['1 error duplicate-from', '1 error shadowed'],
+      ['1 error shadowed'],
     ],
   ])('flags %s as shadowed', (_, entries, expected) => {
     expect(lint(entries)).toEqual(expected);
@@ -70,7 +77,7 @@ describe('lintRegistry: shadowing', () => {
         ['a', '⇒', 'path:/1'],
         ['a', '→', 'github:o/a'],
       ],
-      ['1 error duplicate-from'],
+      [],
     ],
     [
       'a ref-free entry after pinned ones',
@@ -215,52 +222,58 @@ describe('newFindings', () => {
   });
 });
 
-/** What applying a change does to lint: the errors it introduces. */
-function introducedErrors(registry: Registry, changes: Change[]): string[] {
+/** What applying a change does to lint: the findings it introduces, or only the errors. */
+function introduced(registry: Registry, changes: Change[], errorsOnly = true): string[] {
   const r = applyChanges(registry, changes);
   if (!r.ok) throw new Error(r.error.detail);
   return newFindings(lintRegistry(registry), lintRegistry(r.registry))
-    .filter((f) => f.severity === 'error')
-    .map((f) => `${f.kind} ${f.from}`);
+    .filter((f) => !errorsOnly || f.severity === 'error')
+    .map((f) => `${f.kind} ${f.from}${f.exact ? ' (exact)' : ''}`);
+}
+
+/** What `query` resolves to in `registry` with `changes` applied. */
+function resolvedAfter(registry: Registry, changes: Change[], query: string): string {
+  const r = applyChanges(registry, changes);
+  if (!r.ok) throw new Error(r.error.detail);
+  return outcome(run(query, [{ name: 'g', version: 1, index: new RegistryIndex(r.registry) }]));
 }
 
 const NEW_CHANNEL: E = ['flake:nixpkgs/nixos-26.11', '⇒', chan('nixos-26.11')];
-
-/** The registry with its non-exact `nixpkgs` fallback moved to just before `firstExact`, as a whole-file change. */
-function fallbackFirst(registry: Registry, firstExact: string): Change {
-  const isFallback = (e: RegistryEntry) => !e.exact && attrsEqual(e.from, attrs('nixpkgs'));
-  const fallback = registry.entries.find(isFallback) as RegistryEntry;
-  const rest = registry.entries.filter((e) => !isFallback(e));
-  const at = rest.findIndex((e) => attrsEqual(e.from, attrs(firstExact)));
-  const entries = [...rest.slice(0, at), fallback, ...rest.slice(at)];
-  return { op: 'file', file: JSON.parse(writeRegistry({ entries })) as ChangeFile };
-}
+const FALLBACK_URL = 'github:NixOS/nixpkgs/nixpkgs-unstable';
+/** The non-exact bare `nixpkgs`: a position or change that leaves `exact` out names it. */
+const fallback = attrs('nixpkgs');
 
 /**
- * The official file has an exact `nixpkgs` and the non-exact fallback with an
- * equal `from`, so a single-entry change cannot name either of them: the
- * fallback is moved by a whole-file change, and a new channel is anchored
- * after the last exact channel.
+ * The rules of the channel layout, for single-entry changes. A non-exact
+ * entry without ref matches every ref form of its id, so every exact
+ * `{id: nixpkgs, ref: X}` after it is unreachable; an exact bare `nixpkgs`
+ * before it still takes the bare query.
  */
-function channelLayoutRules(load: () => Registry, exactCount: number, firstExact: string, lastExact: string) {
-  it('moving the fallback above the exact channels shadows every one of them', () => {
+function channelLayoutRules(load: () => Registry, pinned: string[]) {
+  const [first] = pinned as [string];
+  const shadowedPinned = pinned.map((from) => `shadowed ${from} (exact)`);
+
+  it('moving the fallback before the first pinned channel shadows every pinned channel', () => {
     const registry = load();
-    const errors = introducedErrors(registry, [fallbackFirst(registry, firstExact)]);
-    expect(errors).toHaveLength(exactCount);
-    expect(new Set(errors.map((e) => e.split(' ')[0]))).toEqual(new Set(['shadowed']));
+    const change: Change = { op: 'move', from: fallback, position: { before: attrs(first), exact: true } };
+    expect(introduced(registry, [change]).sort()).toEqual(shadowedPinned.sort());
+    // Every pinned channel now resolves through the fallback, as Nix would.
+    expect(resolvedAfter(registry, [change], first)).toBe(`github:NixOS/nixpkgs/${String(attrs(first)['ref'])}`);
   });
 
-  it('a new channel placed before the fallback lints clean and resolves', () => {
+  it('a new channel placed before the fallback lints clean and resolves to its tarball', () => {
     const registry = load();
-    const change = set(NEW_CHANNEL, after(lastExact));
-    expect(introducedErrors(registry, [change])).toEqual([]);
-    const r = applyChanges(registry, [change]);
-    const index = r.ok ? new RegistryIndex(r.registry) : undefined;
-    expect(outcome(run('nixpkgs/nixos-26.11', [{ name: 'g', version: 1, index: index! }]))).toBe(chan('nixos-26.11'));
+    const change = set(NEW_CHANNEL, { before: fallback });
+    expect(introduced(registry, [change], false)).toEqual([]);
+    expect(resolvedAfter(registry, [change], 'nixpkgs/nixos-26.11')).toBe(chan('nixos-26.11'));
+    expect(resolvedAfter(registry, [change], 'nixpkgs/other')).toBe('github:NixOS/nixpkgs/other');
   });
 
   it('a new channel placed at the end is shadowed by the fallback', () => {
-    expect(introducedErrors(load(), [set(NEW_CHANNEL, 'end')])).toEqual(['shadowed flake:nixpkgs/nixos-26.11']);
+    const registry = load();
+    const change = set(NEW_CHANNEL, 'end');
+    expect(introduced(registry, [change])).toEqual(['shadowed flake:nixpkgs/nixos-26.11 (exact)']);
+    expect(resolvedAfter(registry, [change], 'nixpkgs/nixos-26.11')).toBe('github:NixOS/nixpkgs/nixos-26.11');
   });
 }
 
@@ -268,25 +281,46 @@ describe('the channel layout (exact channel tarballs, then a non-exact fallback)
   it('lints clean as written', () => {
     expect(lintRegistry(reg(CHANNEL_LAYOUT))).toEqual([]);
   });
-  channelLayoutRules(() => reg(CHANNEL_LAYOUT), 3, 'flake:nixpkgs/nixos-25.05', 'flake:nixpkgs/nixos-unstable');
-
-  it('lets single-entry changes name the fallback when its from is unique', () => {
-    const registry = reg(CHANNEL_LAYOUT);
-    expect(introducedErrors(registry, [set(NEW_CHANNEL, before('nixpkgs'))])).toEqual([]);
-    expect(introducedErrors(registry, [move('nixpkgs', before('flake:nixpkgs/nixos-25.05'))])).toHaveLength(3);
-  });
+  channelLayoutRules(
+    () => reg(CHANNEL_LAYOUT),
+    ['flake:nixpkgs/nixos-25.05', 'flake:nixpkgs/nixos-25.11', 'flake:nixpkgs/nixos-unstable'],
+  );
 });
 
 describe.skipIf(officialRegistryPath === undefined)('the official registry (test data)', () => {
   const load = () => readRegistry(readFileSync(officialRegistryPath as string, 'utf8'));
+  const pinned = load()
+    .entries.filter((e) => e.exact && e.from['id'] === 'nixpkgs' && e.from['ref'] !== undefined)
+    .map((e) => `flake:nixpkgs/${String(e.from['ref'])}`);
 
-  it('has only the duplicate from of its exact and non-exact nixpkgs', () => {
-    expect(lintRegistry(load()).map((f) => `${f.kind} ${f.from}`)).toEqual(['duplicate-from flake:nixpkgs']);
+  it('lints clean: its exact and non-exact bare nixpkgs are two entries, both reachable', () => {
+    expect(lintRegistry(load())).toEqual([]);
+    const index = new RegistryIndex(load());
+    const layers = [{ name: 'g', version: 1, index }];
+    expect(outcome(run('nixpkgs', layers))).toBe(chan('nixpkgs-unstable'));
+    expect(outcome(run('nixpkgs/master', layers))).toBe('github:NixOS/nixpkgs/master');
   });
-  channelLayoutRules(load, 7, 'nixpkgs', 'flake:nixpkgs/nixpkgs-26.05-darwin');
 
-  it('refuses a single-entry change naming the shared nixpkgs from', () => {
-    const r = applyChanges(load(), [move('nixpkgs', 'start')]);
-    expect(r.ok || r.error.kind).toBe('duplicate-from');
+  it('has six pinned exact channels after its exact bare nixpkgs', () => {
+    expect(pinned).toHaveLength(6);
+  });
+  channelLayoutRules(load, pinned);
+
+  it('keeps the exact bare nixpkgs reachable when the fallback moves right after it', () => {
+    const change: Change = {
+      op: 'move',
+      from: fallback,
+      position: { before: attrs(pinned[0] as string), exact: true },
+    };
+    expect(resolvedAfter(load(), [change], 'nixpkgs')).toBe(chan('nixpkgs-unstable'));
+  });
+
+  it('shadows the exact bare nixpkgs too when the fallback moves before it', () => {
+    const change: Change = { op: 'move', from: fallback, position: { before: fallback, exact: true } };
+    expect(introduced(load(), [change])).toEqual([
+      'shadowed flake:nixpkgs (exact)',
+      ...pinned.map((from) => `shadowed ${from} (exact)`),
+    ]);
+    expect(resolvedAfter(load(), [change], 'nixpkgs')).toBe(FALLBACK_URL);
   });
 });

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { NixError } from '../../src/nix/errors.js';
 import { readRegistry, readRegistryAsNix, writeRegistry } from '../../src/nix/registry.js';
 import type { Registry } from '../../src/nix/registry.js';
+import { sortAttrs } from '../../src/nix/attrs.js';
+import { generateRegistry } from '../../scripts/bench/generate.js';
 import { officialRegistryPath } from './official-registry.js';
 
 const A = (id: string) => ({ from: { type: 'indirect', id }, to: { type: 'github', owner: 'o', repo: id } });
@@ -294,6 +296,32 @@ describe('writeRegistry', () => {
     });
     expect(out).not.toContain('exact');
     expect(out).toContain('"dir": "",');
+  });
+
+  it('writes the bytes of one dump(2) of the whole file, whether entries were written before or not', () => {
+    const flakes = generateRegistry(300).file.flakes.map((f, i) => ({
+      ...f,
+      to: i % 7 === 0 ? { ...f.to, dir: `sub\n"${i}"` } : f.to,
+    }));
+    const registry = readRegistry(JSON.stringify({ version: 2, flakes }));
+    // The straightforward writer: one JSON.stringify of the whole file.
+    const dump = (r: Registry) =>
+      JSON.stringify(
+        {
+          flakes: r.entries.map((e) => ({
+            ...(e.exact ? { exact: true } : {}),
+            from: sortAttrs(e.from),
+            to: sortAttrs(e.dir === undefined ? e.to : { ...e.to, dir: e.dir }),
+          })),
+          version: 2,
+        },
+        null,
+        2,
+      );
+    expect(writeRegistry(registry)).toBe(dump(registry));
+    // A second version sharing the same entry objects, in another order.
+    const reordered = { entries: [...registry.entries].reverse() };
+    expect(writeRegistry(reordered)).toBe(dump(reordered));
   });
 
   // The official file is hand-edited (its exact entries put `exact` last), so
