@@ -100,8 +100,11 @@ function blocks(bytes: Uint8Array, offset: number, end: number): void {
   H[7] = h7;
 }
 
-/** Lowercase hex SHA-256 of `bytes`, computed synchronously. */
-export function sha256HexSync(bytes: Uint8Array): string {
+const encoder = new TextEncoder();
+
+/** Lowercase hex SHA-256 of `data` (text is hashed as UTF-8), computed synchronously. */
+export function sha256HexSync(data: Uint8Array | string): string {
+  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
   H.set(H0);
   const whole = bytes.length - (bytes.length % 64);
   blocks(bytes, 0, whole);

@@ -99,7 +99,7 @@ describe('GET /registries/:name/versions/:n', () => {
       source: { kind: 'embedded' },
     });
     expect(record['changes']).toMatchObject({
-      added: expect.arrayContaining(['flake:nixpkgs/nixos-24.05', 'flake:a']) as unknown,
+      added: expect.arrayContaining(['flake:nixpkgs/nixos-24.05 (exact)', 'flake:a']) as unknown,
     });
   });
 
