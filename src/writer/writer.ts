@@ -284,13 +284,15 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       );
       return { outcome: { ok: true, created, view: this.#view(this.#sql.proposal(row.id) ?? row) } };
     }
+    const trusted = new Set(candidateKeys(inForce, proposed).map((k) => k.id));
     const next = nextVersion({
       parent: head.record,
       parentHash: head.recordHash,
       policySha256: inForce.sha256,
       id: row.id,
       proposal,
-      signatures: signatures.map((s) => s.signature),
+      // Only what counts now: a key an earlier policy change removed would make the record unverifiable.
+      signatures: signatures.filter((s) => trusted.has(s.key_id)).map((s) => s.signature),
       registry: result.registry,
       summary: result.summary,
       created: new Date(now).toISOString(),
