@@ -16,6 +16,11 @@ export const MAX_MESSAGE_LENGTH = 4096;
 export const MAX_CHANGES = 10_000;
 /** A proposal open longer than this would outlive the keys that signed it. */
 export const MAX_LIFETIME_MS = 90 * 24 * 3600 * 1000;
+/**
+ * How far a proposal's `created` may be ahead of the writer's clock when it is
+ * submitted; so a version's `created` may be this much earlier than its proposal's.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export const proposalSchema = z
   .strictObject({

@@ -5,7 +5,7 @@ import { lintRegistry, type Finding } from '../nix/lint.js';
 import { readRegistryAsNix, type Registry } from '../nix/registry.js';
 import { Lru } from '../lru.js';
 import { PolicyError, readPolicy, type Policy } from '../protocol/policy.js';
-import { proposedPolicy, type Proposal } from '../protocol/proposal.js';
+import { MAX_CLOCK_SKEW_MS, proposedPolicy, type Proposal } from '../protocol/proposal.js';
 import { recordText, type VersionRecord } from '../protocol/record.js';
 import { nextVersion, review, type ReviewHead } from '../protocol/review.js';
 import {
@@ -34,9 +34,6 @@ import { WriterSql, type ProposalRow } from './sql.js';
 interface WriterEnv {
   readonly REGISTRY_KV: KVNamespace;
 }
-
-/** How far a proposal's `created` may be ahead of the writer's clock. */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 /** The head as the writer keeps it in memory: parsed, linted once, hashed once. */
 interface LoadedHead extends ReviewHead {
@@ -209,7 +206,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     if (Date.parse(proposal.expires) <= now) {
       return problem({ kind: 'expired', detail: `the proposal expired at ${proposal.expires}` });
     }
-    if (Date.parse(proposal.created) > now + CLOCK_SKEW_MS) {
+    if (Date.parse(proposal.created) > now + MAX_CLOCK_SKEW_MS) {
       return problem({ kind: 'not-yet-valid', detail: `the proposal is dated ${proposal.created}, in the future` });
     }
     const inForce = this.#inForce();
@@ -287,13 +284,15 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       );
       return { outcome: { ok: true, created, view: this.#view(this.#sql.proposal(row.id) ?? row) } };
     }
+    const trusted = new Set(candidateKeys(inForce, proposed).map((k) => k.id));
     const next = nextVersion({
       parent: head.record,
       parentHash: head.recordHash,
       policySha256: inForce.sha256,
       id: row.id,
       proposal,
-      signatures: signatures.map((s) => s.signature),
+      // Only what counts now: a key an earlier policy change removed would make the record unverifiable.
+      signatures: signatures.filter((s) => trusted.has(s.key_id)).map((s) => s.signature),
       registry: result.registry,
       summary: result.summary,
       created: new Date(now).toISOString(),

@@ -1,8 +1,17 @@
 import { createHash, createPrivateKey, sign as nodeSign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeBase64 } from '../../src/crypto/base64.js';
 import { concatBytes } from '../../src/crypto/bytes.js';
-import { formatPublicKey, formatSignature, generateSecretKey, parseSecretKey, verify } from '../../src/crypto/keys.js';
+import {
+  formatPublicKey,
+  formatSecretKey,
+  formatSignature,
+  generateSecretKey,
+  parseSecretKey,
+  verify,
+} from '../../src/crypto/keys.js';
+import { proposalSchema } from '../../src/protocol/proposal.js';
 import {
   proposalBytes,
   proposalId,
@@ -16,19 +25,24 @@ import { hex, RFC8032_VECTORS } from '../crypto/vectors.js';
 const proposal = {
   registry: 'global',
   base: 3,
-  message: 'Pin nixpkgs to 24.05 ✓',
   changes: [
     {
       op: 'set',
-      from: { type: 'indirect', id: 'nixpkgs' },
-      to: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-24.05' },
+      entry: {
+        from: { type: 'indirect', id: 'nixpkgs' },
+        to: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-24.05' },
+      },
     },
   ],
+  message: 'Pin nixpkgs to 24.05 \u2713',
+  created: '2026-03-01T12:00:00Z',
+  expires: '2026-03-15T12:00:00Z',
 };
 
 const CANONICAL =
-  '{"base":3,"changes":[{"from":{"id":"nixpkgs","type":"indirect"},"op":"set",' +
-  '"to":{"owner":"NixOS","ref":"nixos-24.05","repo":"nixpkgs","type":"github"}}],' +
+  '{"base":3,"changes":[{"entry":{"from":{"id":"nixpkgs","type":"indirect"},' +
+  '"to":{"owner":"NixOS","ref":"nixos-24.05","repo":"nixpkgs","type":"github"}},"op":"set"}],' +
+  '"created":"2026-03-01T12:00:00Z","expires":"2026-03-15T12:00:00Z",' +
   '"message":"Pin nixpkgs to 24.05 \u2713","registry":"global"}';
 
 const rfcKey = (): ReturnType<typeof parseSecretKey> => {
@@ -49,7 +63,8 @@ describe('proposal signing', () => {
   });
 
   it('gives the same id and bytes whatever order the members were written in', async () => {
-    const reordered = { changes: proposal.changes, message: proposal.message, base: 3, registry: 'global' };
+    const { registry, base, ...rest } = proposal;
+    const reordered = { ...rest, base, registry };
     expect(await proposalId(proposalBytes(reordered))).toBe(await proposalId(proposalBytes(proposal)));
   });
 
@@ -95,14 +110,38 @@ describe('proposal signing', () => {
     await expect(verifyProposalSignature(key.publicKey, { n: NaN }, sig)).rejects.toThrow(/NaN is not a JSON number/);
   });
 
-  it('pins the worked example: RFC 8032 TEST 1 key, this proposal, this id and signature', async () => {
+  it('pins the worked example of docs/protocol.md: every value printed there is what the code makes', async () => {
+    const example = workedExample();
     const key = await rfcKey();
-    expect(formatPublicKey(key.publicKey)).toBe('maintainer-1:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=');
-    expect(await proposalId(proposalBytes(proposal))).toBe(
-      '4796f1138ba56310cb64d25f1b2916303f7e0f51618d02bf2c2c4e090b5b6f81',
-    );
-    expect(formatSignature(await signProposal(key, proposal))).toBe(
-      'maintainer-1:Cc9ubSJHGBqz1LdXaQpreDE9y7iV6SJFTt/jeUoAzJPYJ6o0Yvly7YDu9V0R0tTNSM3ohqPOWQ5TyF5iMB+7Bw==',
-    );
+    expect(formatSecretKey(key)).toBe(example.secret);
+    expect(formatPublicKey(key.publicKey)).toBe(example.public);
+    expect(proposalSchema.safeParse(example.proposal).success).toBe(true);
+    expect(example.proposal).toEqual(proposal);
+    expect(new TextDecoder().decode(proposalBytes(example.proposal))).toBe(example.canonical);
+    expect(example.canonical).toBe(CANONICAL);
+    expect(await proposalId(proposalBytes(example.proposal))).toBe(example.id);
+    expect(formatSignature(await signProposal(key, example.proposal))).toBe(example.signature);
   });
 });
+
+/** The values printed in the worked example of docs/protocol.md, in the order they appear. */
+function workedExample() {
+  const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+  const section = doc.split('### Worked example')[1]?.split(/\n## /)[0] ?? '';
+  const blocks = [...section.matchAll(/```(?:json)?\n([\s\S]*?)\n```/g)].map((m) => m[1] ?? '');
+  expect(blocks).toHaveLength(4);
+  const [keys = '', json = '', canonical = '', values = ''] = blocks;
+  const field = (text: string, name: string): string => {
+    const match = new RegExp(`^${name} +(\\S+)$`, 'm').exec(text);
+    expect(match, `${name} is printed`).not.toBeNull();
+    return match?.[1] ?? '';
+  };
+  return {
+    secret: field(keys, 'secret key'),
+    public: field(keys, 'public key'),
+    proposal: JSON.parse(json) as unknown,
+    canonical,
+    id: field(values, 'id'),
+    signature: field(values, 'signature'),
+  };
+}

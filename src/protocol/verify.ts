@@ -1,0 +1,315 @@
+import { sha256Hex } from '../crypto/sha256.js';
+import { diffRegistries } from '../nix/diff.js';
+import { NixError } from '../nix/errors.js';
+import { readRegistry, writeRegistry, type Registry } from '../nix/registry.js';
+import { CanonicalJsonError, canonicalJson } from './canonical.js';
+import { PolicyError, readPolicy, type Policy, type PolicyJson } from './policy.js';
+import { MAX_CLOCK_SKEW_MS, proposalSchema, proposedPolicy, type Proposal } from './proposal.js';
+import { versionRecordSchema, type VersionRecord } from './record.js';
+import { replay } from './review.js';
+import { attributeSignatures, candidateKeys, met, tally, type SignatureProblem } from './signatures.js';
+import { proposalBytes, signingMessage } from './signing.js';
+
+/**
+ * The offline history verifier: given every version of a registry as it is
+ * served, it checks that each version follows from the one before, as the
+ * writer made it, and that the maintainers the policy in force trusts signed
+ * for it. docs/protocol.md lists the checks.
+ *
+ * Lint is not part of it on purpose: lint rules may grow, and a version merged
+ * under older rules stays valid. What counts is what Nix reads, and that the
+ * bytes follow from signed proposals.
+ */
+
+/** One version as served: `GET /registries/NAME/versions/N` and `.../versions/N/flake-registry.json`. */
+export interface HistoryVersion {
+  /** The record, exactly the bytes served (its canonical JSON). */
+  readonly recordText: string;
+  /** The registry file, exactly the bytes served. */
+  readonly file: string;
+}
+
+export type VerifyResult =
+  | {
+      readonly ok: true;
+      readonly versions: number;
+      readonly head: { readonly version: number; readonly sha256: string };
+      /** The policy in force after the head: the one the next version must be signed under. */
+      readonly policy: PolicyJson;
+    }
+  | { readonly ok: false; readonly version: number; readonly reason: string };
+
+export interface VerifyOptions {
+  /**
+   * Check signatures and replays from this version on (a verifier resuming
+   * from a version it checked before); every hash link is still checked from
+   * version 1, so the history it checked is the one it is given. Default 1.
+   */
+  readonly from?: number;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly version: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function refuse(version: number, reason: string): never {
+  throw new Refusal(version, `version ${version}: ${reason}`);
+}
+
+/** A signature as a reason shows it: its name, not its bytes. */
+const shown = (signature: string): string => `'${signature.split(':')[0] ?? ''}:…'`;
+
+/**
+ * Verifies `versions`, where versions[i] is version i + 1 of one registry, up to
+ * its head. Resolves to the first failure, naming the version and what failed.
+ */
+export async function verifyHistory(
+  versions: readonly HistoryVersion[],
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
+  const from = options.from ?? 1;
+  if (!Number.isSafeInteger(from) || from < 1) throw new RangeError(`from must be a version number, got ${from}`);
+  if (versions.length === 0) return { ok: false, version: 1, reason: 'version 1 is missing: the history is empty' };
+  const walk = new Walk(from);
+  try {
+    for (const [i, version] of versions.entries()) await walk.check(i + 1, version);
+  } catch (error) {
+    if (error instanceof Refusal) return { ok: false, version: error.version, reason: error.message };
+    throw error;
+  }
+  return walk.result();
+}
+
+interface Checked {
+  readonly record: VersionRecord;
+  readonly recordHash: string;
+  readonly registry: Registry;
+}
+
+class Walk {
+  readonly #from: number;
+  readonly #checked: Checked[] = [];
+  #policy: Policy | undefined;
+  #policySince = 1;
+
+  constructor(from: number) {
+    this.#from = from;
+  }
+
+  async check(n: number, version: HistoryVersion): Promise<void> {
+    const record = readRecord(n, version.recordText);
+    if (record.version > n)
+      throw new Refusal(n, `version ${n} is missing: got version ${record.version} at position ${n}`);
+    if (record.version < n) refuse(n, `got version ${record.version} at position ${n}, out of order`);
+    const name = this.#checked[0]?.record.registry ?? record.registry;
+    if (record.registry !== name) refuse(n, `its record is for registry '${record.registry}', not '${name}'`);
+    const registry = await readFile(n, version.file, record);
+    if (n === 1) this.#genesis(record, registry);
+    else await this.#merge(n, record, version.file);
+    this.#checked.push({ record, registry, recordHash: await sha256Hex(version.recordText) });
+  }
+
+  result(): VerifyResult {
+    const head = this.#checked[this.#checked.length - 1];
+    if (!head || !this.#policy) throw new Error('nothing was verified');
+    return {
+      ok: true,
+      versions: this.#checked.length,
+      head: { version: head.record.version, sha256: head.record.sha256 },
+      policy: this.#policy.json,
+    };
+  }
+
+  #genesis(record: VersionRecord, registry: Registry): void {
+    if (record.parent !== null) refuse(1, `its parent is ${record.parent}; version 1 has none`);
+    if (record.source.kind !== 'embedded')
+      refuse(1, "its source is a proposal; version 1 carries its genesis policy ('embedded')");
+    let policy: Policy;
+    try {
+      policy = readPolicy(record.source.policy);
+    } catch (error) {
+      if (error instanceof PolicyError) refuse(1, `its genesis policy is invalid: ${error.message}`);
+      throw error;
+    }
+    if (record.policy !== policy.sha256) {
+      refuse(1, `its policy hash is ${record.policy}, its genesis policy hashes to ${policy.sha256}`);
+    }
+    const summary = diffRegistries({ entries: [] }, registry).summary;
+    if (canonicalJson(summary) !== canonicalJson(record.changes)) {
+      refuse(1, "its record's change summary is not its file's entries, added");
+    }
+    this.#policy = policy;
+  }
+
+  async #merge(n: number, record: VersionRecord, file: string): Promise<void> {
+    const parent = this.#checked[n - 2];
+    const inForce = this.#policy;
+    if (!parent || !inForce) throw new Error('versions are checked in order');
+    if (record.parent !== parent.recordHash) {
+      refuse(
+        n,
+        `its parent is ${record.parent ?? 'null'}, but version ${n - 1}'s record hashes to ${parent.recordHash}`,
+      );
+    }
+    if (record.policy !== inForce.sha256) {
+      refuse(
+        n,
+        `its policy is ${record.policy}, but the policy in force (since version ${this.#policySince}) hashes to ${inForce.sha256}`,
+      );
+    }
+    const source = record.source;
+    if (source.kind !== 'proposal') refuse(n, "its source is 'embedded'; only version 1 may be");
+    const proposal = readProposal(n, source.proposal);
+    const bytes = proposalBytes(source.proposal);
+    const id = await sha256Hex(bytes);
+    if (id !== source.id) refuse(n, `its proposal's id is ${id}, the record says ${source.id}`);
+    if (proposal.registry !== record.registry) {
+      refuse(n, `its proposal is for registry '${proposal.registry}', not '${record.registry}'`);
+    }
+    if (proposal.base > n - 1) refuse(n, `its proposal's base is version ${proposal.base}, not an earlier version`);
+    checkDates(n, record, proposal);
+    const proposed = readProposedPolicy(n, proposal);
+
+    if (n >= this.#from) {
+      await checkSignatures(n, signingMessage(bytes), source.signatures, inForce, proposed);
+      const base = this.#checked[proposal.base - 1];
+      if (!base) throw new Error('the base was checked before');
+      const merged = replay(base.registry, proposal.base, { version: n - 1, registry: parent.registry }, proposal);
+      if (!merged.ok) {
+        const why =
+          merged.reason === 'conflict'
+            ? `conflicts: ${merged.entries.join(', ')} changed since its base, version ${proposal.base}`
+            : `fails: ${merged.error.detail}`;
+        refuse(n, `replaying proposal ${id} on version ${n - 1} ${why}`);
+      }
+      if (writeRegistry(merged.registry) !== file) {
+        refuse(n, `replaying proposal ${id} on version ${n - 1} gives other bytes than its file`);
+      }
+      if (canonicalJson(merged.summary) !== canonicalJson(record.changes)) {
+        refuse(n, `its record's change summary is not what replaying proposal ${id} on version ${n - 1} changes`);
+      }
+    }
+    if (proposed) {
+      this.#policy = proposed;
+      this.#policySince = n + 1;
+    }
+  }
+}
+
+function readRecord(n: number, text: string): VersionRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    refuse(n, `its record is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = versionRecordSchema.safeParse(json);
+  if (!parsed.success) refuse(n, `its record is not a version record: ${firstIssue(parsed.error.issues)}`);
+  let canonical: string | undefined;
+  try {
+    canonical = canonicalJson(parsed.data);
+  } catch (error) {
+    if (!(error instanceof CanonicalJsonError)) throw error;
+  }
+  if (canonical !== text) refuse(n, 'its record is not canonical JSON (RFC 8785), the only form records are served in');
+  return parsed.data;
+}
+
+async function readFile(n: number, file: string, record: VersionRecord): Promise<Registry> {
+  const sha256 = await sha256Hex(file);
+  if (sha256 !== record.sha256) refuse(n, `its file's SHA-256 is ${sha256}, the record says ${record.sha256}`);
+  let registry: Registry;
+  let written: string;
+  try {
+    registry = readRegistry(file);
+    written = writeRegistry(registry);
+  } catch (error) {
+    if (error instanceof NixError) refuse(n, `its file does not read whole as Nix reads it: ${error.message}`);
+    throw error;
+  }
+  if (written !== file)
+    refuse(n, 'its file is not in the form registry files are written in (as `nix registry` writes them)');
+  if (record.entries !== registry.entries.length) {
+    refuse(n, `its record counts ${record.entries} entries, its file has ${registry.entries.length}`);
+  }
+  return registry;
+}
+
+function readProposal(n: number, raw: Record<string, unknown>): Proposal {
+  const parsed = proposalSchema.safeParse(raw);
+  if (!parsed.success) refuse(n, `its proposal is invalid: ${firstIssue(parsed.error.issues)}`);
+  // What is replayed must be exactly what was signed.
+  if (canonicalJson(parsed.data) !== canonicalJson(raw)) refuse(n, 'its proposal holds more than a proposal can carry');
+  return parsed.data;
+}
+
+function checkDates(n: number, record: VersionRecord, proposal: Proposal): void {
+  const merged = Date.parse(record.created);
+  if (merged >= Date.parse(proposal.expires)) {
+    refuse(n, `it was made at ${record.created}, when its proposal had expired (at ${proposal.expires})`);
+  }
+  // The writer takes a proposal dated a little ahead of its clock (MAX_CLOCK_SKEW_MS).
+  if (merged < Date.parse(proposal.created) - MAX_CLOCK_SKEW_MS) {
+    refuse(n, `it was made at ${record.created}, before its proposal was created (at ${proposal.created})`);
+  }
+}
+
+function readProposedPolicy(n: number, proposal: Proposal): Policy | undefined {
+  const json = proposedPolicy(proposal);
+  try {
+    return json && readPolicy(json);
+  } catch (error) {
+    if (error instanceof PolicyError) refuse(n, `its proposal sets an invalid policy: ${error.message}`);
+    throw error;
+  }
+}
+
+async function checkSignatures(
+  n: number,
+  message: Uint8Array,
+  signatures: readonly string[],
+  inForce: Policy,
+  proposed: Policy | undefined,
+): Promise<void> {
+  const attributed = await attributeSignatures(message, signatures, candidateKeys(inForce, proposed));
+  if (!attributed.ok) refuse(n, signatureReason(attributed.problem, proposed !== undefined));
+  const ids = attributed.signatures.map((s) => s.key.id);
+  const old = tally(inForce, ids);
+  if (!met(old)) {
+    refuse(n, `it has ${old.have} of the ${old.need} signatures the policy in force needs (${signers(old.signers)})`);
+  }
+  const next = proposed && tally(proposed, ids);
+  if (next && !met(next)) {
+    refuse(
+      n,
+      `it changes the policy with ${next.have} of the ${next.need} signatures the new policy needs (${signers(next.signers)})`,
+    );
+  }
+}
+
+const signers = (names: readonly string[]): string => (names.length === 0 ? 'none' : `signed: ${names.join(', ')}`);
+
+function signatureReason(problem: SignatureProblem, changesPolicy: boolean): string {
+  const policies = changesPolicy ? 'the policy in force or of the one it proposes' : 'the policy in force';
+  switch (problem.kind) {
+    case 'malformed-signature':
+      return `signature ${shown(problem.signature)} is malformed: ${problem.detail}`;
+    case 'untrusted-key':
+      return `signature ${shown(problem.signature)} is not by a key of ${policies}`;
+    case 'bad-signature':
+      return `signature ${shown(problem.signature)} does not verify with any key of ${policies}: it was made over other bytes or by another key`;
+    case 'duplicate-signer':
+      return `signatures ${shown(problem.signatures[0])} and ${shown(problem.signatures[1])} are by one key ('${problem.key}'); a key counts once`;
+  }
+}
+
+function firstIssue(issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[]): string {
+  const issue = issues[0];
+  if (!issue) return 'invalid';
+  return issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
+}
