@@ -103,7 +103,11 @@ export class KvRegistryStore implements RegistryStore {
     const key = `${registry}@${version}`;
     const cached = this.#versions.get(key);
     if (cached) return cached;
-    const loaded = await this.#ifPublished(registry, version, () => this.#load(registry, version));
+    // Looked up again once the head is known: finding it may have brought the version
+    // itself (a seed hands over version 1 before KV has it).
+    const loaded = await this.#ifPublished(registry, version, () =>
+      Promise.resolve(this.#versions.get(key) ?? this.#load(registry, version)),
+    );
     if (loaded) this.#versions.set(key, loaded);
     return loaded;
   }
