@@ -3,10 +3,12 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runHttp } from './http.js';
 import { runInproc } from './inproc.js';
+import { runWrite } from './write.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only inproc|http]`: lookup cost against
- * registry size in process, then request rates of the local dev server. A
+ * `npm run bench [-- --quick] [-- --only write|inproc|http]`: the write path's
+ * CPU and memory figures, lookup cost against registry size in process, then
+ * request rates of the local dev server. A
  * benchmark, not a test: it prints figures and ratios and fails only when it
  * cannot measure.
  */
@@ -20,8 +22,8 @@ const { values } = parseArgs({
 });
 
 const only = values.only;
-if (only !== undefined && only !== 'inproc' && only !== 'http') {
-  console.error(`--only takes 'inproc' or 'http', not '${only}'`);
+if (only !== undefined && only !== 'inproc' && only !== 'http' && only !== 'write') {
+  console.error(`--only takes 'inproc', 'http' or 'write', not '${only}'`);
   process.exit(2);
 }
 const concurrency = Number(values.concurrency);
@@ -45,7 +47,18 @@ log(
 );
 log('');
 
-if (only !== 'http') {
+if (only === undefined || only === 'write') {
+  await runWrite(
+    quick
+      ? { entries: 10_000, merges: 20, verifyMs: 500, versions: 12 }
+      : { entries: 10_000, merges: 100, verifyMs: 3000, versions: 24 },
+    log,
+  );
+  log(`(${load()})`);
+  log('');
+}
+
+if (only === undefined || only === 'inproc') {
   runInproc(
     quick
       ? { sizes: [100, 10_000, 100_000], runs: 3, cellMs: 100, warmupMs: 50 }
@@ -56,7 +69,7 @@ if (only !== 'http') {
   log('');
 }
 
-if (only !== 'inproc') {
+if (only === undefined || only === 'http') {
   await runHttp(
     quick
       ? { root, concurrency, rounds: 3, roundMs: 700, warmupMs: 500 }

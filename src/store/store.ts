@@ -26,8 +26,13 @@ export interface RegistryStore {
 /** Asks the registry's writer for its head when KV has none yet (a fresh store). */
 export type Seeder = (registry: string) => Promise<Head>;
 
+/** The one KV call the read side makes (a KVNamespace binding is one). */
+export interface KvReader {
+  get(key: string, type: 'text'): Promise<string | null>;
+}
+
 export interface KvStoreOptions {
-  readonly kv: KVNamespace;
+  readonly kv: KvReader;
   readonly names: readonly string[];
   readonly seed: Seeder;
   /** How long a head read from KV is reused in memory; KV itself is only eventually consistent. */
@@ -56,7 +61,7 @@ export const DEFAULT_VERSION_BYTES = 48 * 1024 * 1024;
  */
 export class KvRegistryStore implements RegistryStore {
   readonly names: readonly string[];
-  readonly #kv: KVNamespace;
+  readonly #kv: KvReader;
   readonly #seed: Seeder;
   readonly #headTtlMs: number;
   readonly #now: () => number;
