@@ -14,6 +14,58 @@ export interface HostileRequest {
   readonly method: string;
   readonly path: string;
   readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/JSON',
+  '',
+  'multipart/form-data',
+];
+
+/** Bodies for the write routes: not JSON, the wrong JSON, and near misses of a real submission. */
+function body(r: Random, registry: string): string {
+  const now = Date.now();
+  const proposal = {
+    registry: pick(r, [registry, 'global', 'nope', '', 7]),
+    base: pick(r, [1, 0, -1, 2, 1.5, '1', 1e20]),
+    changes: pick(r, [
+      [],
+      [{ op: 'set', entry: { from: { type: 'indirect', id: 'x' }, to: { type: 'github', owner: 'o', repo: 'x' } } }],
+      [{ op: 'remove', from: { type: 'indirect', id: 'a' } }],
+      [{ op: 'move', from: { type: 'indirect', id: 'a' }, position: { before: { type: 'indirect', id: 'a' } } }],
+      [{ op: 'policy', policy: { keys: [], threshold: 0 } }],
+      [{ op: 'file', file: { version: 2, flakes: [{ from: {}, to: {} }] } }],
+      [{ op: 'nope' }],
+      'changes',
+    ]),
+    message: pick(r, ['fix', '', ' ', 'x'.repeat(5000)]),
+    created: pick(r, [
+      new Date(now).toISOString(),
+      '2026-13-45T00:00:00Z',
+      'yesterday',
+      new Date(now + 864e5).toISOString(),
+    ]),
+    expires: pick(r, [new Date(now + 3600e3).toISOString(), new Date(now - 1).toISOString(), '']),
+  };
+  const signature = pick(r, ['alice:' + 'A'.repeat(86) + '==', 'alice:', ':xyz', 'no-colon', 'alice:!!!!', 7]);
+  return pick(r, [
+    JSON.stringify({ proposal, signatures: [signature] }),
+    JSON.stringify({ proposal, signatures: [] }),
+    JSON.stringify({ proposal, signatures: [signature, signature], extra: true }),
+    JSON.stringify({ signature }),
+    JSON.stringify({ signature: 42 }),
+    '{"proposal":',
+    '[]',
+    'null',
+    '',
+    '\uFEFF{}',
+    '{"proposal":{"__proto__":{"x":1}},"signatures":["a:b"]}',
+    String.fromCharCode(0xff, 0xfe),
+  ]);
 }
 
 const METHODS = ['GET', 'GET', 'GET', 'HEAD', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND'];
@@ -102,6 +154,17 @@ export function generateRequests(count: number, seed: number, name: string, etag
     if (r() < 0.3) headers['If-Modified-Since'] = pick(r, DATES);
     if (r() < 0.3) headers['If-Unmodified-Since'] = pick(r, DATES);
     if (r() < 0.1) headers['Accept-Encoding'] = pick(r, ['gzip', 'br', '*', 'identity;q=0', '']);
-    return { method: pick(r, METHODS), path: path(r, name, etag), headers };
+    const method = pick(r, METHODS);
+    if (method !== 'POST' && method !== 'PUT') return { method, path: path(r, name, etag), headers };
+    // Write routes, with bodies: mostly where proposals are taken.
+    const target =
+      r() < 0.6
+        ? `/registries/${name}/proposals`
+        : r() < 0.5
+          ? `/registries/${name}/proposals/${'0'.repeat(64)}/approvals`
+          : path(r, name, etag);
+    const type = pick(r, CONTENT_TYPES);
+    if (type !== '') headers['Content-Type'] = type;
+    return { method, path: target, headers, body: body(r, name) };
   });
 }
