@@ -1,6 +1,7 @@
 import { sha256HexSync } from '../crypto/sha256-sync.js';
 import type { ChangeSummary } from '../nix/diff.js';
-import type { EditError } from '../nix/edit.js';
+import { applyChanges, type EditError } from '../nix/edit.js';
+import { diffRegistries } from '../nix/diff.js';
 import { formatImpact, resolutionImpact, type ImpactRow } from '../nix/impact.js';
 import { lintRegistry, newFindings, type Finding } from '../nix/lint.js';
 import { mergeChanges } from '../nix/merge.js';
@@ -34,6 +35,8 @@ export type Review =
       readonly registry: Registry;
       /** From the head to the result: what the version record will carry. */
       readonly summary: ChangeSummary;
+      /** From the base to the base with the changes applied: what the proposer wrote. */
+      readonly baseSummary: ChangeSummary;
       /** Findings the change introduces (errors would block it; here there are none). */
       readonly findings: readonly Finding[];
       readonly resultFindings: readonly Finding[];
@@ -64,7 +67,22 @@ export function review(base: Registry, head: ReviewHead, proposal: Proposal): Re
     ...row,
     text: formatImpact(row),
   }));
-  return { ok: true, registry: merged.registry, summary: merged.summary, findings, resultFindings, impact };
+  const baseSummary =
+    proposal.base === head.version ? merged.summary : (proposedSummary(base, proposal) ?? merged.summary);
+  return {
+    ok: true,
+    registry: merged.registry,
+    summary: merged.summary,
+    baseSummary,
+    findings,
+    resultFindings,
+    impact,
+  };
+}
+
+function proposedSummary(base: Registry, proposal: Proposal): ChangeSummary | undefined {
+  const applied = applyChanges(base, proposal.changes);
+  return applied.ok ? diffRegistries(base, applied.registry).summary : undefined;
 }
 
 export interface NextVersion {

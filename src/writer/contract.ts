@@ -20,6 +20,9 @@ export interface ThresholdView {
 
 /** What a proposal does, as reviewed against the head named in `head`. */
 export interface ReviewView {
+  /** The proposal's own changes against its base version. */
+  readonly base: { readonly version: number; readonly changes: ChangeSummary };
+  /** The version it was reviewed against (the head then), and what it changes there. */
   readonly head: number;
   readonly changes: ChangeSummary;
   /** Findings the change introduces: warnings only (errors refuse it). */

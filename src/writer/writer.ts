@@ -171,13 +171,19 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
   }
 
   /** Runs `decide` in one transaction; in-memory state follows only what was committed. */
-  #commit(decide: () => Decision): WriteOutcome {
+  /**
+   * Runs `decide` in one transaction; in-memory state follows only what was
+   * committed. Then KV is sent what it lacks, and the alarm is set for the
+   * next open proposal's expiry, so it leaves storage even if nobody calls.
+   */
+  async #commit(decide: () => Decision): Promise<WriteOutcome> {
     const decision = this.ctx.storage.transactionSync(decide);
     if (decision.head) {
       this.#head = decision.head;
       this.#policy = undefined;
       this.#publisher.soon();
     }
+    await this.#publisher.schedule(this.#sql.nextExpiry());
     return decision.outcome;
   }
 
@@ -232,7 +238,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       status: 'open',
       version: null,
       outcome: null,
-      review: JSON.stringify(reviewView(head.version, reviewed)),
+      review: JSON.stringify(reviewView(proposal.base, head.version, reviewed)),
     };
     this.#sql.addProposal(row);
     this.#addSignatures(id, signatures, proposed, now);
@@ -440,8 +446,14 @@ function reviewProblem(r: Exclude<ReturnType<typeof review>, { ok: true }>, head
   }
 }
 
-function reviewView(head: number, r: Extract<ReturnType<typeof review>, { ok: true }>): ReviewView {
-  return { head, changes: r.summary, lint: r.findings, impact: r.impact };
+function reviewView(base: number, head: number, r: Extract<ReturnType<typeof review>, { ok: true }>): ReviewView {
+  return {
+    base: { version: base, changes: r.baseSummary },
+    head,
+    changes: r.summary,
+    lint: r.findings,
+    impact: r.impact,
+  };
 }
 
 export type { Finding };

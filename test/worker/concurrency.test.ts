@@ -6,7 +6,7 @@ import { kvKeys } from '../../src/store/layout.js';
 import type { ProposalView } from '../../src/writer/contract.js';
 import { CREATED, TEST_POLICY, teamRegistry } from './fixtures.js';
 import { serve, uniqueName, type TestService } from './helpers.js';
-import { proposal, submit, writerOf } from './signing.js';
+import { proposal, settle, submit, writerOf } from './signing.js';
 
 const set = (id: string, owner: string): Change => ({
   op: 'set',
@@ -19,10 +19,6 @@ async function team(): Promise<{ name: string; service: TestService; embedded: P
   const service = serve(embedded);
   await (await service.fetch(`/registries/${name}/flake-registry.json`)).arrayBuffer();
   return { name, service, embedded };
-}
-
-async function settle(name: string): Promise<void> {
-  for (let i = 0; i < 10 && (await runDurableObjectAlarm(writerOf(name))); i++) await scheduler.wait(1_050);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/protocol/changes.js';
@@ -17,6 +17,7 @@ import {
   submission as submissionOf,
   submit,
   writerOf,
+  settle,
 } from './signing.js';
 
 interface Problem {
@@ -51,11 +52,6 @@ const flakesOf = (text: string) => (JSON.parse(text) as { flakes: { from: { id: 
 async function resolved(service: TestService, name: string, ref: string): Promise<string> {
   const res = await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`);
   return (await res.json<{ resolved: { url: string } }>()).resolved.url;
-}
-
-/** Runs the writer's alarm until it has nothing left to publish. */
-async function settle(name: string): Promise<void> {
-  for (let i = 0; i < 5 && (await runDurableObjectAlarm(writerOf(name))); i++) await scheduler.wait(1_050);
 }
 
 describe('signed proposals', () => {
@@ -141,7 +137,11 @@ describe('signed proposals', () => {
       'bob',
     ]);
     expect(stale.status).toBe(201);
-    expect(await stale.json<ProposalView>()).toMatchObject({ status: 'merged', version: 3 });
+    expect(await stale.json<ProposalView>()).toMatchObject({
+      status: 'merged',
+      version: 3,
+      review: { base: { version: 1, changes: { removed: ['flake:p'] } }, head: 2, changes: { removed: ['flake:p'] } },
+    });
     const flakes = flakesOf(await latestFile(service, name));
     expect(flakes.map((f) => f.from.id)).toContain('one');
     expect(flakes.map((f) => f.from.id)).not.toContain('p');
@@ -174,6 +174,10 @@ describe('signed proposals', () => {
 
     const p = proposal(name, 1, [set('tool', 'acme')]);
     expect((await submit(service, p, ['alice'])).status).toBe(201);
+    // The writer has set its alarm for the expiry, so the proposal leaves even if nobody calls.
+    const alarm = await runInDurableObject(writerOf(name), (_, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm ?? Infinity).toBeLessThanOrEqual(Date.parse(p.expires));
     // The writer's clock, a moment after the expiry: no waiting.
     await runInDurableObject(writerOf(name), async (writer) => {
       await (writer as RegistryWriter).maintain(Date.parse(p.expires) + 1);

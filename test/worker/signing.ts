@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { formatSignature, parseSecretKey } from '../../src/crypto/keys.js';
 import type { Change } from '../../src/protocol/changes.js';
@@ -71,3 +72,18 @@ export async function kvSnapshot(registry: string): Promise<Record<string, strin
 
 /** The registry's writer, for reaching inside it (alarms, the clock). */
 export const writerOf = (registry: string) => env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(registry));
+
+/**
+ * Lets the writer finish publishing: runs its alarm while one is due within a
+ * couple of seconds (a head write waits out KV's one-write-a-second limit), and
+ * stops at an alarm set far ahead, such as an open proposal's expiry.
+ */
+export async function settle(registry: string): Promise<void> {
+  const stub = writerOf(registry);
+  for (let i = 0; i < 10; i++) {
+    const due = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+    if (due === null || due > Date.now() + 2_000) return;
+    await scheduler.wait(Math.max(0, due - Date.now()));
+    await runDurableObjectAlarm(stub);
+  }
+}
