@@ -90,6 +90,11 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     return headOf(this.#loadHead().record);
   }
 
+  /** The newest version, as the writer knows it (KV may not show it yet). */
+  head(): Head | undefined {
+    return this.#sql.headVersion() === 0 ? undefined : headOf(this.#loadHead().record);
+  }
+
   submit(proposal: Proposal, signatures: readonly string[]): Promise<WriteOutcome> {
     return this.submitAt(Date.now(), proposal, signatures);
   }

@@ -6,7 +6,9 @@ import type { Proposal } from '../../src/protocol/proposal.js';
 import { proposalBytes, signProposal } from '../../src/protocol/signing.js';
 import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
 import { KEYS } from './fixtures.js';
+import { kvKeys } from '../../src/store/layout.js';
 import type { TestService } from './helpers.js';
+import type { RegistryWriter } from '../../src/writer/writer.js';
 
 export type Signer = keyof typeof KEYS;
 
@@ -74,16 +76,22 @@ export async function kvSnapshot(registry: string): Promise<Record<string, strin
 export const writerOf = (registry: string) => env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(registry));
 
 /**
- * Lets the writer finish publishing: runs its alarm while one is due within a
- * couple of seconds (a head write waits out KV's one-write-a-second limit), and
- * stops at an alarm set far ahead, such as an open proposal's expiry.
+ * Lets the writer finish publishing: waits until the KV head names the writer's
+ * head, running the writer's alarm whenever it is due (a head write waits out
+ * KV's one-write-a-second limit). Alarms set far ahead, such as an open
+ * proposal's expiry, are left alone.
  */
 export async function settle(registry: string): Promise<void> {
   const stub = writerOf(registry);
-  for (let i = 0; i < 10; i++) {
-    const due = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
-    if (due === null || due > Date.now() + 2_000) return;
-    await scheduler.wait(Math.max(0, due - Date.now()));
-    await runDurableObjectAlarm(stub);
+  for (let i = 0; i < 60; i++) {
+    const [head, due] = await runInDurableObject(stub, async (writer, state) => [
+      (writer as RegistryWriter).head()?.version,
+      await state.storage.getAlarm(),
+    ]);
+    const kvHead = await env.REGISTRY_KV.get<{ version: number }>(kvKeys.head(registry), 'json');
+    if (head === undefined || kvHead?.version === head) return;
+    if (due !== null && due <= Date.now()) await runDurableObjectAlarm(stub);
+    else await scheduler.wait(100);
   }
+  throw new Error(`KV did not catch up with the writer of '${registry}'`);
 }
