@@ -70,6 +70,7 @@ export type WriteProblemKind =
   | 'conflict'
   | 'invalid-change'
   | 'lint-failed'
+  | 'no-change'
   | 'invalid-policy'
   | 'unknown-proposal'
   | 'not-open';

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { formatPublicKey } from '../crypto/keys.js';
+import { formatPublicKey, formatSignature, parseSignature } from '../crypto/keys.js';
 import { sha256HexSync } from '../crypto/sha256-sync.js';
 import { lintRegistry, type Finding } from '../nix/lint.js';
 import { readRegistryAsNix, type Registry } from '../nix/registry.js';
@@ -7,7 +7,7 @@ import { Lru } from '../lru.js';
 import { PolicyError, readPolicy, type Policy } from '../protocol/policy.js';
 import { MAX_CLOCK_SKEW_MS, proposedPolicy, type Proposal } from '../protocol/proposal.js';
 import { recordText, type VersionRecord } from '../protocol/record.js';
-import { nextVersion, review, type ReviewHead } from '../protocol/review.js';
+import { nextVersion, review, type Review, type ReviewHead } from '../protocol/review.js';
 import {
   attributeSignatures,
   candidateKeys,
@@ -166,8 +166,8 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       if (current.status !== 'open') {
         return problem({
           kind: 'not-open',
-          detail: `proposal ${id} is ${current.status}; it takes no more approvals`,
-          extensions: { status: current.status },
+          detail: `proposal ${id} is ${current.status === 'conflict' ? 'in conflict' : current.status}; it takes no more approvals`,
+          extensions: { proposalStatus: current.status },
         });
       }
       this.#addSignatures(id, attributed.signatures, proposed, now);
@@ -232,7 +232,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
         detail: `no signature is by a key the policy in force trusts (${inForce.keys.map((k) => k.name).join(', ')})`,
       });
     }
-    const reviewed = review(this.#registryAt(proposal.base), head, proposal);
+    const reviewed = this.#review(proposal, proposed, head);
     if (!reviewed.ok) return problem(reviewProblem(reviewed, head.version));
     const row: ProposalRow = {
       id,
@@ -259,7 +259,8 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       this.#sql.addSignature(id, {
         key_id: key.id,
         key: formatPublicKey(listed),
-        signature: text,
+        // Recorded under the name the policy gives the key, whatever name it was sent with.
+        signature: formatSignature({ name: listed.name, bytes: parseSignature(text).bytes }),
         added: new Date(now).toISOString(),
       });
     }
@@ -271,7 +272,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     proposed: Policy | undefined,
     now: number,
     created: boolean,
-    reviewed?: ReturnType<typeof review>,
+    reviewed?: Review,
   ): Decision {
     const inForce = this.#inForce();
     const signatures = this.#sql.signatures(row.id);
@@ -280,10 +281,12 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     const open = (): Decision => ({
       outcome: { ok: true, created, view: this.#view(this.#sql.proposal(row.id) ?? row) },
     });
-    if (!ready) return open();
     const head = this.#loadHead();
+    // A policy change overtaken by another can never merge: say so now, not at the threshold.
+    const overtaken = proposed ? this.#policyConflict(proposal) : undefined;
+    if (!ready && !overtaken) return open();
     // Reviewed at submission against this same head: no need to do it twice.
-    const result = reviewed ?? review(this.#registryAt(row.base), head, proposal);
+    const result = overtaken ?? reviewed ?? this.#review(proposal, proposed, head);
     if (!result.ok) {
       const p = reviewProblem(result, head.version);
       const status = result.reason === 'conflict' ? 'conflict' : 'failed';
@@ -295,6 +298,9 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       );
       return { outcome: { ok: true, created, view: this.#view(this.#sql.proposal(row.id) ?? row) } };
     }
+    // Version times strictly increase, a second at least, so Last-Modified tells every version apart.
+    const time = new Date(Math.max(now, Date.parse(head.record.created) + 1000)).toISOString();
+    if (Date.parse(time) >= Date.parse(proposal.expires)) return open();
     const trusted = new Set(candidateKeys(inForce, proposed).map((k) => k.id));
     const next = nextVersion({
       parent: head.record,
@@ -306,7 +312,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       signatures: signatures.filter((s) => trusted.has(s.key_id)).map((s) => s.signature),
       registry: result.registry,
       summary: result.summary,
-      created: new Date(now).toISOString(),
+      created: time,
     });
     this.#sql.addVersion(next.record, next.body);
     if (proposed) this.#sql.addPolicy(next.record.version, proposed.sha256, proposed.json);
@@ -321,6 +327,29 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     const merged: MergedVersion = { head: headOf(next.record), record: next.record, body: next.body };
     const view = this.#view(this.#sql.proposal(row.id) ?? row);
     return { outcome: { ok: true, created, view, merged }, head: newHead };
+  }
+
+  /**
+   * The review, and two rules about policies: a policy change made on a base
+   * older than the policy in force conflicts with it (it was signed without
+   * knowing it), and one that sets the policy in force changes nothing.
+   */
+  #review(proposal: Proposal, proposed: Policy | undefined, head: LoadedHead): Review {
+    const overtaken = proposed ? this.#policyConflict(proposal) : undefined;
+    if (overtaken) return overtaken;
+    const reviewed = review(this.#registryAt(proposal.base), head, proposal);
+    if (proposed && reviewed.ok && proposed.sha256 === this.#inForce().sha256) {
+      const { added, removed, changed, moved } = reviewed.summary;
+      if (added.length + removed.length + changed.length + moved.length === 0)
+        return { ok: false, reason: 'no-change' };
+    }
+    return reviewed;
+  }
+
+  #policyConflict(proposal: Proposal): Review | undefined {
+    const since = this.#sql.policy()?.since ?? 1;
+    if (since <= proposal.base) return undefined;
+    return { ok: false, reason: 'conflict', entries: [`the policy (changed by version ${since})`] };
   }
 
   #view(row: ProposalRow): ProposalView {
@@ -442,6 +471,8 @@ function reviewProblem(r: Exclude<ReturnType<typeof review>, { ok: true }>, head
       };
     case 'invalid-change':
       return { kind: 'invalid-change', detail: r.error.detail, extensions: { change: r.error.change } };
+    case 'no-change':
+      return { kind: 'no-change', detail: 'the proposal leaves the registry and its policy as they are' };
     case 'lint':
       return {
         kind: 'lint-failed',

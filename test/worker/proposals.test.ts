@@ -229,6 +229,81 @@ describe('signed proposals', () => {
   });
 });
 
+describe('rules found by trying to break it', () => {
+  it('records each signature under the name the policy gives its key, whatever name it came with', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    const res = await postJson(service, `/registries/${name}/proposals`, {
+      proposal: p,
+      signatures: [await sig(p, 'alice', 'bob'), await sig(p, 'bob', 'mallory')],
+    });
+    expect(await res.json<ProposalView>()).toMatchObject({ status: 'merged', version: 2 });
+    const record = await (
+      await service.fetch(`/registries/${name}/versions/2`)
+    ).json<{ source: { signatures: string[] } }>();
+    expect(record.source.signatures.map((s) => s.split(':')[0]).sort()).toEqual(['alice', 'bob']);
+    expect(record.source.signatures).toContain(await sig(p, 'alice'));
+  });
+
+  it('gives every version its own Last-Modified, even for merges in the same second', async () => {
+    const { name, service } = await team();
+    for (const id of ['one', 'two']) {
+      expect((await submit(service, proposal(name, 1, [set(id, 'acme')]), ['alice', 'bob'])).status).toBe(201);
+    }
+    const times = await Promise.all(
+      [1, 2, 3].map(async (n) =>
+        (await service.fetch(`/registries/${name}/versions/${n}`)).headers.get('Last-Modified'),
+      ),
+    );
+    expect(new Set(times).size).toBe(3);
+  });
+
+  it('keeps the numeric status of a problem when refusing an approval of a merged proposal', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    expect((await submit(service, p, ['alice', 'bob'])).status).toBe(201);
+    const late = await approve(service, p, 'carol');
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({
+      status: 409,
+      proposalStatus: 'merged',
+      type: 'urn:flake-registry:problem:not-open',
+    });
+  });
+
+  it('refuses a proposal that changes nothing', async () => {
+    const { name, service } = await team();
+    const same: Change = {
+      op: 'set',
+      entry: { from: { type: 'indirect', id: 'a' }, to: { type: 'git', url: 'file:///srv/a' } },
+    };
+    const res = await submit(service, proposal(name, 1, [same]), ['alice', 'bob']);
+    expect(res.status).toBe(422);
+    expect((await res.json<Problem>()).type).toBe('urn:flake-registry:problem:no-change');
+    const samePolicy = await submit(service, proposal(name, 1, [{ op: 'policy', policy: TEST_POLICY }]), [
+      'alice',
+      'bob',
+    ]);
+    expect(samePolicy.status).toBe(422);
+  });
+
+  it('marks a policy change conflict when another policy change merged after its base', async () => {
+    const { name, service } = await team();
+    const first = proposal(name, 1, [
+      { op: 'policy', policy: { keys: [KEYS.alice.public, KEYS.bob.public], threshold: 2 } },
+    ]);
+    const second = proposal(name, 1, [
+      { op: 'policy', policy: { keys: [KEYS.alice.public, KEYS.carol.public], threshold: 2 } },
+    ]);
+    expect((await submit(service, second, ['alice'])).status).toBe(201);
+    expect(await (await submit(service, first, ['alice', 'bob'])).json<ProposalView>()).toMatchObject({
+      status: 'merged',
+    });
+    const late = await approve(service, second, 'carol');
+    expect(await late.json<ProposalView>()).toMatchObject({ status: 'conflict' });
+  });
+});
+
 describe('bad input to the write routes changes nothing', () => {
   const cases: [string, (name: string) => Promise<{ path?: string; init: RequestInit }>, number, string][] = [
     ['a body that is not JSON', () => Promise.resolve({ init: json('{"proposal":') }), 400, 'invalid-json'],
@@ -363,6 +438,22 @@ describe('bad input to the write routes changes nothing', () => {
       },
       422,
       'lint-failed',
+    ],
+    [
+      'a message that canonical JSON cannot hold (a lone surrogate)',
+      async (name) => {
+        const p = { ...proposal(name, 1, [set('tool', 'acme')]), message: 'fix \ud800' };
+        return {
+          init: json(
+            JSON.stringify({
+              proposal: p,
+              signatures: [`alice:${'A'.repeat(86)}==`],
+            }),
+          ),
+        };
+      },
+      400,
+      'invalid-proposal',
     ],
     [
       'a policy that lists one key twice',
