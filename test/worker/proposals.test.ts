@@ -441,16 +441,11 @@ describe('bad input to the write routes changes nothing', () => {
     ],
     [
       'a message that canonical JSON cannot hold (a lone surrogate)',
-      async (name) => {
+      (name) => {
         const p = { ...proposal(name, 1, [set('tool', 'acme')]), message: 'fix \ud800' };
-        return {
-          init: json(
-            JSON.stringify({
-              proposal: p,
-              signatures: [`alice:${'A'.repeat(86)}==`],
-            }),
-          ),
-        };
+        return Promise.resolve({
+          init: json(JSON.stringify({ proposal: p, signatures: [`alice:${'A'.repeat(86)}==`] })),
+        });
       },
       400,
       'invalid-proposal',
