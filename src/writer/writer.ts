@@ -23,6 +23,7 @@ import type {
   MergedVersion,
   PolicyView,
   ProposalStatus,
+  ProposalSummary,
   ProposalView,
   ReviewView,
   WriteOutcome,
@@ -109,9 +110,10 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     return row && this.#view(row);
   }
 
-  proposals(status: ProposalStatus | undefined, limit: number): ProposalView[] {
+  /** Proposals newest first, as summaries: a proposal's whole view can be large. */
+  proposals(status: ProposalStatus | undefined, limit: number): ProposalSummary[] {
     this.#dropExpired(Date.now());
-    return this.#sql.proposals(status, limit).map((row) => this.#view(row));
+    return this.#sql.proposals(status, limit).map((row) => this.#summary(row));
   }
 
   policy(): PolicyView | undefined {
@@ -154,7 +156,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     this.#dropExpired(now);
     const row = this.#sql.proposal(id);
     if (!row) return unknownProposal(id);
-    const proposal = JSON.parse(row.body) as Proposal;
+    const proposal = this.#proposalOf(row.id);
     const proposed = this.#proposedPolicy(proposal);
     const message = signingMessage(proposalBytes(proposal));
     const attributed = await attributeSignatures(message, [text], candidateKeys(this.#inForce(), proposed));
@@ -237,15 +239,18 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     const row: ProposalRow = {
       id,
       base: proposal.base,
-      body: JSON.stringify(proposal),
+      message: proposal.message,
       expires_ms: Date.parse(proposal.expires),
       submitted: new Date(now).toISOString(),
       status: 'open',
       version: null,
       outcome: null,
-      review: JSON.stringify(reviewView(proposal.base, head.version, reviewed)),
     };
-    this.#sql.addProposal(row);
+    this.#sql.addProposal(
+      row,
+      JSON.stringify(proposal),
+      JSON.stringify(reviewView(proposal.base, head.version, reviewed)),
+    );
     this.#addSignatures(id, signatures, proposed, now);
     return this.#mergeIfReady(row, proposal, proposed, now, true, reviewed);
   }
@@ -352,8 +357,27 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     return { ok: false, reason: 'conflict', entries: [`the policy (changed by version ${since})`] };
   }
 
+  #proposalOf(id: string): Proposal {
+    const body = this.#sql.proposalBody(id);
+    if (body === undefined) throw new Error(`proposal ${id} has lost its body`);
+    return JSON.parse(body) as Proposal;
+  }
+
+  #summary(row: ProposalRow): ProposalSummary {
+    return {
+      id: row.id,
+      status: row.status,
+      base: row.base,
+      message: row.message,
+      submitted: row.submitted,
+      expires: new Date(row.expires_ms).toISOString(),
+      signatures: this.#sql.signatures(row.id).length,
+      ...(row.version === null ? {} : { version: row.version }),
+    };
+  }
+
   #view(row: ProposalRow): ProposalView {
-    const proposal = JSON.parse(row.body) as Proposal;
+    const proposal = this.#proposalOf(row.id);
     const signatures = this.#sql.signatures(row.id);
     const keys = signatures.map((s) => s.key_id);
     const inForce = this.#inForce();
@@ -372,7 +396,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       submitted: row.submitted,
       signatures: signatures.map((s) => ({ key: s.key, signature: s.signature, added: s.added })),
       approvals: { policy, ...(newPolicy ? { newPolicy } : {}), missing },
-      review: JSON.parse(row.review) as ReviewView,
+      review: JSON.parse(this.#sql.review(row.id) ?? 'null') as ReviewView,
       ...(row.version === null ? {} : { version: row.version }),
       ...(row.outcome === null ? {} : { outcome: JSON.parse(row.outcome) as ProposalView['outcome'] & object }),
     };
@@ -482,13 +506,18 @@ function reviewProblem(r: Exclude<ReturnType<typeof review>, { ok: true }>, head
   }
 }
 
+/** Rows of impact and lint a stored review keeps; the rest are counted (the changes are complete). */
+const REVIEW_ROWS = 500;
+
 function reviewView(base: number, head: number, r: Extract<ReturnType<typeof review>, { ok: true }>): ReviewView {
   return {
     base: { version: base, changes: r.baseSummary },
     head,
     changes: r.summary,
-    lint: r.findings,
-    impact: r.impact,
+    lint: r.findings.slice(0, REVIEW_ROWS),
+    impact: r.impact.slice(0, REVIEW_ROWS),
+    ...(r.findings.length > REVIEW_ROWS ? { lintOmitted: r.findings.length - REVIEW_ROWS } : {}),
+    ...(r.impact.length > REVIEW_ROWS ? { impactOmitted: r.impact.length - REVIEW_ROWS } : {}),
   };
 }
 

@@ -366,10 +366,7 @@ describe('bad input to the write routes changes nothing', () => {
     ],
     [
       'a proposal for another registry',
-      async (name) => ({
-        path: `/registries/${name}-other/proposals`,
-        init: json(JSON.stringify(await body(name, ['alice', 'bob']))),
-      }),
+      async (name) => ({ init: json(JSON.stringify(await body(`${name}-other`, ['alice', 'bob']))) }),
       400,
       'wrong-registry',
     ],
@@ -466,7 +463,7 @@ describe('bad input to the write routes changes nothing', () => {
   ];
 
   it.each(cases)(
-    'refuses %s with %i, leaving the registry, its proposals and KV as they were',
+    'refuses %s, leaving the registry, its proposals and KV as they were',
     async (_, make, status, kind) => {
       const { name, service } = await team();
       await settle(name);
