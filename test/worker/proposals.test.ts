@@ -304,6 +304,32 @@ describe('rules found by trying to break it', () => {
   });
 });
 
+describe('large proposals', () => {
+  it('stores and merges 6,000 changes (a body of about 700 KB), and lists proposals as summaries', async () => {
+    const { name, service } = await team();
+    const changes = Array.from({ length: 6_000 }, (_, i) => set(`bulk-${i}`, 'acme'));
+    const p = proposal(name, 1, changes);
+    const res = await submit(service, p, ['alice']);
+    expect(res.status).toBe(201);
+    const view = await res.json<ProposalView>();
+    expect(view.review.changes.added).toHaveLength(6_000);
+    expect(view.review.impact.length).toBeLessThanOrEqual(500);
+    expect(view.review.impactOmitted).toBeGreaterThan(0);
+    const listing = await (await service.fetch(`/registries/${name}/proposals`)).json<{ proposals: object[] }>();
+    expect(listing.proposals).toEqual([
+      expect.objectContaining({ id: idOf(p), status: 'open', signatures: 1, message: p.message }) as unknown,
+    ]);
+    expect(await (await approve(service, p, 'bob')).json<ProposalView>()).toMatchObject({
+      status: 'merged',
+      version: 2,
+    });
+    const latest = await service.fetch(`/registries/${name}/flake-registry.json`);
+    expect((JSON.parse(await latest.text()) as { flakes: unknown[] }).flakes).toHaveLength(
+      teamRegistry.flakes.length + 6_000,
+    );
+  });
+});
+
 describe('bad input to the write routes changes nothing', () => {
   const cases: [string, (name: string) => Promise<{ path?: string; init: RequestInit }>, number, string][] = [
     ['a body that is not JSON', () => Promise.resolve({ init: json('{"proposal":') }), 400, 'invalid-json'],
@@ -446,6 +472,18 @@ describe('bad input to the write routes changes nothing', () => {
       },
       400,
       'invalid-proposal',
+    ],
+    [
+      'a compressed body',
+      async (name) => ({
+        init: {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+          body: JSON.stringify(await body(name, ['alice', 'bob'])),
+        },
+      }),
+      415,
+      'unsupported-media-type',
     ],
     [
       'a policy that lists one key twice',
