@@ -1,3 +1,4 @@
+import { assertNoDuplicateMembers } from './json.js';
 import { Problem } from './problem.js';
 
 /** The largest request body taken: a whole registry file of about 5,000 entries fits. */
@@ -53,14 +54,17 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   } catch {
     throw new Problem('invalid-json', 'the body is not valid UTF-8');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     throw new Problem(
       'invalid-json',
       `the body is not JSON: ${error instanceof Error ? error.message : 'parse error'}`,
     );
   }
+  assertNoDuplicateMembers(text);
+  return value;
 }
 
 const tooLarge = () => new Problem('payload-too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`);

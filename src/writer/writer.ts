@@ -463,7 +463,7 @@ function unknownProposal(id: string): WriteOutcome {
 function signatureProblem(p: SignatureProblem): WriteProblem {
   switch (p.kind) {
     case 'malformed-signature':
-      return { kind: p.kind, detail: `signature '${p.signature}': ${p.detail}` };
+      return { kind: p.kind, detail: p.detail };
     case 'untrusted-key':
       return {
         kind: p.kind,

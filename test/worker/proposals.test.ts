@@ -474,6 +474,15 @@ describe('bad input to the write routes changes nothing', () => {
       'invalid-proposal',
     ],
     [
+      'a body that names a member twice',
+      async (name) => {
+        const text = JSON.stringify(await body(name, ['alice', 'bob']));
+        return { init: json(text.replace('"message":', '"message":"other","message":')) };
+      },
+      400,
+      'invalid-json',
+    ],
+    [
       'a compressed body',
       async (name) => ({
         init: {
