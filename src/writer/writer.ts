@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { formatPublicKey, formatSignature, parseSignature } from '../crypto/keys.js';
 import { sha256HexSync } from '../crypto/sha256-sync.js';
-import { lintRegistry, type Finding } from '../nix/lint.js';
+import { lintRegistry } from '../nix/lint.js';
 import { readRegistryAsNix, type Registry } from '../nix/registry.js';
 import { Lru } from '../lru.js';
 import { PolicyError, readPolicy, type Policy } from '../protocol/policy.js';
@@ -14,7 +14,6 @@ import {
   met,
   tally,
   type Attributed,
-  type SignatureProblem,
 } from '../protocol/signatures.js';
 import { proposalBytes, signingMessage } from '../protocol/signing.js';
 import type { Head } from '../store/records.js';
@@ -29,6 +28,7 @@ import type {
   WriteOutcome,
   WriteProblem,
 } from './contract.js';
+import { headOf, reviewProblem, reviewView, signatureProblem, unknownProposal } from './outcomes.js';
 import { Publisher } from './publish.js';
 import { WriterSql, type ProposalRow } from './sql.js';
 
@@ -451,74 +451,3 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     return registry;
   }
 }
-
-function headOf(record: VersionRecord): Head {
-  return { version: record.version, sha256: record.sha256, created: record.created };
-}
-
-function unknownProposal(id: string): WriteOutcome {
-  return { ok: false, problem: { kind: 'unknown-proposal', detail: `no open or past proposal ${id} is known` } };
-}
-
-function signatureProblem(p: SignatureProblem): WriteProblem {
-  switch (p.kind) {
-    case 'malformed-signature':
-      return { kind: p.kind, detail: p.detail };
-    case 'untrusted-key':
-      return {
-        kind: p.kind,
-        detail: `signature '${p.name}:…' is not by a key the registry trusts`,
-        extensions: { name: p.name },
-      };
-    case 'bad-signature':
-      return {
-        kind: p.kind,
-        detail: `signature '${p.name}:…' does not verify: it was made over other bytes or by another key`,
-        extensions: { name: p.name },
-      };
-    case 'duplicate-signer':
-      return {
-        kind: p.kind,
-        detail: `two signatures are by one key ('${p.key}'); a key counts once`,
-        extensions: { key: p.key },
-      };
-  }
-}
-
-function reviewProblem(r: Exclude<ReturnType<typeof review>, { ok: true }>, head: number): WriteProblem {
-  switch (r.reason) {
-    case 'conflict':
-      return {
-        kind: 'conflict',
-        detail: `entries this proposal changes were changed since its base (head is version ${head}): ${r.entries.join(', ')}`,
-        extensions: { entries: r.entries },
-      };
-    case 'invalid-change':
-      return { kind: 'invalid-change', detail: r.error.detail, extensions: { change: r.error.change } };
-    case 'no-change':
-      return { kind: 'no-change', detail: 'the proposal leaves the registry and its policy as they are' };
-    case 'lint':
-      return {
-        kind: 'lint-failed',
-        detail: r.findings.map((f) => f.message).join('; '),
-        extensions: { findings: r.findings },
-      };
-  }
-}
-
-/** Rows of impact and lint a stored review keeps; the rest are counted (the changes are complete). */
-const REVIEW_ROWS = 500;
-
-function reviewView(base: number, head: number, r: Extract<ReturnType<typeof review>, { ok: true }>): ReviewView {
-  return {
-    base: { version: base, changes: r.baseSummary },
-    head,
-    changes: r.summary,
-    lint: r.findings.slice(0, REVIEW_ROWS),
-    impact: r.impact.slice(0, REVIEW_ROWS),
-    ...(r.findings.length > REVIEW_ROWS ? { lintOmitted: r.findings.length - REVIEW_ROWS } : {}),
-    ...(r.impact.length > REVIEW_ROWS ? { impactOmitted: r.impact.length - REVIEW_ROWS } : {}),
-  };
-}
-
-export type { Finding };
