@@ -113,9 +113,9 @@ function usageMessage(error: unknown): string {
       return `unknown option '${m?.[1] ?? message}'`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
-      const m = /Option '([^']+)'/.exec(message);
+      const m = /Option '(?:-\w, )?(--[\w-]+)/.exec(message);
       return m?.[1]
-        ? `option '${m[1].replace(/^-\w, /, '')}' ${/argument missing/.test(message) ? 'needs a value' : 'takes no value'}`
+        ? `option '${m[1]}' ${/argument missing/.test(message) ? 'needs a value' : 'takes no value'}`
         : message;
     }
     default:
