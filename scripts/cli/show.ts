@@ -132,5 +132,5 @@ export function proposalText(view: ProposalView): string {
 /** One line per proposal, for lists. */
 export function proposalLine(view: ProposalView): string {
   const what = countSummary(view.review.changes);
-  return `${view.id.slice(0, 12)}  ${view.status.padEnd(8)} base ${view.proposal.base}  ${what}; ${view.approvals.policy.have}/${view.approvals.policy.need} signed  ${JSON.stringify(view.proposal.message)}`;
+  return `${view.id}  ${view.status.padEnd(8)} base ${view.proposal.base}  ${what}; ${view.approvals.policy.have}/${view.approvals.policy.need} signed  ${JSON.stringify(view.proposal.message)}`;
 }
