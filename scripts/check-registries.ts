@@ -1,14 +1,17 @@
 // Refuses to start or deploy a service whose embedded registries or policies cannot be
 // published: `wrangler dev` and `wrangler deploy` run this first ([build] in
 // wrangler.toml). A file Nix would read only in part would otherwise be found
-// out only by the first request for it.
+// out only by the first request for it. Keys trusted for local development
+// (DEV_TRUSTED_KEYS in .dev.vars) are checked too, naming that file.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { embeddedRegistries } from '../registries/index.js';
 import { PolicyError } from '../src/protocol/policy.js';
 import { prepareSeed, type EmbeddedRegistry } from '../src/store/seed.js';
 
 /** One line per embedded registry that could never be published, naming the entry and Nix's reason. */
-export function checkEmbedded(registries: readonly EmbeddedRegistry[]): string[] {
+export function checkEmbedded(registries: readonly EmbeddedRegistry[], localKeys: readonly string[] = []): string[] {
   const problems: string[] = [];
   for (const embedded of registries) {
     try {
@@ -18,13 +21,36 @@ export function checkEmbedded(registries: readonly EmbeddedRegistry[]): string[]
       problems.push(
         `registries/${file} cannot be published: ${error instanceof Error ? error.message : String(error)}`,
       );
+      continue;
+    }
+    if (localKeys.length === 0) continue;
+    try {
+      prepareSeed(embedded, localKeys);
+    } catch (error) {
+      problems.push(
+        `DEV_TRUSTED_KEYS in .dev.vars cannot join the policy of '${embedded.name}': ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   return problems;
 }
 
+/** DEV_TRUSTED_KEYS from a `.dev.vars` text (dotenv: KEY=VALUE, the value optionally quoted). */
+export function devTrustedKeys(devVars: string): string[] {
+  for (const line of devVars.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?DEV_TRUSTED_KEYS\s*=\s*(.*)$/.exec(line);
+    if (!match) continue;
+    let value = (match[1] ?? '').trim();
+    if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
+    return value.split(/\s+/).filter((k) => k !== '');
+  }
+  return [];
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const problems = checkEmbedded(embeddedRegistries);
+  const devVars = join(import.meta.dirname, '..', '.dev.vars');
+  const localKeys = existsSync(devVars) ? devTrustedKeys(readFileSync(devVars, 'utf8')) : [];
+  const problems = checkEmbedded(embeddedRegistries, localKeys);
   for (const line of problems) console.error(line);
   if (problems.length > 0) process.exit(1);
 }

@@ -4,6 +4,7 @@
 // stack trace offline), and no line per request unless asked with --log-requests.
 // Every other argument goes to `wrangler dev` as is (`npm start -- --port 8799`).
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -20,7 +21,22 @@ function option(name: string, fallback: string): string {
 }
 
 // The defaults of wrangler.toml's [dev] table.
-const origin = `http://${option('--ip', '127.0.0.1')}:${option('--port', '8787')}`;
+const ip = option('--ip', '127.0.0.1');
+const port = option('--port', '8787');
+const origin = `http://${ip}:${port}`;
+
+// Another server on the port would answer the readiness check below for this one.
+const free = await new Promise<boolean>((resolve) => {
+  const probe = createServer();
+  probe.once('error', () => resolve(false));
+  probe.listen(Number(port), ip, () => probe.close(() => resolve(true)));
+});
+if (!free) {
+  console.error(
+    `flake-registry-service: ${ip}:${port} is in use (another npm start?); stop it or pick another port with npm start -- --port N`,
+  );
+  process.exit(1);
+}
 
 const child = spawn(
   join(root, 'node_modules', '.bin', 'wrangler'),
@@ -28,6 +44,8 @@ const child = spawn(
   {
     cwd: root,
     stdio: 'inherit',
+    // Its own process group, so that stopping this stops wrangler and workerd with it.
+    detached: true,
     env: {
       ...process.env,
       WRANGLER_HIDE_BANNER: 'true',
@@ -36,8 +54,21 @@ const child = spawn(
     },
   },
 );
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+function stop(signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// npm passes a SIGTERM to the shell it started, which does not pass it on: when the
+// process that started this one is gone, stop too rather than leave the server running.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop('SIGTERM');
+}, 500).unref();
 
 const deadline = Date.now() + 120_000;
 while (Date.now() < deadline && child.exitCode === null) {

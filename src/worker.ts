@@ -41,16 +41,25 @@ export class EmbeddedSeeds {
       seed = prepareSeed(source, localKeys);
     } catch (cause) {
       if (!(cause instanceof NixError || cause instanceof PolicyError)) throw cause;
-      const file = cause instanceof PolicyError ? `${name}.policy.json` : `${name}.json`;
-      throw new ConfigurationError(
-        name,
-        `registries/${file} cannot be published: ${cause.message}; fix the file and deploy again`,
-        { cause },
-      );
+      throw new ConfigurationError(name, configurationMessage(source, localKeys, cause), { cause });
     }
     this.#prepared.set(key, seed);
     return seed;
   }
+}
+
+/** Which file (or local setting) makes version 1 of `source` impossible, and why. */
+function configurationMessage(source: EmbeddedRegistry, localKeys: readonly string[], cause: Error): string {
+  if (cause instanceof PolicyError && localKeys.length > 0) {
+    try {
+      prepareSeed(source);
+      return `DEV_TRUSTED_KEYS (.dev.vars) cannot join the policy of registry '${source.name}': ${cause.message}`;
+    } catch {
+      // The policy file is at fault on its own: say so below.
+    }
+  }
+  const file = cause instanceof PolicyError ? `${source.name}.policy.json` : `${source.name}.json`;
+  return `registries/${file} cannot be published: ${cause.message}; fix the file and deploy again`;
 }
 
 export interface StoreOptions {

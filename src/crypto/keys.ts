@@ -75,20 +75,20 @@ export function checkKeyName(name: string, kind: Kind = 'public key'): void {
 }
 
 /**
- * Splits NAME:BASE64 and decodes it to exactly `length` bytes. A secret key's text is
- * never repeated in an error, only its name.
+ * Splits NAME:BASE64 and decodes it to exactly `length` bytes. Errors name the key
+ * but never repeat its data: a secret key pasted where a public one belongs must
+ * not be echoed back.
  */
 function parseNamed(kind: Kind, text: string, length: number): { name: string; bytes: Uint8Array } {
   const trimmed = text.trim();
-  const secret = kind === 'secret key';
   const colon = trimmed.indexOf(':');
   if (colon < 0) {
-    throw new KeyError(`${kind}${secret ? '' : ` ${quoted(trimmed)}`} is not NAME:BASE64 (no ':')`);
+    throw new KeyError(`${kind} is not NAME:BASE64 (no ':')`);
   }
   const name = trimmed.slice(0, colon);
-  if (name === '') throw new KeyError(`${kind}${secret ? '' : ` ${quoted(trimmed)}`} has an empty name`);
+  if (name === '') throw new KeyError(`${kind} has an empty name`);
   checkKeyName(name, kind);
-  const shown = secret ? quoted(name) : quoted(trimmed);
+  const shown = quoted(name);
   const data = trimmed.slice(colon + 1);
   if (data === '') throw new KeyError(`${kind} ${shown} has nothing after ':'`);
   let bytes: Uint8Array;
@@ -98,7 +98,10 @@ function parseNamed(kind: Kind, text: string, length: number): { name: string; b
     if (e instanceof Base64Error) throw new KeyError(`${kind} ${shown}: ${e.message}`, { cause: e });
     throw e;
   }
-  if (bytes.length !== length) throw new KeyError(`${kind} ${shown} is ${bytes.length} bytes, expected ${length}`);
+  if (bytes.length !== length) {
+    const hint = kind === 'public key' && bytes.length === 64 ? ' (a secret key? give its public half)' : '';
+    throw new KeyError(`${kind} ${shown} is ${bytes.length} bytes, expected ${length}${hint}`);
+  }
   return { name, bytes };
 }
 
@@ -109,7 +112,7 @@ function makePublicKey(name: string, bytes: Uint8Array): PublicKey {
 export function parsePublicKey(text: string): PublicKey {
   const { name, bytes } = parseNamed('public key', text, PUBLIC_KEY_BYTES);
   const decoded = decodePoint(bytes);
-  const shown = quoted(text.trim());
+  const shown = quoted(name);
   if (!decoded.ok) {
     throw new KeyError(
       decoded.reason === 'non-canonical'

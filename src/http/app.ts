@@ -16,7 +16,8 @@ export type StoreFactory = (env: Env) => RegistryStore;
 
 const EXPOSED_HEADERS = 'ETag, Last-Modified, Retry-After, Allow, X-Registry-Name, X-Registry-Version';
 const ALLOWED_REQUEST_HEADERS = 'Content-Type, If-None-Match, If-Modified-Since, If-Match, If-Unmodified-Since';
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** Hosts that only this machine reaches: 127.0.0.0/8, localhost and ::1. */
+const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|localhost\.?|\[::1\])$/;
 
 /**
  * Answers kept per isolate, weighed by the characters of their key and body: at
@@ -32,7 +33,7 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
 
   app.use('*', async (c, next) => {
     // Keys trusted for local development must never reach a deployed service.
-    if (localTrustedKeys(c.env).length > 0 && !LOOPBACK.has(new URL(c.req.url).hostname)) {
+    if (localTrustedKeys(c.env).length > 0 && !LOOPBACK.test(new URL(c.req.url).hostname)) {
       throw new Problem(
         'registry-misconfigured',
         'DEV_TRUSTED_KEYS is set: it trusts keys for local development only and is refused on any host but localhost',

@@ -25,6 +25,7 @@ const PROBLEMS = {
   'unknown-base': { status: 422, title: 'Unknown base version' },
   'invalid-change': { status: 422, title: 'Change cannot be applied' },
   'lint-failed': { status: 422, title: 'Change fails the registry checks' },
+  'no-change': { status: 422, title: 'Proposal changes nothing' },
   'invalid-policy': { status: 422, title: 'Invalid policy' },
   'not-found': { status: 404, title: 'Flake not found in the registries' },
   'unknown-registry': { status: 404, title: 'Unknown registry' },
@@ -80,13 +81,14 @@ const NIX_KINDS: Record<NixErrorKind, ProblemKind> = {
 /** The problem+json document of `problem`. */
 export function problemBody(problem: Problem, instance?: string): string {
   const { status, title } = PROBLEMS[problem.kind];
+  // Extensions never replace the standard members (RFC 9457 §3.1).
   const body = {
+    ...problem.extensions,
     type: problemType(problem.kind),
     title,
     status,
     detail: problem.detail,
     ...(instance === undefined ? {} : { instance }),
-    ...problem.extensions,
   };
   return JSON.stringify(body, null, 2);
 }

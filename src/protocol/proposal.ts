@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REGISTRY_NAME } from './names.js';
+import { CanonicalJsonError, canonicalJson } from './canonical.js';
 import { changesSchema } from './changes.js';
 
 /**
@@ -30,7 +31,7 @@ export const proposalSchema = z
     message: z
       .string()
       .max(MAX_MESSAGE_LENGTH)
-      .refine((m) => m.trim() !== '', 'must say why'),
+      .refine((m) => /[\p{L}\p{N}]/u.test(m), 'must say why (in words)'),
     created: utcTime,
     expires: utcTime,
   })
@@ -43,6 +44,13 @@ export const proposalSchema = z
     }
     if (p.changes.filter((c) => c.op === 'policy').length > 1) {
       ctx.addIssue({ code: 'custom', path: ['changes'], message: 'may change the policy once' });
+    }
+    // What is signed is the canonical JSON: a value it cannot hold (a lone surrogate) is refused here.
+    try {
+      canonicalJson(p);
+    } catch (error) {
+      if (!(error instanceof CanonicalJsonError)) throw error;
+      ctx.addIssue({ code: 'custom', path: [], message: error.message });
     }
   });
 

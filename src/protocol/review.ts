@@ -44,7 +44,9 @@ export type Review =
     }
   | { readonly ok: false; readonly reason: 'conflict'; readonly entries: readonly string[] }
   | { readonly ok: false; readonly reason: 'invalid-change'; readonly error: EditError }
-  | { readonly ok: false; readonly reason: 'lint'; readonly findings: readonly Finding[] };
+  | { readonly ok: false; readonly reason: 'lint'; readonly findings: readonly Finding[] }
+  /** The changes leave the registry as it is (and change no policy): no version to make. */
+  | { readonly ok: false; readonly reason: 'no-change' };
 
 /** The changes of `proposal` (its base given) replayed on `head`: the file they make, or why not. */
 export function replay(
@@ -59,6 +61,9 @@ export function replay(
 export function review(base: Registry, head: ReviewHead, proposal: Proposal): Review {
   const merged = replay(base, proposal.base, head, proposal);
   if (!merged.ok) return merged.reason === 'conflict' ? merged : { ...merged };
+  const { added, removed, changed, moved } = merged.summary;
+  const empty = added.length + removed.length + changed.length + moved.length === 0;
+  if (empty && !proposal.changes.some((c) => c.op === 'policy')) return { ok: false, reason: 'no-change' };
   const resultFindings = lintRegistry(merged.registry);
   const findings = newFindings([...head.findings], resultFindings);
   const errors = findings.filter((f) => f.severity === 'error');

@@ -1,6 +1,7 @@
 import { sha256HexSync } from '../crypto/sha256-sync.js';
 import { readRegistry, writeRegistry } from '../nix/registry.js';
 import { diffRegistries } from '../nix/diff.js';
+import { parsePublicKey } from '../crypto/keys.js';
 import { readPolicy, type PolicyJson } from '../protocol/policy.js';
 import type { VersionRecord } from '../protocol/record.js';
 
@@ -45,8 +46,21 @@ export function prepareSeed(embedded: EmbeddedRegistry, extraKeys: readonly stri
   return { body, record };
 }
 
+/** The policy with `extraKeys` added; a key it lists already (as bytes) is not listed twice. */
 function withKeys(policy: unknown, extraKeys: readonly string[]): unknown {
   if (extraKeys.length === 0 || typeof policy !== 'object' || policy === null) return policy;
   const json = policy as Partial<PolicyJson>;
-  return { ...json, keys: [...(Array.isArray(json.keys) ? json.keys : []), ...extraKeys] };
+  const keys: unknown[] = Array.isArray(json.keys) ? [...(json.keys as unknown[])] : [];
+  const idOf = (text: unknown): string | undefined => {
+    try {
+      return typeof text === 'string' ? parsePublicKey(text).id : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const extra of extraKeys) {
+    const id = idOf(extra);
+    if (id === undefined || !keys.some((k) => idOf(k) === id)) keys.push(extra);
+  }
+  return { ...json, keys };
 }

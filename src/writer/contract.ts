@@ -28,6 +28,22 @@ export interface ReviewView {
   /** Findings the change introduces: warnings only (errors refuse it). */
   readonly lint: readonly Finding[];
   readonly impact: readonly ImpactLine[];
+  /** Rows left out of a very large review (the first 500 of each are kept). */
+  readonly lintOmitted?: number;
+  readonly impactOmitted?: number;
+}
+
+/** A proposal in a listing: enough to choose one to show. */
+export interface ProposalSummary {
+  readonly id: string;
+  readonly status: ProposalStatus;
+  readonly base: number;
+  readonly message: string;
+  readonly submitted: string;
+  readonly expires: string;
+  /** Distinct trusted keys that signed. */
+  readonly signatures: number;
+  readonly version?: number;
 }
 
 export interface ProposalView {
@@ -70,6 +86,7 @@ export type WriteProblemKind =
   | 'conflict'
   | 'invalid-change'
   | 'lint-failed'
+  | 'no-change'
   | 'invalid-policy'
   | 'unknown-proposal'
   | 'not-open';
@@ -104,6 +121,6 @@ export interface WriterRpc {
   submit(proposal: Proposal, signatures: readonly string[]): Promise<WriteOutcome>;
   approve(id: string, signature: string): Promise<WriteOutcome>;
   proposal(id: string): Promise<ProposalView | undefined>;
-  proposals(status: ProposalStatus | undefined, limit: number): Promise<ProposalView[]>;
+  proposals(status: ProposalStatus | undefined, limit: number): Promise<ProposalSummary[]>;
   policy(): Promise<PolicyView | undefined>;
 }

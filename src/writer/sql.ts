@@ -1,18 +1,18 @@
 import type { PolicyJson } from '../protocol/policy.js';
 import { recordText, versionRecordSchema, type VersionRecord } from '../protocol/record.js';
 import type { ProposalStatus } from './contract.js';
-import { FILE_CHUNK, SCHEMA, type META } from './tables.js';
+import { SCHEMA, TEXT_CHUNK, textKeys, type META } from './tables.js';
 
+/** A proposal's row; its canonical body and its review are texts of their own (textKeys). */
 export type ProposalRow = {
   readonly id: string;
   readonly base: number;
-  readonly body: string;
+  readonly message: string;
   readonly expires_ms: number;
   readonly submitted: string;
   readonly status: ProposalStatus;
   readonly version: number | null;
   readonly outcome: string | null;
-  readonly review: string;
 };
 
 export type SignatureRow = {
@@ -41,8 +41,7 @@ export class WriterSql {
   }
 
   recordText(version: number): string | undefined {
-    const rows = this.#sql.exec<{ record: string }>('SELECT record FROM versions WHERE version = ?', version).toArray();
-    return rows[0]?.record;
+    return this.text(textKeys.record(version));
   }
 
   record(version: number): VersionRecord | undefined {
@@ -51,24 +50,31 @@ export class WriterSql {
   }
 
   file(version: number): string | undefined {
-    const rows = this.#sql
-      .exec<{ text: string }>('SELECT text FROM files WHERE version = ? ORDER BY chunk', version)
-      .toArray();
-    return rows.length === 0 ? undefined : rows.map((r) => r.text).join('');
+    return this.text(textKeys.file(version));
   }
 
   /** Stores a version; its record as canonical JSON, the exact text its hash covers. */
   addVersion(record: VersionRecord, body: string): void {
-    this.#sql.exec(
-      'INSERT INTO versions (version, sha256, record) VALUES (?, ?, ?)',
-      record.version,
-      record.sha256,
-      recordText(record),
-    );
-    for (let chunk = 0; chunk * FILE_CHUNK < body.length || chunk === 0; chunk++) {
-      const text = body.slice(chunk * FILE_CHUNK, (chunk + 1) * FILE_CHUNK);
-      this.#sql.exec('INSERT INTO files (version, chunk, text) VALUES (?, ?, ?)', record.version, chunk, text);
+    this.#sql.exec('INSERT INTO versions (version, sha256) VALUES (?, ?)', record.version, record.sha256);
+    this.putText(textKeys.record(record.version), recordText(record));
+    this.putText(textKeys.file(record.version), body);
+  }
+
+  text(key: string): string | undefined {
+    const rows = this.#sql.exec<{ text: string }>('SELECT text FROM texts WHERE key = ? ORDER BY chunk', key).toArray();
+    return rows.length === 0 ? undefined : rows.map((r) => r.text).join('');
+  }
+
+  putText(key: string, text: string): void {
+    this.deleteText(key);
+    for (let chunk = 0; chunk * TEXT_CHUNK < text.length || chunk === 0; chunk++) {
+      const part = text.slice(chunk * TEXT_CHUNK, (chunk + 1) * TEXT_CHUNK);
+      this.#sql.exec('INSERT INTO texts (key, chunk, text) VALUES (?, ?, ?)', key, chunk, part);
     }
+  }
+
+  deleteText(key: string): void {
+    this.#sql.exec('DELETE FROM texts WHERE key = ?', key);
   }
 
   policy(): { since: number; sha256: string; json: PolicyJson } | undefined {
@@ -101,19 +107,28 @@ export class WriterSql {
     return cursor.toArray();
   }
 
-  addProposal(row: ProposalRow): void {
+  addProposal(row: ProposalRow, body: string, review: string): void {
     this.#sql.exec(
-      'INSERT INTO proposals (id, base, body, expires_ms, submitted, status, version, outcome, review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO proposals (id, base, message, expires_ms, submitted, status, version, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       row.id,
       row.base,
-      row.body,
+      row.message,
       row.expires_ms,
       row.submitted,
       row.status,
       row.version,
       row.outcome,
-      row.review,
     );
+    this.putText(textKeys.proposal(row.id), body);
+    this.putText(textKeys.review(row.id), review);
+  }
+
+  proposalBody(id: string): string | undefined {
+    return this.text(textKeys.proposal(id));
+  }
+
+  review(id: string): string | undefined {
+    return this.text(textKeys.review(id));
   }
 
   closeProposal(id: string, status: ProposalStatus, version: number | null, outcome: string | null): void {
@@ -124,10 +139,6 @@ export class WriterSql {
       outcome,
       id,
     );
-  }
-
-  setReview(id: string, review: string): void {
-    this.#sql.exec('UPDATE proposals SET review = ? WHERE id = ?', review, id);
   }
 
   signatures(proposal: string): SignatureRow[] {
@@ -158,6 +169,8 @@ export class WriterSql {
     for (const { id } of ids) {
       this.#sql.exec('DELETE FROM signatures WHERE proposal = ?', id);
       this.#sql.exec('DELETE FROM proposals WHERE id = ?', id);
+      this.deleteText(textKeys.proposal(id));
+      this.deleteText(textKeys.review(id));
     }
     return ids.length;
   }

@@ -6,14 +6,13 @@
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS versions (
   version INTEGER PRIMARY KEY,
-  sha256 TEXT NOT NULL,
-  record TEXT NOT NULL
+  sha256 TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS files (
-  version INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS texts (
+  key TEXT NOT NULL,
   chunk INTEGER NOT NULL,
   text TEXT NOT NULL,
-  PRIMARY KEY (version, chunk)
+  PRIMARY KEY (key, chunk)
 );
 CREATE TABLE IF NOT EXISTS policies (
   since INTEGER PRIMARY KEY,
@@ -23,13 +22,12 @@ CREATE TABLE IF NOT EXISTS policies (
 CREATE TABLE IF NOT EXISTS proposals (
   id TEXT PRIMARY KEY,
   base INTEGER NOT NULL,
-  body TEXT NOT NULL,
+  message TEXT NOT NULL,
   expires_ms INTEGER NOT NULL,
   submitted TEXT NOT NULL,
   status TEXT NOT NULL,
   version INTEGER,
-  outcome TEXT,
-  review TEXT NOT NULL
+  outcome TEXT
 );
 CREATE INDEX IF NOT EXISTS proposals_by_status ON proposals (status, expires_ms);
 CREATE TABLE IF NOT EXISTS signatures (
@@ -46,6 +44,14 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 `;
 
+/** Keys of `texts`: every value that may be large is stored there, in chunks. */
+export const textKeys = {
+  record: (version: number) => `record/${version}`,
+  file: (version: number) => `file/${version}`,
+  proposal: (id: string) => `proposal/${id}`,
+  review: (id: string) => `review/${id}`,
+} as const;
+
 /** Counters in `meta`. */
 export const META = {
   /** Every version up to this one has its file and record in KV. */
@@ -59,7 +65,8 @@ export const META = {
 } as const;
 
 /**
- * Durable Object SQLite holds at most 2 MB in one value: files are stored in
- * chunks of this many UTF-16 code units (at most 3 bytes each in UTF-8).
+ * Durable Object SQLite holds at most 2 MB in one value: large texts (files,
+ * records, proposals, reviews) are stored in chunks of this many UTF-16 code
+ * units (at most 3 bytes each in UTF-8).
  */
-export const FILE_CHUNK = 500_000;
+export const TEXT_CHUNK = 500_000;

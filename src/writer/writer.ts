@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { formatPublicKey } from '../crypto/keys.js';
+import { formatPublicKey, formatSignature, parseSignature } from '../crypto/keys.js';
 import { sha256HexSync } from '../crypto/sha256-sync.js';
 import { lintRegistry, type Finding } from '../nix/lint.js';
 import { readRegistryAsNix, type Registry } from '../nix/registry.js';
@@ -7,7 +7,7 @@ import { Lru } from '../lru.js';
 import { PolicyError, readPolicy, type Policy } from '../protocol/policy.js';
 import { MAX_CLOCK_SKEW_MS, proposedPolicy, type Proposal } from '../protocol/proposal.js';
 import { recordText, type VersionRecord } from '../protocol/record.js';
-import { nextVersion, review, type ReviewHead } from '../protocol/review.js';
+import { nextVersion, review, type Review, type ReviewHead } from '../protocol/review.js';
 import {
   attributeSignatures,
   candidateKeys,
@@ -23,6 +23,7 @@ import type {
   MergedVersion,
   PolicyView,
   ProposalStatus,
+  ProposalSummary,
   ProposalView,
   ReviewView,
   WriteOutcome,
@@ -109,9 +110,10 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     return row && this.#view(row);
   }
 
-  proposals(status: ProposalStatus | undefined, limit: number): ProposalView[] {
+  /** Proposals newest first, as summaries: a proposal's whole view can be large. */
+  proposals(status: ProposalStatus | undefined, limit: number): ProposalSummary[] {
     this.#dropExpired(Date.now());
-    return this.#sql.proposals(status, limit).map((row) => this.#view(row));
+    return this.#sql.proposals(status, limit).map((row) => this.#summary(row));
   }
 
   policy(): PolicyView | undefined {
@@ -154,7 +156,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     this.#dropExpired(now);
     const row = this.#sql.proposal(id);
     if (!row) return unknownProposal(id);
-    const proposal = JSON.parse(row.body) as Proposal;
+    const proposal = this.#proposalOf(row.id);
     const proposed = this.#proposedPolicy(proposal);
     const message = signingMessage(proposalBytes(proposal));
     const attributed = await attributeSignatures(message, [text], candidateKeys(this.#inForce(), proposed));
@@ -166,8 +168,8 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       if (current.status !== 'open') {
         return problem({
           kind: 'not-open',
-          detail: `proposal ${id} is ${current.status}; it takes no more approvals`,
-          extensions: { status: current.status },
+          detail: `proposal ${id} is ${current.status === 'conflict' ? 'in conflict' : current.status}; it takes no more approvals`,
+          extensions: { proposalStatus: current.status },
         });
       }
       this.#addSignatures(id, attributed.signatures, proposed, now);
@@ -232,20 +234,23 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
         detail: `no signature is by a key the policy in force trusts (${inForce.keys.map((k) => k.name).join(', ')})`,
       });
     }
-    const reviewed = review(this.#registryAt(proposal.base), head, proposal);
+    const reviewed = this.#review(proposal, proposed, head);
     if (!reviewed.ok) return problem(reviewProblem(reviewed, head.version));
     const row: ProposalRow = {
       id,
       base: proposal.base,
-      body: JSON.stringify(proposal),
+      message: proposal.message,
       expires_ms: Date.parse(proposal.expires),
       submitted: new Date(now).toISOString(),
       status: 'open',
       version: null,
       outcome: null,
-      review: JSON.stringify(reviewView(proposal.base, head.version, reviewed)),
     };
-    this.#sql.addProposal(row);
+    this.#sql.addProposal(
+      row,
+      JSON.stringify(proposal),
+      JSON.stringify(reviewView(proposal.base, head.version, reviewed)),
+    );
     this.#addSignatures(id, signatures, proposed, now);
     return this.#mergeIfReady(row, proposal, proposed, now, true, reviewed);
   }
@@ -259,7 +264,8 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       this.#sql.addSignature(id, {
         key_id: key.id,
         key: formatPublicKey(listed),
-        signature: text,
+        // Recorded under the name the policy gives the key, whatever name it was sent with.
+        signature: formatSignature({ name: listed.name, bytes: parseSignature(text).bytes }),
         added: new Date(now).toISOString(),
       });
     }
@@ -271,7 +277,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     proposed: Policy | undefined,
     now: number,
     created: boolean,
-    reviewed?: ReturnType<typeof review>,
+    reviewed?: Review,
   ): Decision {
     const inForce = this.#inForce();
     const signatures = this.#sql.signatures(row.id);
@@ -280,10 +286,12 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     const open = (): Decision => ({
       outcome: { ok: true, created, view: this.#view(this.#sql.proposal(row.id) ?? row) },
     });
-    if (!ready) return open();
     const head = this.#loadHead();
+    // A policy change overtaken by another can never merge: say so now, not at the threshold.
+    const overtaken = proposed ? this.#policyConflict(proposal) : undefined;
+    if (!ready && !overtaken) return open();
     // Reviewed at submission against this same head: no need to do it twice.
-    const result = reviewed ?? review(this.#registryAt(row.base), head, proposal);
+    const result = overtaken ?? reviewed ?? this.#review(proposal, proposed, head);
     if (!result.ok) {
       const p = reviewProblem(result, head.version);
       const status = result.reason === 'conflict' ? 'conflict' : 'failed';
@@ -295,6 +303,9 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       );
       return { outcome: { ok: true, created, view: this.#view(this.#sql.proposal(row.id) ?? row) } };
     }
+    // Version times strictly increase, a second at least, so Last-Modified tells every version apart.
+    const time = new Date(Math.max(now, Date.parse(head.record.created) + 1000)).toISOString();
+    if (Date.parse(time) >= Date.parse(proposal.expires)) return open();
     const trusted = new Set(candidateKeys(inForce, proposed).map((k) => k.id));
     const next = nextVersion({
       parent: head.record,
@@ -306,7 +317,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       signatures: signatures.filter((s) => trusted.has(s.key_id)).map((s) => s.signature),
       registry: result.registry,
       summary: result.summary,
-      created: new Date(now).toISOString(),
+      created: time,
     });
     this.#sql.addVersion(next.record, next.body);
     if (proposed) this.#sql.addPolicy(next.record.version, proposed.sha256, proposed.json);
@@ -323,8 +334,50 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     return { outcome: { ok: true, created, view, merged }, head: newHead };
   }
 
+  /**
+   * The review, and two rules about policies: a policy change made on a base
+   * older than the policy in force conflicts with it (it was signed without
+   * knowing it), and one that sets the policy in force changes nothing.
+   */
+  #review(proposal: Proposal, proposed: Policy | undefined, head: LoadedHead): Review {
+    const overtaken = proposed ? this.#policyConflict(proposal) : undefined;
+    if (overtaken) return overtaken;
+    const reviewed = review(this.#registryAt(proposal.base), head, proposal);
+    if (proposed && reviewed.ok && proposed.sha256 === this.#inForce().sha256) {
+      const { added, removed, changed, moved } = reviewed.summary;
+      if (added.length + removed.length + changed.length + moved.length === 0)
+        return { ok: false, reason: 'no-change' };
+    }
+    return reviewed;
+  }
+
+  #policyConflict(proposal: Proposal): Review | undefined {
+    const since = this.#sql.policy()?.since ?? 1;
+    if (since <= proposal.base) return undefined;
+    return { ok: false, reason: 'conflict', entries: [`the policy (changed by version ${since})`] };
+  }
+
+  #proposalOf(id: string): Proposal {
+    const body = this.#sql.proposalBody(id);
+    if (body === undefined) throw new Error(`proposal ${id} has lost its body`);
+    return JSON.parse(body) as Proposal;
+  }
+
+  #summary(row: ProposalRow): ProposalSummary {
+    return {
+      id: row.id,
+      status: row.status,
+      base: row.base,
+      message: row.message,
+      submitted: row.submitted,
+      expires: new Date(row.expires_ms).toISOString(),
+      signatures: this.#sql.signatures(row.id).length,
+      ...(row.version === null ? {} : { version: row.version }),
+    };
+  }
+
   #view(row: ProposalRow): ProposalView {
-    const proposal = JSON.parse(row.body) as Proposal;
+    const proposal = this.#proposalOf(row.id);
     const signatures = this.#sql.signatures(row.id);
     const keys = signatures.map((s) => s.key_id);
     const inForce = this.#inForce();
@@ -343,7 +396,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
       submitted: row.submitted,
       signatures: signatures.map((s) => ({ key: s.key, signature: s.signature, added: s.added })),
       approvals: { policy, ...(newPolicy ? { newPolicy } : {}), missing },
-      review: JSON.parse(row.review) as ReviewView,
+      review: JSON.parse(this.#sql.review(row.id) ?? 'null') as ReviewView,
       ...(row.version === null ? {} : { version: row.version }),
       ...(row.outcome === null ? {} : { outcome: JSON.parse(row.outcome) as ProposalView['outcome'] & object }),
     };
@@ -442,6 +495,8 @@ function reviewProblem(r: Exclude<ReturnType<typeof review>, { ok: true }>, head
       };
     case 'invalid-change':
       return { kind: 'invalid-change', detail: r.error.detail, extensions: { change: r.error.change } };
+    case 'no-change':
+      return { kind: 'no-change', detail: 'the proposal leaves the registry and its policy as they are' };
     case 'lint':
       return {
         kind: 'lint-failed',
@@ -451,13 +506,18 @@ function reviewProblem(r: Exclude<ReturnType<typeof review>, { ok: true }>, head
   }
 }
 
+/** Rows of impact and lint a stored review keeps; the rest are counted (the changes are complete). */
+const REVIEW_ROWS = 500;
+
 function reviewView(base: number, head: number, r: Extract<ReturnType<typeof review>, { ok: true }>): ReviewView {
   return {
     base: { version: base, changes: r.baseSummary },
     head,
     changes: r.summary,
-    lint: r.findings,
-    impact: r.impact,
+    lint: r.findings.slice(0, REVIEW_ROWS),
+    impact: r.impact.slice(0, REVIEW_ROWS),
+    ...(r.findings.length > REVIEW_ROWS ? { lintOmitted: r.findings.length - REVIEW_ROWS } : {}),
+    ...(r.impact.length > REVIEW_ROWS ? { impactOmitted: r.impact.length - REVIEW_ROWS } : {}),
   };
 }
 

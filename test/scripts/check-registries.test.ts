@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { embeddedRegistries } from '../../registries/index.js';
-import { checkEmbedded } from '../../scripts/check-registries.js';
+import { checkEmbedded, devTrustedKeys } from '../../scripts/check-registries.js';
 
 describe('the embedded-registry check run before every start and deploy', () => {
   it('passes the registries this repository ships', () => {
@@ -31,5 +31,20 @@ describe('the embedded-registry check run before every start and deploy', () => 
     const [problem] = checkEmbedded([{ name: 'team', file, policy, created: '2026-01-01T00:00:00Z' }]);
     expect(problem).toContain('registries/team.policy.json cannot be published');
     expect(problem).toContain('the same key');
+  });
+});
+
+describe('keys trusted for local development, checked before a start', () => {
+  it('reads DEV_TRUSTED_KEYS from .dev.vars, quoted or not', () => {
+    expect(devTrustedKeys('A=1\nDEV_TRUSTED_KEYS="a:x b:y"\n')).toEqual(['a:x', 'b:y']);
+    expect(devTrustedKeys("DEV_TRUSTED_KEYS='a:x'")).toEqual(['a:x']);
+    expect(devTrustedKeys('OTHER=1')).toEqual([]);
+  });
+
+  it('names .dev.vars when a key there is malformed, and accepts a key the policy already lists', () => {
+    const [problem] = checkEmbedded(embeddedRegistries, ['bogus']);
+    expect(problem).toContain('DEV_TRUSTED_KEYS in .dev.vars');
+    const listed = (embeddedRegistries[0]?.policy as { keys: string[] }).keys[0] ?? '';
+    expect(checkEmbedded(embeddedRegistries, [listed])).toEqual([]);
   });
 });

@@ -229,6 +229,107 @@ describe('signed proposals', () => {
   });
 });
 
+describe('rules found by trying to break it', () => {
+  it('records each signature under the name the policy gives its key, whatever name it came with', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    const res = await postJson(service, `/registries/${name}/proposals`, {
+      proposal: p,
+      signatures: [await sig(p, 'alice', 'bob'), await sig(p, 'bob', 'mallory')],
+    });
+    expect(await res.json<ProposalView>()).toMatchObject({ status: 'merged', version: 2 });
+    const record = await (
+      await service.fetch(`/registries/${name}/versions/2`)
+    ).json<{ source: { signatures: string[] } }>();
+    expect(record.source.signatures.map((s) => s.split(':')[0]).sort()).toEqual(['alice', 'bob']);
+    expect(record.source.signatures).toContain(await sig(p, 'alice'));
+  });
+
+  it('gives every version its own Last-Modified, even for merges in the same second', async () => {
+    const { name, service } = await team();
+    for (const id of ['one', 'two']) {
+      expect((await submit(service, proposal(name, 1, [set(id, 'acme')]), ['alice', 'bob'])).status).toBe(201);
+    }
+    const times = await Promise.all(
+      [1, 2, 3].map(async (n) =>
+        (await service.fetch(`/registries/${name}/versions/${n}`)).headers.get('Last-Modified'),
+      ),
+    );
+    expect(new Set(times).size).toBe(3);
+  });
+
+  it('keeps the numeric status of a problem when refusing an approval of a merged proposal', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    expect((await submit(service, p, ['alice', 'bob'])).status).toBe(201);
+    const late = await approve(service, p, 'carol');
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({
+      status: 409,
+      proposalStatus: 'merged',
+      type: 'urn:flake-registry:problem:not-open',
+    });
+  });
+
+  it('refuses a proposal that changes nothing', async () => {
+    const { name, service } = await team();
+    const same: Change = {
+      op: 'set',
+      entry: { from: { type: 'indirect', id: 'a' }, to: { type: 'git', url: 'file:///srv/a' } },
+    };
+    const res = await submit(service, proposal(name, 1, [same]), ['alice', 'bob']);
+    expect(res.status).toBe(422);
+    expect((await res.json<Problem>()).type).toBe('urn:flake-registry:problem:no-change');
+    const samePolicy = await submit(service, proposal(name, 1, [{ op: 'policy', policy: TEST_POLICY }]), [
+      'alice',
+      'bob',
+    ]);
+    expect(samePolicy.status).toBe(422);
+  });
+
+  it('marks a policy change conflict when another policy change merged after its base', async () => {
+    const { name, service } = await team();
+    const first = proposal(name, 1, [
+      { op: 'policy', policy: { keys: [KEYS.alice.public, KEYS.bob.public], threshold: 2 } },
+    ]);
+    const second = proposal(name, 1, [
+      { op: 'policy', policy: { keys: [KEYS.alice.public, KEYS.carol.public], threshold: 2 } },
+    ]);
+    expect((await submit(service, second, ['alice'])).status).toBe(201);
+    expect(await (await submit(service, first, ['alice', 'bob'])).json<ProposalView>()).toMatchObject({
+      status: 'merged',
+    });
+    const late = await approve(service, second, 'carol');
+    expect(await late.json<ProposalView>()).toMatchObject({ status: 'conflict' });
+  });
+});
+
+describe('large proposals', () => {
+  it('stores and merges 6,000 changes (a body of about 700 KB), and lists proposals as summaries', async () => {
+    const { name, service } = await team();
+    const changes = Array.from({ length: 6_000 }, (_, i) => set(`bulk-${i}`, 'acme'));
+    const p = proposal(name, 1, changes);
+    const res = await submit(service, p, ['alice']);
+    expect(res.status).toBe(201);
+    const view = await res.json<ProposalView>();
+    expect(view.review.changes.added).toHaveLength(6_000);
+    expect(view.review.impact.length).toBeLessThanOrEqual(500);
+    expect(view.review.impactOmitted).toBeGreaterThan(0);
+    const listing = await (await service.fetch(`/registries/${name}/proposals`)).json<{ proposals: object[] }>();
+    expect(listing.proposals).toEqual([
+      expect.objectContaining({ id: idOf(p), status: 'open', signatures: 1, message: p.message }) as unknown,
+    ]);
+    expect(await (await approve(service, p, 'bob')).json<ProposalView>()).toMatchObject({
+      status: 'merged',
+      version: 2,
+    });
+    const latest = await service.fetch(`/registries/${name}/flake-registry.json`);
+    expect((JSON.parse(await latest.text()) as { flakes: unknown[] }).flakes).toHaveLength(
+      teamRegistry.flakes.length + 6_000,
+    );
+  });
+});
+
 describe('bad input to the write routes changes nothing', () => {
   const cases: [string, (name: string) => Promise<{ path?: string; init: RequestInit }>, number, string][] = [
     ['a body that is not JSON', () => Promise.resolve({ init: json('{"proposal":') }), 400, 'invalid-json'],
@@ -291,10 +392,7 @@ describe('bad input to the write routes changes nothing', () => {
     ],
     [
       'a proposal for another registry',
-      async (name) => ({
-        path: `/registries/${name}-other/proposals`,
-        init: json(JSON.stringify(await body(name, ['alice', 'bob']))),
-      }),
+      async (name) => ({ init: json(JSON.stringify(await body(`${name}-other`, ['alice', 'bob']))) }),
       400,
       'wrong-registry',
     ],
@@ -365,6 +463,29 @@ describe('bad input to the write routes changes nothing', () => {
       'lint-failed',
     ],
     [
+      'a message that canonical JSON cannot hold (a lone surrogate)',
+      (name) => {
+        const p = { ...proposal(name, 1, [set('tool', 'acme')]), message: 'fix \ud800' };
+        return Promise.resolve({
+          init: json(JSON.stringify({ proposal: p, signatures: [`alice:${'A'.repeat(86)}==`] })),
+        });
+      },
+      400,
+      'invalid-proposal',
+    ],
+    [
+      'a compressed body',
+      async (name) => ({
+        init: {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+          body: JSON.stringify(await body(name, ['alice', 'bob'])),
+        },
+      }),
+      415,
+      'unsupported-media-type',
+    ],
+    [
       'a policy that lists one key twice',
       async (name) => {
         const policy = { keys: [KEYS.alice.public, KEYS.alice.public.replace('alice', 'al')], threshold: 1 };
@@ -380,7 +501,7 @@ describe('bad input to the write routes changes nothing', () => {
   ];
 
   it.each(cases)(
-    'refuses %s with %i, leaving the registry, its proposals and KV as they were',
+    'refuses %s, leaving the registry, its proposals and KV as they were',
     async (_, make, status, kind) => {
       const { name, service } = await team();
       await settle(name);

@@ -62,6 +62,7 @@ export const proposalRoutes = new Hono<AppEnv>()
   .post('/registries/:name/proposals', async (c) => {
     const name = registryName(c.req.param('name'));
     queryParams(c.req.url, []);
+    const writer = await writerOf(c, name);
     const submission = parse(submissionSchema, await readJsonBody(c.req.raw));
     if (submission.proposal.registry !== name) {
       throw new Problem(
@@ -69,7 +70,6 @@ export const proposalRoutes = new Hono<AppEnv>()
         `the proposal is for registry '${submission.proposal.registry}', not '${name}'; signatures cover the registry name`,
       );
     }
-    const writer = await writerOf(c, name);
     return answer(c, name, await call(name, () => writer.submit(submission.proposal, submission.signatures)));
   })
   .get('/registries/:name/proposals', async (c) => {
@@ -106,8 +106,8 @@ export const proposalRoutes = new Hono<AppEnv>()
     const name = registryName(c.req.param('name'));
     const id = proposalId(c.req.param('id'));
     queryParams(c.req.url, []);
-    const approval = parse(approvalSchema, await readJsonBody(c.req.raw));
     const writer = await writerOf(c, name);
+    const approval = parse(approvalSchema, await readJsonBody(c.req.raw));
     const outcome = await call(name, () => writer.approve(id, approval.signature));
     return answer(c, name, outcome);
   })
