@@ -4,7 +4,7 @@ import { labelOf } from '../../src/nix/entry-key.js';
 import { flakeRefToString } from '../../src/nix/flakeref.js';
 import { formatImpact, resolutionImpact, type ImpactRow } from '../../src/nix/impact.js';
 import type { Registry, RegistryEntry } from '../../src/nix/registry.js';
-import type { ProposalView, ThresholdView } from '../../src/writer/contract.js';
+import type { ProposalSummary, ProposalView, ThresholdView } from '../../src/writer/contract.js';
 
 /** How the CLI prints diffs, impact and proposals as text. */
 
@@ -86,6 +86,9 @@ export function diffText(diff: EntryDiff): string {
   ].join('\n');
 }
 
+const omitted = (count: number | undefined, what: string): string[] =>
+  count === undefined || count === 0 ? [] : [`  … and ${count} more ${what} rows the service left out`];
+
 function threshold(name: string, t: ThresholdView): string {
   const who = t.signers.length === 0 ? 'no signers yet' : `signed by ${t.signers.join(', ')}`;
   return `${name}: ${t.have} of ${t.need} (${who})`;
@@ -121,7 +124,9 @@ export function proposalText(view: ProposalView): string {
     ),
     'resolution impact:',
     ...indent(review.impact.length > 0 ? review.impact.map((row) => row.text) : ['none']),
+    ...omitted(review.impactOmitted, 'impact'),
     ...(review.lint.length > 0 ? ['lint:', ...indent(review.lint.map((f) => `${f.severity}: ${f.message}`))] : []),
+    ...omitted(review.lintOmitted, 'lint'),
     'signatures:',
     `  ${threshold('policy in force', view.approvals.policy)}`,
     ...(view.approvals.newPolicy ? [`  ${threshold('new policy', view.approvals.newPolicy)}`] : []),
@@ -129,8 +134,9 @@ export function proposalText(view: ProposalView): string {
   ].join('\n');
 }
 
-/** One line per proposal, for lists. */
-export function proposalLine(view: ProposalView): string {
-  const what = countSummary(view.review.changes);
-  return `${view.id}  ${view.status.padEnd(8)} base ${view.proposal.base}  ${what}; ${view.approvals.policy.have}/${view.approvals.policy.need} signed  ${JSON.stringify(view.proposal.message)}`;
+/** One line per proposal of a listing. */
+export function proposalLine(p: ProposalSummary): string {
+  const state = p.status === 'merged' && p.version !== undefined ? `merged as version ${p.version}` : p.status;
+  const signed = `${p.signatures} signature${p.signatures === 1 ? '' : 's'}`;
+  return `${p.id}  ${state}, base ${p.base}, ${signed}, expires ${p.expires}  ${JSON.stringify(p.message)}`;
 }

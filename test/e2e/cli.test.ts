@@ -193,6 +193,10 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     expect(out).toContain("nix: github:NixOS/nix -> error: cannot find flake 'flake:nix' in the flake registries");
     expect(out).toMatch(/proposal [0-9a-f]{64}: open/);
     expect(await ok('status')).toMatch(/^global: version 3, \d+ entries, 1 open proposal\n/);
+    const open = await ok('show');
+    expect(open).toContain('- flake:nix\n');
+    expect(open).toContain('policy in force: 1 of 2 (signed by alice)');
+    expect(await ok('proposals', '--status', 'open')).toMatch(/^[0-9a-f]{64} {2}open, base 3, 1 signature, expires /);
   });
 
   it('refuses bad input with one line, changing nothing', async () => {

@@ -4,7 +4,7 @@ import { NixError } from '../../../src/nix/errors.js';
 import { readRegistry, writeRegistry } from '../../../src/nix/registry.js';
 import { formatImpact } from '../../../src/nix/impact.js';
 import type { VersionRecord } from '../../../src/protocol/record.js';
-import type { ProposalStatus, ProposalView } from '../../../src/writer/contract.js';
+import type { ProposalStatus, ProposalSummary, ProposalView } from '../../../src/writer/contract.js';
 import { seg } from '../client.js';
 import { numberOption, stringOption, type Command, type OptionDef } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
@@ -16,8 +16,9 @@ import { countSummary, diffText, entryDiff, proposalLine, proposalText } from '.
 const REGISTRY: OptionDef = { type: 'string', value: 'NAME', description: 'the registry (default: global)' };
 const registryOf = (value: string | undefined): string => value ?? 'global';
 
+/** A listing holds summaries; `show` fetches each proposal whole. */
 interface ProposalList {
-  readonly proposals: ProposalView[];
+  readonly proposals: ProposalSummary[];
 }
 
 const STATUSES: readonly ProposalStatus[] = ['open', 'merged', 'conflict', 'failed'];
@@ -38,10 +39,14 @@ export const show: Command = {
     const name = registryOf(stringOption(args, 'registry'));
     const [id] = args.positionals;
     if (id === undefined) {
-      const list = await ctx.client().getJson<ProposalList>(`/registries/${seg(name)}/proposals?status=open&limit=100`);
-      ctx.data(list.proposals);
-      if (list.proposals.length === 0) ctx.say(`registry '${name}' has no open proposals`);
-      for (const view of list.proposals) ctx.say(`${proposalText(view)}\n`);
+      const client = ctx.client();
+      const list = await client.getJson<ProposalList>(`/registries/${seg(name)}/proposals?status=open&limit=100`);
+      const views = await Promise.all(
+        list.proposals.map((p) => client.getJson<ProposalView>(`/registries/${seg(name)}/proposals/${p.id}`)),
+      );
+      ctx.data(views);
+      if (views.length === 0) ctx.say(`registry '${name}' has no open proposals`);
+      for (const view of views) ctx.say(`${proposalText(view)}\n`);
       return;
     }
     if (!/^[0-9a-f]{64}$/.test(id))
@@ -78,7 +83,7 @@ export const proposals: Command = {
     ctx.data(list.proposals);
     if (list.proposals.length === 0)
       ctx.say(`registry '${name}' has no${status === undefined ? '' : ` ${status}`} proposals`);
-    for (const view of list.proposals) ctx.say(proposalLine(view));
+    for (const p of list.proposals) ctx.say(proposalLine(p));
   },
 };
 
