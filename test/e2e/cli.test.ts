@@ -192,7 +192,13 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     expect(out).toContain('- flake:nix -> github:NixOS/nix');
     expect(out).toContain("nix: github:NixOS/nix -> error: cannot find flake 'flake:nix' in the flake registries");
     expect(out).toMatch(/proposal [0-9a-f]{64}: open/);
-    expect(await ok('status')).toMatch(/^global: version 3, \d+ entries, 1 open proposal\n/);
+    const status = await ok('status');
+    expect(status).toMatch(/^global: version 3, \d+ entries, 1 open proposal\n/);
+    // The checkout's registries/global.json is version 1's: editing it publishes nothing.
+    expect(status).toContain('registries/global.json differs from version 3: editing it changes nothing');
+    expect(status).toContain(
+      'To publish it: flake-registry upload registries/global.json --registry global --key SECRET_FILE',
+    );
     const open = await ok('show');
     expect(open).toContain('- flake:nix\n');
     expect(open).toContain('policy in force: 1 of 2 (signed by alice)');
