@@ -1,0 +1,108 @@
+import { CliError } from './errors.js';
+
+/**
+ * The service's HTTP API as the CLI uses it. Every failure becomes a CliError
+ * of one line: a problem+json answer as `title: detail`, an unreachable
+ * server named with its URL.
+ */
+
+export interface Fetched {
+  readonly status: number;
+  readonly text: string;
+  readonly headers: Headers;
+}
+
+const TIMEOUT_MS = 30_000;
+
+export class Client {
+  readonly #base: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(base: string, fetchFn: typeof fetch = globalThis.fetch) {
+    let url: URL;
+    try {
+      url = new URL(base);
+    } catch {
+      throw new CliError(`'${base}' is not a URL (give the service as --url http://HOST:PORT)`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new CliError(`'${base}' is not an http or https URL`);
+    }
+    this.#base = base.replace(/\/+$/, '');
+    this.#fetch = fetchFn;
+  }
+
+  get base(): string {
+    return this.#base;
+  }
+
+  /** GET a path; any answer but 2xx is an error. */
+  async get(path: string): Promise<Fetched> {
+    return this.#request('GET', path);
+  }
+
+  async getJson<T>(path: string): Promise<T> {
+    return parseJson<T>(await this.get(path), `${this.#base}${path}`);
+  }
+
+  async postJson<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
+    const res = await this.#request('POST', path, JSON.stringify(body));
+    return { status: res.status, body: parseJson<T>(res, `${this.#base}${path}`) };
+  }
+
+  async #request(method: string, path: string, body?: string): Promise<Fetched> {
+    const url = `${this.#base}${path}`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.#fetch(url, {
+        method,
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      text = await res.text();
+    } catch (error) {
+      throw new CliError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, { cause: error });
+    }
+    if (res.status >= 200 && res.status < 300) return { status: res.status, text, headers: res.headers };
+    throw new CliError(problemLine(res, text, `${method} ${url}`));
+  }
+}
+
+function parseJson<T>(res: Fetched, url: string): T {
+  try {
+    return JSON.parse(res.text) as T;
+  } catch {
+    throw new CliError(`${url} did not answer JSON (is --url the flake registry service?)`);
+  }
+}
+
+/** Why a fetch failed, as briefly as possible: `connection refused`, `timed out`. */
+function networkReason(error: unknown): string {
+  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError') return `no answer within ${TIMEOUT_MS / 1000} s`;
+  const code = e.cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused (is the server running? `npm start` starts one)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host';
+  if (code !== undefined) return code;
+  return e.cause?.message ?? e.message ?? String(error);
+}
+
+/** A refusal as one line: `title: detail` for problem+json, else the status. */
+export function problemLine(res: Response, text: string, what: string): string {
+  if ((res.headers.get('Content-Type') ?? '').includes('json')) {
+    try {
+      const problem = JSON.parse(text) as { title?: unknown; detail?: unknown };
+      if (typeof problem.title === 'string' && typeof problem.detail === 'string') {
+        return `${problem.title}: ${problem.detail}`;
+      }
+    } catch {
+      // Not JSON after all: fall through.
+    }
+  }
+  return `${what} answered ${res.status} ${res.statusText}`.trimEnd();
+}
+
+/** A path segment from user input (a registry name, a proposal id). */
+export const seg = (text: string): string => encodeURIComponent(text);

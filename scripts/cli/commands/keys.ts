@@ -1,0 +1,143 @@
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  formatPublicKey,
+  formatSecretKey,
+  generateSecretKey,
+  KeyError,
+  type PublicKey,
+} from '../../../src/crypto/keys.js';
+import { requiredOption, stringOption, type Command } from '../command.js';
+import { addTrustedKeys } from '../devvars.js';
+import { CliError, UsageError } from '../errors.js';
+import { fileProblem, parsePublicKeyArg, readPublicKeyFile, readSecretKey } from '../files.js';
+
+/** Keys in Nix's format: making them, their public form, trusting them locally. */
+
+export const keygen: Command = {
+  name: 'keygen',
+  summary:
+    "Make a new Ed25519 key pair in Nix's format: the secret key goes to FILE (mode 0600), the public key to stdout.",
+  usage: '--name NAME --out FILE',
+  description: [
+    'FILE must not exist: a key file is never overwritten. The same as `nix key generate-secret --key-name NAME > FILE`.',
+  ],
+  positionals: { min: 0, max: 0, names: '' },
+  options: {
+    name: { type: 'string', value: 'NAME', description: 'the key name, e.g. alice-2026 (no spaces or colons)' },
+    out: { type: 'string', value: 'FILE', description: 'where the secret key is written' },
+  },
+  examples: ['flake-registry keygen --name alice --out alice.sec'],
+  json: true,
+  server: false,
+  run: async (ctx, args) => {
+    const name = requiredOption(args, 'name', 'keygen');
+    const out = requiredOption(args, 'out', 'keygen');
+    if (out === '-') throw new UsageError('--out must be a file: a secret key is never printed', 'keygen');
+    let key;
+    try {
+      key = await generateSecretKey(name);
+    } catch (error) {
+      if (error instanceof KeyError) throw new CliError(error.message);
+      throw error;
+    }
+    const path = resolve(ctx.io.cwd, out);
+    let handle;
+    try {
+      handle = await open(path, 'wx', 0o600);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'EEXIST') throw new CliError(`'${out}' already exists; a key file is never overwritten`);
+      if (code === 'ENOENT') throw new CliError(`cannot create '${out}': its directory does not exist`);
+      throw new CliError(`cannot create '${out}': ${fileProblem(error).replace(/^cannot be read: /, '')}`);
+    }
+    try {
+      await handle.writeFile(formatSecretKey(key));
+    } finally {
+      await handle.close();
+    }
+    const publicKey = formatPublicKey(key.publicKey);
+    ctx.say(publicKey);
+    ctx.data({ name, publicKey, secretKeyFile: out });
+  },
+};
+
+export const pubkey: Command = {
+  name: 'pubkey',
+  summary: 'Print the public key of a secret key file (as `nix key convert-secret-to-public`).',
+  usage: 'KEYFILE|-',
+  positionals: { min: 1, max: 1, names: 'KEYFILE (or - for stdin)' },
+  options: {},
+  examples: ['flake-registry pubkey alice.sec', 'flake-registry pubkey - < alice.sec'],
+  json: true,
+  server: false,
+  run: async (ctx, args) => {
+    const key = await readSecretKey(ctx.io, args.positionals[0] ?? '-');
+    const publicKey = formatPublicKey(key.publicKey);
+    ctx.say(publicKey);
+    ctx.data({ name: key.name, publicKey });
+  },
+};
+
+/** A key given on the command line must be public: a secret one there would be in shell history. */
+function publicKeyArg(text: string, index: number): PublicKey {
+  if (/^[^:]+:[A-Za-z0-9+/]{86}(==)?\s*$/.test(text)) {
+    throw new CliError(
+      `argument ${index + 1} is a secret key, which must never be given as an argument: give its public key (flake-registry pubkey FILE) or --key FILE`,
+    );
+  }
+  return parsePublicKeyArg(text);
+}
+
+export const trustLocal: Command = {
+  name: 'trust-local',
+  summary:
+    'Trust public keys on the local development server: adds them to DEV_TRUSTED_KEYS in .dev.vars of this checkout.',
+  usage: 'PUBKEY... | --key FILE',
+  description: [
+    "Other lines of .dev.vars are kept, and a key already listed (as bytes, whatever its name) is not added twice. The keys join a registry's genesis policy only when the registry is first created, so reset the local state for them to take effect: rm -rf .wrangler/state, then restart npm start.",
+  ],
+  positionals: { min: 0, max: Number.POSITIVE_INFINITY, names: 'PUBKEY' },
+  options: {
+    key: {
+      type: 'string',
+      value: 'FILE',
+      description: 'take the key from a key file (public or secret; only its public key is written)',
+    },
+  },
+  examples: [
+    'flake-registry trust-local "$(flake-registry pubkey alice.sec)" "$(flake-registry pubkey bob.sec)"',
+    'flake-registry trust-local --key alice.sec',
+  ],
+  json: true,
+  server: false,
+  run: async (ctx, args) => {
+    const keys = args.positionals.map(publicKeyArg);
+    const file = stringOption(args, 'key');
+    if (file !== undefined) keys.push(await readPublicKeyFile(ctx.io, file));
+    if (keys.length === 0) throw new UsageError('give at least one public key, or --key FILE', 'trust-local');
+    const path = join(ctx.io.root, '.dev.vars');
+    let text: string | undefined;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT') throw new CliError(`${path} ${fileProblem(error)}`);
+    }
+    const update = addTrustedKeys(text, keys);
+    try {
+      await writeFile(path, update.text, { mode: 0o600 });
+    } catch (error) {
+      throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
+    }
+    const names = update.added.map((k) => k.name).join(', ');
+    ctx.say(
+      update.added.length === 0
+        ? `${path} already trusts ${keys.length === 1 ? 'this key' : 'these keys'} (${update.keys.length} trusted for local development)`
+        : `added ${names} to DEV_TRUSTED_KEYS in ${path} (${update.keys.length} trusted for local development)`,
+    );
+    ctx.say(
+      "The keys join a registry's trust policy only when it is first created: reset the local state for them to take effect:\n  rm -rf .wrangler/state && npm start",
+    );
+    ctx.data({ file: path, keys: update.keys.map(formatPublicKey), added: update.added.map(formatPublicKey) });
+  },
+};

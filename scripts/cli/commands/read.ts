@@ -1,0 +1,269 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NixError } from '../../../src/nix/errors.js';
+import { readRegistry, writeRegistry } from '../../../src/nix/registry.js';
+import { formatImpact } from '../../../src/nix/impact.js';
+import type { VersionRecord } from '../../../src/protocol/record.js';
+import type { ProposalStatus, ProposalSummary, ProposalView } from '../../../src/writer/contract.js';
+import { seg } from '../client.js';
+import { numberOption, stringOption, type Command, type OptionDef } from '../command.js';
+import { CliError, UsageError } from '../errors.js';
+import { fetchLatest, fetchVersion } from '../served.js';
+import { countSummary, diffText, entryDiff, proposalLine, proposalText } from '../show.js';
+
+/** Reading the service: proposals, history, diffs, resolution, status. */
+
+const REGISTRY: OptionDef = { type: 'string', value: 'NAME', description: 'the registry (default: global)' };
+const registryOf = (value: string | undefined): string => value ?? 'global';
+
+/** A listing holds summaries; `show` fetches each proposal whole. */
+interface ProposalList {
+  readonly proposals: ProposalSummary[];
+}
+
+const STATUSES: readonly ProposalStatus[] = ['open', 'merged', 'conflict', 'failed'];
+
+export const show: Command = {
+  name: 'show',
+  summary: 'Show a proposal with its changes, resolution impact, lint and signatures; without ID, the open proposals.',
+  usage: '[ID] [--registry NAME]',
+  positionals: { min: 0, max: 1, names: 'ID' },
+  options: { registry: REGISTRY },
+  examples: [
+    'flake-registry show 13e73aeb6c02a1c2479083b0f515a3c653acfbc127c6ed02a63c23012d84dc29',
+    'flake-registry show --registry global',
+  ],
+  json: true,
+  server: true,
+  run: async (ctx, args) => {
+    const name = registryOf(stringOption(args, 'registry'));
+    const [id] = args.positionals;
+    if (id === undefined) {
+      const client = ctx.client();
+      const list = await client.getJson<ProposalList>(`/registries/${seg(name)}/proposals?status=open&limit=100`);
+      const views = await Promise.all(
+        list.proposals.map((p) => client.getJson<ProposalView>(`/registries/${seg(name)}/proposals/${p.id}`)),
+      );
+      ctx.data(views);
+      if (views.length === 0) ctx.say(`registry '${name}' has no open proposals`);
+      for (const view of views) ctx.say(`${proposalText(view)}\n`);
+      return;
+    }
+    if (!/^[0-9a-f]{64}$/.test(id))
+      throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, 'show');
+    const view = await ctx.client().getJson<ProposalView>(`/registries/${seg(name)}/proposals/${id}`);
+    ctx.say(proposalText(view));
+    ctx.data(view);
+  },
+};
+
+export const proposals: Command = {
+  name: 'proposals',
+  summary: 'List proposals, newest first, one line each.',
+  usage: '[--status open|merged|conflict|failed] [--limit N] [--registry NAME]',
+  positionals: { min: 0, max: 0, names: '' },
+  options: {
+    registry: REGISTRY,
+    status: { type: 'string', value: 'STATUS', description: 'only open, merged, conflict or failed ones' },
+    limit: { type: 'string', value: 'N', description: 'at most N (1 to 100, default 50)' },
+  },
+  examples: ['flake-registry proposals --status open'],
+  json: true,
+  server: true,
+  run: async (ctx, args) => {
+    const name = registryOf(stringOption(args, 'registry'));
+    const status = stringOption(args, 'status');
+    if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
+      throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`, 'proposals');
+    }
+    const limit = numberOption(args, 'limit', 'proposals') ?? 50;
+    if (limit > 100) throw new UsageError('--limit is at most 100', 'proposals');
+    const query = `?limit=${limit}${status === undefined ? '' : `&status=${status}`}`;
+    const list = await ctx.client().getJson<ProposalList>(`/registries/${seg(name)}/proposals${query}`);
+    ctx.data(list.proposals);
+    if (list.proposals.length === 0)
+      ctx.say(`registry '${name}' has no${status === undefined ? '' : ` ${status}`} proposals`);
+    for (const p of list.proposals) ctx.say(proposalLine(p));
+  },
+};
+
+interface VersionPage {
+  readonly latest: number;
+  readonly versions: VersionRecord[];
+  readonly next: string | null;
+}
+
+function historyLine(r: VersionRecord): string {
+  const source =
+    r.source.kind === 'embedded'
+      ? 'embedded registry (genesis)'
+      : `proposal ${r.source.id.slice(0, 12)} ${JSON.stringify(r.source.proposal['message'] ?? '')}`;
+  return `version ${r.version}  ${r.created}  ${source}  ${countSummary(r.changes)}; ${r.entries} entries`;
+}
+
+export const history: Command = {
+  name: 'history',
+  summary: "A registry's versions, newest first: time, the proposal that made each, what changed.",
+  usage: '[--limit N] [--registry NAME]',
+  positionals: { min: 0, max: 0, names: '' },
+  options: {
+    registry: REGISTRY,
+    limit: { type: 'string', value: 'N', description: 'at most N versions (default 20)' },
+  },
+  examples: ['flake-registry history --limit 5'],
+  json: true,
+  server: true,
+  run: async (ctx, args) => {
+    const name = registryOf(stringOption(args, 'registry'));
+    const limit = numberOption(args, 'limit', 'history') ?? 20;
+    const records: VersionRecord[] = [];
+    let path: string | null = `/registries/${seg(name)}/versions?limit=${Math.min(limit, 100)}`;
+    while (path !== null && records.length < limit) {
+      const page: VersionPage = await ctx.client().getJson<VersionPage>(path);
+      records.push(...page.versions.slice(0, limit - records.length));
+      path = page.next;
+    }
+    ctx.data(records);
+    for (const r of records) ctx.say(historyLine(r));
+  },
+};
+
+function versionArg(text: string): number {
+  if (!/^[0-9]{1,10}$/.test(text) || Number(text) < 1)
+    throw new UsageError(`'${text}' is not a version number`, 'diff');
+  return Number(text);
+}
+
+export const diff: Command = {
+  name: 'diff',
+  summary: 'What changed between two versions of a registry: entries (with targets) and resolution impact.',
+  usage: 'A B [--registry NAME]',
+  positionals: { min: 2, max: 2, names: 'versions A and B' },
+  options: { registry: REGISTRY },
+  examples: ['flake-registry diff 1 3 --registry global'],
+  json: true,
+  server: true,
+  run: async (ctx, args) => {
+    const name = registryOf(stringOption(args, 'registry'));
+    const [a = '', b = ''] = args.positionals;
+    const [va, vb] = [versionArg(a), versionArg(b)];
+    const [before, after] = await Promise.all([
+      fetchVersion(ctx.client(), name, va),
+      fetchVersion(ctx.client(), name, vb),
+    ]);
+    const d = entryDiff(before.registry, after.registry);
+    ctx.say(`registry '${name}', version ${va} -> ${vb}:`);
+    ctx.say(diffText(d));
+    ctx.data({
+      registry: name,
+      from: va,
+      to: vb,
+      changes: d.summary,
+      impact: d.impact.map((row) => ({ ...row, text: formatImpact(row) })),
+    });
+  },
+};
+
+interface Resolution {
+  readonly resolved: { readonly url: string };
+}
+
+export const resolve: Command = {
+  name: 'resolve',
+  summary:
+    'Resolve a flake ref through the hosted registries as Nix would, and print the result as `nix registry resolve` does.',
+  usage: 'REF [--registry NAME[@N][,NAME[@N]...]]',
+  positionals: { min: 1, max: 1, names: 'REF' },
+  options: {
+    registry: {
+      type: 'string',
+      value: 'LIST',
+      description: 'registries to search in order, each optionally pinned to a version (default: global)',
+    },
+  },
+  examples: ['flake-registry resolve nixpkgs/nixos-25.05', 'flake-registry resolve nixpkgs --registry team,global@3'],
+  json: true,
+  server: true,
+  run: async (ctx, args) => {
+    const [ref = ''] = args.positionals;
+    const registries = stringOption(args, 'registry');
+    const query = `?ref=${encodeURIComponent(ref)}${registries === undefined ? '' : `&registry=${encodeURIComponent(registries)}`}`;
+    const answer = await ctx.client().getJson<Resolution>(`/resolve${query}`);
+    ctx.say(answer.resolved.url);
+    ctx.data(answer);
+  },
+};
+
+interface Listing {
+  readonly registries: readonly (
+    | { readonly name: string; readonly version: number; readonly entries: number }
+    | { readonly name: string; readonly error: { readonly detail: string } }
+  )[];
+}
+
+export const status: Command = {
+  name: 'status',
+  summary:
+    "The hosted registries: versions, open proposals, and whether this checkout's registries/NAME.json differs from what is served.",
+  usage: '',
+  positionals: { min: 0, max: 0, names: '' },
+  options: {},
+  examples: ['flake-registry status --url http://127.0.0.1:8787'],
+  json: true,
+  server: true,
+  run: async (ctx) => {
+    const client = ctx.client();
+    const listing = await client.getJson<Listing>('/registries');
+    const rows = [];
+    for (const r of listing.registries) {
+      if ('error' in r) {
+        ctx.say(`${r.name}: cannot be served: ${r.error.detail}`);
+        rows.push({ name: r.name, error: r.error.detail });
+        continue;
+      }
+      const [open, latest] = await Promise.all([
+        client.getJson<ProposalList>(`/registries/${seg(r.name)}/proposals?status=open&limit=100`),
+        fetchLatest(client, r.name),
+      ]);
+      const local = checkoutFile(ctx.io.root, r.name, latest.text);
+      ctx.say(
+        `${r.name}: version ${latest.version}, ${r.entries} entries, ${open.proposals.length} open proposal${open.proposals.length === 1 ? '' : 's'}`,
+      );
+      if (local.state === 'differs') {
+        ctx.say(
+          `  ${local.path} differs from version ${latest.version}: editing it changes nothing once the registry exists.`,
+        );
+        ctx.say(`  To publish it: flake-registry upload ${local.path} --registry ${r.name} --key SECRET_FILE`);
+      } else if (local.state === 'unreadable') {
+        ctx.say(`  ${local.path} cannot be published: ${local.detail}`);
+      }
+      rows.push({
+        name: r.name,
+        version: latest.version,
+        entries: r.entries,
+        open: open.proposals.length,
+        checkout: local,
+      });
+    }
+    ctx.data(rows);
+  },
+};
+
+type CheckoutState =
+  | { state: 'absent' }
+  | { state: 'same' | 'differs'; path: string }
+  | { state: 'unreadable'; path: string; detail: string };
+
+/** Whether registries/NAME.json in the checkout has other entries than `served`. */
+function checkoutFile(root: string, name: string, served: string): CheckoutState {
+  const path = join('registries', `${name}.json`);
+  const full = join(root, path);
+  if (!existsSync(full)) return { state: 'absent' };
+  try {
+    const local = writeRegistry(readRegistry(readFileSync(full, 'utf8'), path));
+    return { state: local === served ? 'same' : 'differs', path };
+  } catch (error) {
+    if (error instanceof NixError) return { state: 'unreadable', path, detail: error.message };
+    throw new CliError(`${path} cannot be read: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { KeyError, parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../../src/crypto/keys.js';
+import { CliError } from './errors.js';
+import type { Io } from './io.js';
+
+/**
+ * Files the user names: key files, registry files, proposal files. Each
+ * failure names the file and what is wrong with it; a secret key's text is
+ * never repeated.
+ */
+
+/** Reads FILE, or stdin for `-`; `what` names it in errors (`key file`, `registry file`). */
+export async function readInput(io: Io, path: string, what: string): Promise<string> {
+  if (path === '-') return io.readStdin();
+  try {
+    return await readFile(resolve(io.cwd, path), 'utf8');
+  } catch (error) {
+    throw new CliError(`${what} '${path}' ${fileProblem(error)}`, { cause: error });
+  }
+}
+
+export function fileProblem(error: unknown): string {
+  switch ((error as { code?: string }).code) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'EACCES':
+    case 'EPERM':
+      return 'cannot be read: permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    default:
+      return `cannot be read: ${(error as Error).message}`;
+  }
+}
+
+function keySource(path: string): string {
+  return path === '-' ? 'the key on stdin' : `key file '${path}'`;
+}
+
+/** A secret key from FILE or stdin (`-`), with a clear line for every way it can be wrong. */
+export async function readSecretKey(io: Io, path: string): Promise<SecretKey> {
+  const text = await readInput(io, path, 'key file');
+  return parseSecretKeyText(text, keySource(path));
+}
+
+export async function parseSecretKeyText(text: string, source: string): Promise<SecretKey> {
+  if (text.trim() === '') throw new CliError(`${source} is empty; it should hold a secret key (NAME:BASE64)`);
+  if (text.trim().split(/\s+/).length > 1) {
+    throw new CliError(`${source} holds more than one line of text; it should hold one secret key (NAME:BASE64)`);
+  }
+  try {
+    return await parseSecretKey(text);
+  } catch (error) {
+    if (!(error instanceof KeyError)) throw error;
+    if (isPublicKey(text)) {
+      throw new CliError(
+        `${source} holds a public key; signing needs the secret key (made by \`flake-registry keygen\` or \`nix key generate-secret\`)`,
+      );
+    }
+    throw new CliError(`${source} is not a usable secret key: ${error.message}`, { cause: error });
+  }
+}
+
+function isPublicKey(text: string): boolean {
+  try {
+    parsePublicKey(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A public key given as text, or read from a file holding a public or a secret key. */
+export async function readPublicKeyFile(io: Io, path: string): Promise<PublicKey> {
+  const text = await readInput(io, path, 'key file');
+  try {
+    return parsePublicKey(text);
+  } catch (error) {
+    if (!(error instanceof KeyError)) throw error;
+    return (await parseSecretKeyText(text, keySource(path))).publicKey;
+  }
+}
+
+export function parsePublicKeyArg(text: string): PublicKey {
+  try {
+    return parsePublicKey(text);
+  } catch (error) {
+    if (error instanceof KeyError) throw new CliError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** A JSON file, with the file named when it is not JSON. */
+export async function readJsonFile(io: Io, path: string, what: string): Promise<unknown> {
+  const text = await readInput(io, path, what);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliError(`${what} '${path}' is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}

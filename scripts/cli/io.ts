@@ -1,0 +1,59 @@
+import { createInterface } from 'node:readline/promises';
+import { join } from 'node:path';
+
+/**
+ * Everything a command touches outside its arguments, so that tests can run
+ * `main` in-process with their own streams, environment and directory.
+ */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** The whole of stdin (a key given as `--key -`, a file given as `-`). */
+  readStdin(): Promise<string>;
+  /** Asks a yes/no question on the terminal; only called when `interactive` is true. */
+  confirm(question: string): Promise<boolean>;
+  /** Whether stdin is a terminal a person can answer on. */
+  readonly interactive: boolean;
+  /** Whether stderr is a terminal (progress lines go there only then). */
+  readonly progress: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** The checkout this CLI belongs to: where `.dev.vars` and `registries/` are. */
+  readonly root: string;
+  readonly fetch: typeof fetch;
+  now(): Date;
+}
+
+/** The checkout holding this file (scripts/cli/io.ts). */
+export const CHECKOUT_ROOT = join(import.meta.dirname, '..', '..');
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The process's own streams. */
+export function processIo(): Io {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    readStdin: () => readAll(process.stdin),
+    confirm: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const answer = await rl.question(`${question} [y/N] `);
+        return /^y(es)?$/i.test(answer.trim());
+      } finally {
+        rl.close();
+      }
+    },
+    interactive: process.stdin.isTTY === true,
+    progress: process.stderr.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+    root: CHECKOUT_ROOT,
+    fetch: globalThis.fetch,
+    now: () => new Date(),
+  };
+}

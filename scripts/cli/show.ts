@@ -1,0 +1,142 @@
+import type { ChangeSummary } from '../../src/nix/diff.js';
+import { diffRegistries } from '../../src/nix/diff.js';
+import { labelOf } from '../../src/nix/entry-key.js';
+import { flakeRefToString } from '../../src/nix/flakeref.js';
+import { formatImpact, resolutionImpact, type ImpactRow } from '../../src/nix/impact.js';
+import type { Registry, RegistryEntry } from '../../src/nix/registry.js';
+import type { ProposalSummary, ProposalView, ThresholdView } from '../../src/writer/contract.js';
+
+/** How the CLI prints diffs, impact and proposals as text. */
+
+/** An entry's target as Nix prints a flake ref (`dir` in the query). */
+export function targetOf(entry: RegistryEntry): string {
+  try {
+    return flakeRefToString({ input: entry.to, dir: entry.dir ?? '' });
+  } catch {
+    return JSON.stringify(entry.to);
+  }
+}
+
+export interface EntryDiff {
+  readonly summary: ChangeSummary;
+  readonly impact: readonly ImpactRow[];
+  /** `+ flake:x -> github:o/x`, `~ flake:y: github:o/y -> github:o/y/v2`, … */
+  readonly lines: readonly string[];
+}
+
+/** The entry diff from `before` to `after`, with targets, and the resolution impact. */
+export function entryDiff(before: Registry, after: Registry): EntryDiff {
+  const { summary } = diffRegistries(before, after);
+  const byLabel = (r: Registry) => {
+    const map = new Map<string, RegistryEntry>();
+    for (const e of r.entries) if (!map.has(labelOf(e))) map.set(labelOf(e), e);
+    return map;
+  };
+  const [b, a] = [byLabel(before), byLabel(after)];
+  const target = (map: Map<string, RegistryEntry>, label: string) => {
+    const e = map.get(label);
+    return e === undefined ? '?' : targetOf(e);
+  };
+  const position = (label: string) => {
+    const i = after.entries.findIndex((e) => labelOf(e) === label);
+    return i < 0 ? '' : ` (now entry ${i})`;
+  };
+  const lines = [
+    ...summary.added.map((l) => `+ ${l} -> ${target(a, l)}`),
+    ...summary.removed.map((l) => `- ${l} -> ${target(b, l)}`),
+    ...summary.changed.map((l) => `~ ${l}: ${target(b, l)} -> ${target(a, l)}`),
+    ...summary.moved.map((l) => `^ ${l} moved${position(l)}`),
+  ];
+  return { summary, impact: resolutionImpact(before, after, summary), lines };
+}
+
+export const isEmpty = (s: ChangeSummary): boolean =>
+  s.added.length + s.removed.length + s.changed.length + s.moved.length === 0;
+
+/** A change summary by labels only (what a proposal view carries). */
+export function summaryLines(s: ChangeSummary): string[] {
+  return [
+    ...s.added.map((l) => `+ ${l}`),
+    ...s.removed.map((l) => `- ${l}`),
+    ...s.changed.map((l) => `~ ${l}`),
+    ...s.moved.map((l) => `^ ${l} moved`),
+  ];
+}
+
+export function countSummary(s: ChangeSummary): string {
+  const parts = [
+    s.added.length > 0 ? `${s.added.length} added` : '',
+    s.removed.length > 0 ? `${s.removed.length} removed` : '',
+    s.changed.length > 0 ? `${s.changed.length} changed` : '',
+    s.moved.length > 0 ? `${s.moved.length} moved` : '',
+  ].filter((p) => p !== '');
+  return parts.length === 0 ? 'no entry changes' : parts.join(', ');
+}
+
+const indent = (lines: readonly string[]): string[] => lines.map((l) => `  ${l}`);
+
+/** A diff and its impact as text blocks. */
+export function diffText(diff: EntryDiff): string {
+  const impact = diff.impact.map((row) => formatImpact(row));
+  return [
+    'changes:',
+    ...indent(diff.lines.length > 0 ? diff.lines : ['none']),
+    'resolution impact:',
+    ...indent(impact.length > 0 ? impact : ['none']),
+  ].join('\n');
+}
+
+const omitted = (count: number | undefined, what: string): string[] =>
+  count === undefined || count === 0 ? [] : [`  … and ${count} more ${what} rows the service left out`];
+
+function threshold(name: string, t: ThresholdView): string {
+  const who = t.signers.length === 0 ? 'no signers yet' : `signed by ${t.signers.join(', ')}`;
+  return `${name}: ${t.have} of ${t.need} (${who})`;
+}
+
+/** What a proposal still needs, in one line. */
+export function needsLine(view: ProposalView): string {
+  switch (view.status) {
+    case 'merged':
+      return `merged as version ${view.version ?? '?'}`;
+    case 'open':
+      return `${view.approvals.missing} more approval${view.approvals.missing === 1 ? '' : 's'} needed`;
+    case 'conflict':
+    case 'failed':
+      return `can no longer merge: ${view.outcome?.detail ?? view.status}`;
+  }
+}
+
+/** A proposal with its review, as `show ID` and `approve` print it. */
+export function proposalText(view: ProposalView): string {
+  const p = view.proposal;
+  const review = view.review;
+  const againstBase = review.base.version !== review.head;
+  return [
+    `proposal ${view.id}`,
+    `  registry ${view.registry}, base version ${p.base}, status ${view.status}`,
+    `  message: ${p.message}`,
+    `  created ${p.created}, expires ${p.expires}`,
+    `changes against version ${review.head}${againstBase ? ` (written against version ${review.base.version})` : ''}:`,
+    ...indent(summaryLines(review.changes).length > 0 ? summaryLines(review.changes) : ['none']),
+    ...p.changes.flatMap((c) =>
+      c.op === 'policy' ? [`  policy: threshold ${c.policy.threshold} of ${c.policy.keys.join(' ')}`] : [],
+    ),
+    'resolution impact:',
+    ...indent(review.impact.length > 0 ? review.impact.map((row) => row.text) : ['none']),
+    ...omitted(review.impactOmitted, 'impact'),
+    ...(review.lint.length > 0 ? ['lint:', ...indent(review.lint.map((f) => `${f.severity}: ${f.message}`))] : []),
+    ...omitted(review.lintOmitted, 'lint'),
+    'signatures:',
+    `  ${threshold('policy in force', view.approvals.policy)}`,
+    ...(view.approvals.newPolicy ? [`  ${threshold('new policy', view.approvals.newPolicy)}`] : []),
+    `  ${needsLine(view)}`,
+  ].join('\n');
+}
+
+/** One line per proposal of a listing. */
+export function proposalLine(p: ProposalSummary): string {
+  const state = p.status === 'merged' && p.version !== undefined ? `merged as version ${p.version}` : p.status;
+  const signed = `${p.signatures} signature${p.signatures === 1 ? '' : 's'}`;
+  return `${p.id}  ${state}, base ${p.base}, ${signed}, expires ${p.expires}  ${JSON.stringify(p.message)}`;
+}
