@@ -8,13 +8,7 @@ import { PolicyError, readPolicy, type Policy } from '../protocol/policy.js';
 import { MAX_CLOCK_SKEW_MS, proposedPolicy, type Proposal } from '../protocol/proposal.js';
 import { recordText, type VersionRecord } from '../protocol/record.js';
 import { nextVersion, review, type Review, type ReviewHead } from '../protocol/review.js';
-import {
-  attributeSignatures,
-  candidateKeys,
-  met,
-  tally,
-  type Attributed,
-} from '../protocol/signatures.js';
+import { attributeSignatures, candidateKeys, met, tally, type Attributed } from '../protocol/signatures.js';
 import { proposalBytes, signingMessage } from '../protocol/signing.js';
 import type { Head } from '../store/records.js';
 import type { SeedVersion } from '../store/seed.js';
