@@ -65,6 +65,7 @@ export const PROPOSAL_OPTIONS: Readonly<Record<string, OptionDef>> = {
     value: 'FILE',
     description: 'write the signed proposal to FILE instead of sending it (send later with `submit`)',
   },
+  'id-only': { type: 'boolean', description: "print only the proposal's id, for scripts: ID=$(flake-registry ...)" },
 };
 
 /** The answer to a submission or an approval, as text. */
@@ -108,11 +109,16 @@ export async function deliverProposal(
   proposal: Proposal,
   key: SecretKey,
   out: string | undefined,
+  idOnly = false,
 ): Promise<void> {
   const submission = await signedProposal(key, proposal);
   const id = await idOf(proposal);
   if (out !== undefined) {
     await writeOut(ctx, out, submission);
+    if (idOnly) {
+      ctx.io.out(`${id}\n`);
+      return;
+    }
     ctx.say(`wrote proposal ${id}, signed by ${key.name}, to ${out}`);
     ctx.say(`send it with: flake-registry submit ${out}`);
     ctx.data({ id, out, ...submission });
@@ -121,6 +127,10 @@ export async function deliverProposal(
   const { status, body } = await ctx
     .client()
     .postJson<ProposalView>(`/registries/${seg(proposal.registry)}/proposals`, submission);
+  if (idOnly) {
+    ctx.io.out(`${body.id}\n`);
+    return;
+  }
   ctx.say(outcomeText(body, status === 200));
   ctx.data(body);
 }

@@ -69,7 +69,7 @@ async function propose(ctx: Context, args: Args, command: string, plan: Plan): P
     now: ctx.io.now(),
     lifetimeMs,
   });
-  await deliverProposal(ctx, proposal, key, out);
+  await deliverProposal(ctx, proposal, key, out, flag(args, 'id-only'));
 }
 
 export function lifetime(args: Args, command: string): number {

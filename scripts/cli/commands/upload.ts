@@ -62,14 +62,16 @@ export const upload: Command = {
       base = await fetchLatest(ctx.client(), name);
     }
 
+    // With --id-only, stdout is the id alone: what a person should read goes to stderr.
+    const tell = flag(args, 'id-only') ? (text: string) => ctx.io.err(`${text}\n`) : (text: string) => ctx.say(text);
     if (writeRegistry(local) === writeRegistry(base.registry)) {
-      ctx.say(`nothing to change: ${path} has the entries of version ${base.version} of registry '${name}'`);
+      tell(`nothing to change: ${path} has the entries of version ${base.version} of registry '${name}'`);
       ctx.data({ registry: name, base: base.version, changed: false });
       return;
     }
     const diff = entryDiff(base.registry, local);
-    ctx.say(`${path} against version ${base.version} of registry '${name}':`);
-    ctx.say(diffText(diff));
+    tell(`${path} against version ${base.version} of registry '${name}':`);
+    tell(diffText(diff));
     await confirmOrStop(
       ctx,
       flag(args, 'yes'),
@@ -84,7 +86,7 @@ export const upload: Command = {
       now: ctx.io.now(),
       lifetimeMs,
     });
-    await deliverProposal(ctx, proposal, key, stringOption(args, 'out'));
+    await deliverProposal(ctx, proposal, key, stringOption(args, 'out'), flag(args, 'id-only'));
   },
 };
 
