@@ -41,6 +41,15 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether nothing listens on `port` of 127.0.0.1. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
 /** Starts the server on a free port and waits for `GET /healthz` to answer 200. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = await freePort();
@@ -78,7 +87,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     origin: `http://127.0.0.1:${port}`,
     pgid: child.pid,
     log: () => output,
-    stop: () => stopGroup(child),
+    stop: async () => {
+      await stopGroup(child);
+      // `npm start` runs wrangler in a process group of its own, which it stops when told to:
+      // done only once nothing listens on the port any more.
+      for (let i = 0; i < 60 && !(await portFree(port)); i++) await sleep(250);
+    },
   };
   try {
     await waitHealthy(server, child, options.timeoutMs ?? 120_000);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../scripts/dev-server.js';
+import { freePort, portFree } from '../../scripts/dev-server.js';
 import { nixRunner } from '../conformance/nix.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -99,24 +99,21 @@ describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
 
   async function stopServer(): Promise<void> {
     const pid = server?.pid;
-    if (!server || pid === undefined || server.exitCode !== null) return;
+    if (!server || pid === undefined || server.exitCode !== null || server.signalCode !== null) return;
     const exited = new Promise((resolve) => server?.once('exit', resolve));
-    process.kill(-pid, 'SIGTERM');
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
     await Promise.race([exited, sleep(10_000)]);
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {
       // Gone.
     }
-    // Let workerd release the port and its state.
-    for (let i = 0; i < 40; i++) {
-      try {
-        await fetch(`http://127.0.0.1:${port}/healthz`);
-        await sleep(250);
-      } catch {
-        return;
-      }
-    }
+    // The group is gone only once nothing listens on the port any more (workerd is the last to go).
+    for (let i = 0; i < 120 && !(await portFree(port)); i++) await sleep(250);
   }
 
   beforeAll(async () => {
