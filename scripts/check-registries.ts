@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { embeddedRegistries } from '../registries/index.js';
 import { PolicyError } from '../src/protocol/policy.js';
 import { prepareSeed, type EmbeddedRegistry } from '../src/store/seed.js';
+import { DevVarsError, devTrustedKeys } from './dev-vars.js';
 
 /** One line per embedded registry that could never be published, naming the entry and Nix's reason. */
 export function checkEmbedded(registries: readonly EmbeddedRegistry[], localKeys: readonly string[] = []): string[] {
@@ -35,22 +36,17 @@ export function checkEmbedded(registries: readonly EmbeddedRegistry[], localKeys
   return problems;
 }
 
-/** DEV_TRUSTED_KEYS from a `.dev.vars` text (dotenv: KEY=VALUE, the value optionally quoted). */
-export function devTrustedKeys(devVars: string): string[] {
-  for (const line of devVars.split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?DEV_TRUSTED_KEYS\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    let value = (match[1] ?? '').trim();
-    if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
-    return value.split(/\s+/).filter((k) => k !== '');
-  }
-  return [];
-}
-
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const devVars = join(import.meta.dirname, '..', '.dev.vars');
-  const localKeys = existsSync(devVars) ? devTrustedKeys(readFileSync(devVars, 'utf8')) : [];
-  const problems = checkEmbedded(embeddedRegistries, localKeys);
+  let localKeys: string[] = [];
+  let problems: string[] = [];
+  try {
+    localKeys = existsSync(devVars) ? devTrustedKeys(readFileSync(devVars, 'utf8')) : [];
+  } catch (error) {
+    if (!(error instanceof DevVarsError)) throw error;
+    problems = [error.message];
+  }
+  problems = [...problems, ...checkEmbedded(embeddedRegistries, localKeys)];
   for (const line of problems) console.error(line);
   if (problems.length > 0) process.exit(1);
 }

@@ -1,5 +1,6 @@
 import { KeyError, parsePublicKey, type PublicKey } from '../../src/crypto/keys.js';
 import { formatPublicKey } from '../../src/crypto/keys.js';
+import { DevVarsError, devVarsLines, trustedKeysOfLine } from '../dev-vars.js';
 import { CliError } from './errors.js';
 
 /**
@@ -7,14 +8,6 @@ import { CliError } from './errors.js';
  * `DEV_TRUSTED_KEYS` lists the given keys: whitespace-separated public keys,
  * one per key's bytes. Every other line is kept as it was.
  */
-
-const LINE = /^\s*(?:export\s+)?DEV_TRUSTED_KEYS\s*=\s*(.*)$/;
-
-function unquote(value: string): string {
-  const v = value.trim();
-  const m = /^"(.*)"$/.exec(v) ?? /^'(.*)'$/.exec(v);
-  return m ? (m[1] ?? '') : v.replace(/\s+#.*$/, '');
-}
 
 export interface DevVarsUpdate {
   readonly text: string;
@@ -26,21 +19,26 @@ export interface DevVarsUpdate {
 
 /** `text` (the file, or undefined when there is none) with `keys` added to DEV_TRUSTED_KEYS. */
 export function addTrustedKeys(text: string | undefined, keys: readonly PublicKey[]): DevVarsUpdate {
-  const lines = text === undefined || text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  const lines = text === undefined || text === '' ? [] : devVarsLines(text);
+  const eol = text?.includes('\r\n') ? '\r\n' : '\n';
   const trusted: PublicKey[] = [];
   const seen = new Set<string>();
   let at = -1;
   const kept: string[] = [];
   for (const line of lines) {
-    const m = LINE.exec(line);
-    if (!m) {
+    let words: string[] | undefined;
+    try {
+      words = trustedKeysOfLine(line);
+    } catch (error) {
+      if (error instanceof DevVarsError) throw new CliError(error.message);
+      throw error;
+    }
+    if (words === undefined) {
       kept.push(line);
       continue;
     }
     if (at < 0) at = kept.length;
-    for (const word of unquote(m[1] ?? '')
-      .split(/\s+/)
-      .filter((w) => w !== '')) {
+    for (const word of words) {
       let key: PublicKey;
       try {
         key = parsePublicKey(word);
@@ -65,5 +63,5 @@ export function addTrustedKeys(text: string | undefined, keys: readonly PublicKe
   const line = `DEV_TRUSTED_KEYS="${trusted.map(formatPublicKey).join(' ')}"`;
   if (at < 0) kept.push(line);
   else kept.splice(at, 0, line);
-  return { text: `${kept.join('\n')}\n`, keys: trusted, added };
+  return { text: `${kept.join(eol)}${eol}`, keys: trusted, added };
 }

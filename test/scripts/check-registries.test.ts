@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { embeddedRegistries } from '../../registries/index.js';
-import { checkEmbedded, devTrustedKeys } from '../../scripts/check-registries.js';
+import { checkEmbedded } from '../../scripts/check-registries.js';
+import { devTrustedKeys } from '../../scripts/dev-vars.js';
 
 describe('the embedded-registry check run before every start and deploy', () => {
   it('passes the registries this repository ships', () => {
@@ -39,6 +40,10 @@ describe('keys trusted for local development, checked before a start', () => {
     expect(devTrustedKeys('A=1\nDEV_TRUSTED_KEYS="a:x b:y"\n')).toEqual(['a:x', 'b:y']);
     expect(devTrustedKeys("DEV_TRUSTED_KEYS='a:x'")).toEqual(['a:x']);
     expect(devTrustedKeys('OTHER=1')).toEqual([]);
+    expect(devTrustedKeys('DEV_TRUSTED_KEYS="a:x"\r\nOTHER=1\r\n')).toEqual(['a:x']);
+    expect(devTrustedKeys('DEV_TRUSTED_KEYS="a:x" # alice')).toEqual(['a:x']);
+    expect(devTrustedKeys('DEV_TRUSTED_KEYS=a:x # alice')).toEqual(['a:x']);
+    expect(() => devTrustedKeys('DEV_TRUSTED_KEYS="a:x\nb:y"')).toThrow(/one line/);
   });
 
   it('names .dev.vars when a key there is malformed, and accepts a key the policy already lists', () => {

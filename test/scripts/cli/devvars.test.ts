@@ -36,4 +36,17 @@ describe('.dev.vars editing', () => {
       '.dev.vars: DEV_TRUSTED_KEYS holds something that is not a public key',
     );
   });
+
+  it('keeps the keys of a file with CRLF line endings, and its line endings', () => {
+    const [a, b] = [key(TEST_PUBLIC), key(OTHER)];
+    const result = addTrustedKeys(`DEV_TRUSTED_KEYS="${TEST_PUBLIC}"\r\nOTHER=1\r\n`, [b]);
+    expect(result.keys.map((k) => k.id)).toEqual([a.id, b.id]);
+    expect(result.text).toBe(`DEV_TRUSTED_KEYS="${TEST_PUBLIC} ${OTHER}"\r\nOTHER=1\r\n`);
+  });
+
+  it('reads a comment after the value, and refuses a value spread over lines instead of breaking the file', () => {
+    const b = key(OTHER);
+    expect(addTrustedKeys(`DEV_TRUSTED_KEYS="${TEST_PUBLIC}" # alice\n`, [b]).keys).toHaveLength(2);
+    expect(() => addTrustedKeys(`DEV_TRUSTED_KEYS="${TEST_PUBLIC}\n${OTHER}"\n`, [b])).toThrow(/one line/);
+  });
 });
