@@ -36,17 +36,20 @@ export function checkEmbedded(registries: readonly EmbeddedRegistry[], localKeys
   return problems;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const devVars = join(import.meta.dirname, '..', '.dev.vars');
-  let localKeys: string[] = [];
-  let problems: string[] = [];
+/** Every problem with the embedded registries and the checkout's `.dev.vars`, one line each. */
+export function checkCheckout(root: string): string[] {
+  const devVars = join(root, '.dev.vars');
   try {
-    localKeys = existsSync(devVars) ? devTrustedKeys(readFileSync(devVars, 'utf8')) : [];
+    const localKeys = existsSync(devVars) ? devTrustedKeys(readFileSync(devVars, 'utf8')) : [];
+    return checkEmbedded(embeddedRegistries, localKeys);
   } catch (error) {
     if (!(error instanceof DevVarsError)) throw error;
-    problems = [error.message];
+    return [error.message];
   }
-  problems = [...problems, ...checkEmbedded(embeddedRegistries, localKeys)];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const problems = checkCheckout(join(import.meta.dirname, '..'));
   for (const line of problems) console.error(line);
   if (problems.length > 0) process.exit(1);
 }

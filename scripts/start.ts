@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkCheckout } from './check-registries.js';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -24,6 +25,13 @@ function option(name: string, fallback: string): string {
 const ip = option('--ip', '127.0.0.1');
 const port = option('--port', '8787');
 const origin = `http://${ip}:${port}`;
+
+// Refused before wrangler starts, so the reason is the only thing printed.
+const problems = checkCheckout(root);
+if (problems.length > 0) {
+  for (const line of problems) console.error(`flake-registry-service: ${line}`);
+  process.exit(1);
+}
 
 // Another server on the port would answer the readiness check below for this one.
 const free = await new Promise<boolean>((resolve) => {

@@ -93,9 +93,15 @@ function networkReason(error: unknown): string {
 export function problemLine(res: Response, text: string, what: string): string {
   if ((res.headers.get('Content-Type') ?? '').includes('json')) {
     try {
-      const problem = JSON.parse(text) as { title?: unknown; detail?: unknown };
+      const problem = JSON.parse(text) as { title?: unknown; detail?: unknown; type?: unknown };
       if (typeof problem.title === 'string' && typeof problem.detail === 'string') {
-        return `${problem.title}: ${problem.detail}`;
+        // The usual cause on a local server: keys trusted after the registry was created.
+        const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(res.url);
+        const hint =
+          local && problem.type === 'urn:flake-registry:problem:untrusted-key'
+            ? ' (a key added with trust-local counts only after rm -rf .wrangler/state and a new npm start)'
+            : '';
+        return `${problem.title}: ${problem.detail}${hint}`;
       }
     } catch {
       // Not JSON after all: fall through.

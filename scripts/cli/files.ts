@@ -40,6 +40,10 @@ function keySource(path: string): string {
 
 /** A secret key from FILE or stdin (`-`), with a clear line for every way it can be wrong. */
 export async function readSecretKey(io: Io, path: string): Promise<SecretKey> {
+  // Typed at a terminal, a secret would show on the screen as it is typed.
+  if (path === '-' && io.interactive) {
+    throw new CliError('--key -: stdin is a terminal; give the key on a pipe (--key - < alice.sec) or as a file');
+  }
   const text = await readInput(io, path, 'key file');
   return parseSecretKeyText(text, keySource(path));
 }
@@ -97,6 +101,8 @@ export async function readJsonFile(io: Io, path: string, what: string): Promise<
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new CliError(`${what} '${path}' is not JSON: ${(error as Error).message}`, { cause: error });
+    // JSON.parse quotes the text it met, and the file may be a secret key given by mistake.
+    const hint = /^\s*[^\s:]+:[A-Za-z0-9+/]{40,}={0,2}\s*$/.test(text) ? ' (it looks like a key file)' : '';
+    throw new CliError(`${what} '${path}' is not JSON${hint}`, { cause: error });
   }
 }

@@ -85,6 +85,7 @@ function select(argv: readonly string[]): { command: Command; rest: readonly str
 
 /** Runs the CLI on `argv` (without `node` and the script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let contacted = false;
   try {
     const selected = select(argv);
     if (selected === 'help' || selected === 'propose-help') {
@@ -104,7 +105,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io,
       json,
       url,
-      client: () => (client ??= new Client(url, io.fetch)),
+      client: () => {
+        contacted = true;
+        return (client ??= new Client(url, io.fetch));
+      },
       say: (text) => {
         if (!json) io.out(`${text}\n`);
       },
@@ -124,14 +128,26 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(`flake-registry: ${error.message}\n`);
       return EXIT_FAILURE;
     }
-    // A bug: still one line, never a stack trace.
+    // A bug, or a server that is not this service: still one line, never a stack trace.
     const message = error instanceof Error ? error.message : String(error);
-    io.err(`flake-registry: unexpected error: ${message.split('\n')[0] ?? message}\n`);
+    const first = message.split('\n')[0] ?? message;
+    if (error instanceof TypeError && contacted) {
+      io.err(`flake-registry: the server did not answer as flake-registry-service does (is --url right?): ${first}\n`);
+    } else {
+      io.err(`flake-registry: unexpected error: ${first}\n`);
+    }
     return EXIT_FAILURE;
   }
 }
 
 /** The process's entry point (bin.mjs). */
 export async function run(): Promise<void> {
+  // A reader that stops early (`| head`) closes the pipe: stop quietly, as other tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   process.exitCode = await main(process.argv.slice(2), processIo());
 }

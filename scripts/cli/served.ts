@@ -91,11 +91,19 @@ export function outcomeText(view: ProposalView, known: boolean): string {
 }
 
 /** Writes JSON the CLI made to a file the user named (not a secret: overwriting is fine). */
-export async function writeOut(ctx: Context, path: string, value: unknown): Promise<string> {
+export async function writeOut(ctx: Context, path: string, value: unknown, replace = false): Promise<string> {
+  // `-` is stdout, as everywhere; a file is created, never overwritten (it may hold signatures).
+  if (path === '-') {
+    ctx.io.out(fileText(value));
+    return path;
+  }
   const full = resolve(ctx.io.cwd, path);
   try {
-    await writeFile(full, fileText(value));
+    await writeFile(full, fileText(value), { flag: replace ? 'w' : 'wx' });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new CliError(`'${path}' exists already: choose another --out file, or remove it first`, { cause: error });
+    }
     throw new CliError(`cannot write '${path}': ${fileProblem(error).replace(/^cannot be read: /, '')}`, {
       cause: error,
     });
@@ -115,6 +123,7 @@ export async function deliverProposal(
   const id = await idOf(proposal);
   if (out !== undefined) {
     await writeOut(ctx, out, submission);
+    if (out === '-') return;
     if (idOnly) {
       ctx.io.out(`${id}\n`);
       return;

@@ -107,6 +107,19 @@ export function needsLine(view: ProposalView): string {
   }
 }
 
+/**
+ * Text from a proposer, made safe to print: every line of it is marked, so it
+ * cannot pass itself off as the review around it, and control characters (a
+ * terminal's escapes could hide what follows) are shown escaped.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export function quotedText(text: string): string[] {
+  const escape = (line: string) => line.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.split(/\r?\n/).map((line) => `  | ${escape(line)}`);
+}
+
 /** A proposal with its review, as `show ID` and `approve` print it. */
 export function proposalText(view: ProposalView): string {
   const p = view.proposal;
@@ -115,7 +128,8 @@ export function proposalText(view: ProposalView): string {
   return [
     `proposal ${view.id}`,
     `  registry ${view.registry}, base version ${p.base}, status ${view.status}`,
-    `  message: ${p.message}`,
+    '  message:',
+    ...quotedText(p.message).map((line) => `  ${line}`),
     `  created ${p.created}, expires ${p.expires}`,
     `changes against version ${review.head}${againstBase ? ` (written against version ${review.base.version})` : ''}:`,
     ...indent(summaryLines(review.changes).length > 0 ? summaryLines(review.changes) : ['none']),

@@ -153,10 +153,11 @@ export function lintRegistry(registry: Registry): Finding[] {
     }
     if (all !== undefined) {
       const by = fromURL(entries[all]?.from ?? {});
-      const message = `unreachable: entry ${all} (non-exact '${by}') matches first every input this entry matches`;
+      const message = `unreachable: '${entryLabel(entry.from, entry.exact)}' (entry ${i}) is shadowed by entry ${all} (non-exact '${by}'), which matches first every input it matches`;
       findings.push(finding('shadowed', i, entry, message));
     } else if (facts.single && same !== undefined) {
-      findings.push(finding('shadowed', i, entry, `unreachable: entry ${same} has the same from and matches first`));
+      const message = `unreachable: '${entryLabel(entry.from, entry.exact)}' (entry ${i}) is shadowed by entry ${same}, which has the same from and matches first`;
+      findings.push(finding('shadowed', i, entry, message));
     }
     if (!facts.single && all === undefined) catchAll.set(facts.base, i);
 

@@ -14,6 +14,8 @@ import { changesSchema } from './changes.js';
 const utcTime = z.iso.datetime();
 
 export const MAX_MESSAGE_LENGTH = 4096;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNSAFE_IN_MESSAGE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 export const MAX_CHANGES = 10_000;
 /** A proposal open longer than this would outlive the keys that signed it. */
 export const MAX_LIFETIME_MS = 90 * 24 * 3600 * 1000;
@@ -31,7 +33,10 @@ export const proposalSchema = z
     message: z
       .string()
       .max(MAX_MESSAGE_LENGTH)
-      .refine((m) => /[\p{L}\p{N}]/u.test(m), 'must say why (in words)'),
+      .refine((m) => /[\p{L}\p{N}]/u.test(m), 'must say why (in words)')
+      // A message is shown to signers: no terminal escapes or bidirectional overrides that
+      // could make it pass for something else. Newlines and tabs are fine.
+      .refine((m) => !UNSAFE_IN_MESSAGE.test(m), 'must hold no control characters but newlines and tabs'),
     created: utcTime,
     expires: utcTime,
   })

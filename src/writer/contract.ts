@@ -57,7 +57,10 @@ export interface ProposalView {
     readonly policy: ThresholdView;
     /** Present when the proposal changes the policy: the new policy's threshold must be met too. */
     readonly newPolicy?: ThresholdView;
-    /** Distinct trusted signatures still needed before it merges (0 once merged). */
+    /**
+     * At least how many more distinct keys must sign before it merges (0 once merged):
+     * the larger shortfall of the two policies, as a key both list counts for both.
+     */
     readonly missing: number;
   };
   readonly review: ReviewView;

@@ -378,10 +378,11 @@ export class RegistryWriter extends DurableObject<WriterEnv> {
     const proposed = this.#proposedPolicy(proposal);
     const policy = tally(inForce, keys);
     const newPolicy = proposed && tally(proposed, keys);
+    // At least this many more keys must sign; one key in both policies counts for both.
     const missing =
       row.status === 'merged'
         ? 0
-        : Math.max(0, policy.need - policy.have) + (newPolicy ? Math.max(0, newPolicy.need - newPolicy.have) : 0);
+        : Math.max(policy.need - policy.have, newPolicy ? newPolicy.need - newPolicy.have : 0, 0);
     return {
       id: row.id,
       registry: proposal.registry,

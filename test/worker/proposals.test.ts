@@ -474,6 +474,15 @@ describe('bad input to the write routes changes nothing', () => {
       'invalid-proposal',
     ],
     [
+      'a message with a terminal escape, which could hide the review from a signer',
+      async (name) => {
+        const p = { ...proposal(name, 1, [set('tool', 'acme')]), message: 'fix\u001b[8m' };
+        return { init: json(JSON.stringify({ proposal: p, signatures: [await sig(p, 'alice')] })) };
+      },
+      400,
+      'invalid-proposal',
+    ],
+    [
       'a body that names a member twice',
       async (name) => {
         const text = JSON.stringify(await body(name, ['alice', 'bob']));

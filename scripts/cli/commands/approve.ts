@@ -117,6 +117,7 @@ export const approve: Command = {
     if (out !== undefined) {
       const approval: ApprovalFile = { registry, id, signature };
       await writeOut(ctx, out, approval);
+      if (out === '-') return;
       ctx.say(`wrote an approval of proposal ${id} by ${key.name} to ${out}`);
       ctx.say(`send it with: flake-registry submit ${out}`);
       ctx.data(approval);
@@ -134,6 +135,12 @@ async function sendApproval(ctx: Context, approval: ApprovalFile): Promise<void>
     });
   ctx.say(outcomeText(body, false));
   ctx.data(body);
+  // Signed, but the proposal can no longer merge: not a success for whoever scripted it.
+  if (body.status === 'conflict' || body.status === 'failed') {
+    throw new CliError(
+      `proposal ${body.id} is ${body.status === 'conflict' ? 'in conflict' : 'failed'}: it will not merge`,
+    );
+  }
 }
 
 export const submit: Command = {
@@ -188,7 +195,9 @@ export const sign: Command = {
       signatures: [...submission.signatures, formatSignature(await signProposal(key, submission.proposal))],
     };
     const out = stringOption(args, 'out') ?? path;
-    await writeOut(ctx, out, signed);
+    // In place by default: the file gains a signature; a separate --out file is new.
+    await writeOut(ctx, out, signed, out === path);
+    if (out === '-') return;
     ctx.say(`added a signature by ${key.name} to proposal ${id} (${signed.signatures.length} signatures) in ${out}`);
     ctx.data({ id, out, ...signed });
   },

@@ -25,7 +25,8 @@ const STATUSES: readonly ProposalStatus[] = ['open', 'merged', 'conflict', 'fail
 
 export const show: Command = {
   name: 'show',
-  summary: 'Show a proposal with its changes, resolution impact, lint and signatures; without ID, the open proposals.',
+  summary:
+    'Show a proposal with its changes, resolution impact, lint and signatures; without ID, list the open proposals.',
   usage: '[ID] [--registry NAME]',
   positionals: { min: 0, max: 1, names: 'ID' },
   options: { registry: REGISTRY },
@@ -39,14 +40,12 @@ export const show: Command = {
     const name = registryOf(stringOption(args, 'registry'));
     const [id] = args.positionals;
     if (id === undefined) {
-      const client = ctx.client();
-      const list = await client.getJson<ProposalList>(`/registries/${seg(name)}/proposals?status=open&limit=100`);
-      const views = await Promise.all(
-        list.proposals.map((p) => client.getJson<ProposalView>(`/registries/${seg(name)}/proposals/${p.id}`)),
-      );
-      ctx.data(views);
-      if (views.length === 0) ctx.say(`registry '${name}' has no open proposals`);
-      for (const view of views) ctx.say(`${proposalText(view)}\n`);
+      // One line each: a proposal in full can be thousands of lines (`show ID` gives it).
+      const list = await ctx.client().getJson<ProposalList>(`/registries/${seg(name)}/proposals?status=open&limit=100`);
+      ctx.data(list.proposals);
+      if (list.proposals.length === 0) ctx.say(`registry '${name}' has no open proposals`);
+      for (const p of list.proposals) ctx.say(proposalLine(p));
+      if (list.proposals.length > 0) ctx.say('flake-registry show ID shows one in full');
       return;
     }
     if (!/^[0-9a-f]{64}$/.test(id))

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSecretKey, parseSignature, type SecretKey } from '../../../src/crypto/keys.js';
@@ -113,6 +113,7 @@ describe('propose --base N --out FILE', () => {
       ],
       [['policy', 'policy.json'], { op: 'policy', policy }],
     ] as const) {
+      rmSync(join(dir, 'c.json'), { force: true });
       const r = await run(['propose', ...argv, ...common, '--out', 'c.json']);
       expect(r.code, r.stderr).toBe(0);
       const submission = submissionSchema.parse(read('c.json'));
@@ -396,5 +397,26 @@ describe('talking to the service', () => {
   it('needs no server to check the key before asking one', async () => {
     const r = await run(['propose', 'remove', 'x', '--registry', 'global', '--key', 'missing.sec']);
     expect(r).toMatchObject({ code: 1, stderr: "flake-registry: key file 'missing.sec' does not exist\n" });
+  });
+
+  it('never overwrites an --out file, and writes to stdout for --out -', async () => {
+    const args = ['propose', 'remove', 'templates', '--registry', 'global', '--key', 'alice.sec', '--base', '1'];
+    expect((await run([...args, '--out', 'once.json'])).code).toBe(0);
+    const first = readFileSync(join(dir, 'once.json'), 'utf8');
+    const again = await run([...args, '--out', 'once.json']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/exists already/);
+    expect(readFileSync(join(dir, 'once.json'), 'utf8')).toBe(first);
+    const out = await run([...args, '--out', '-']);
+    expect(out.code).toBe(0);
+    expect(submissionSchema.parse(JSON.parse(out.stdout)).proposal.changes).toHaveLength(1);
+  });
+
+  it('does not repeat a file it cannot read as JSON: it may be a secret key given by mistake', async () => {
+    const r = await run(['submit', 'alice.sec']);
+    expect(r.code).toBe(1);
+    const secret = readFileSync(join(dir, 'alice.sec'), 'utf8').trim();
+    expect(r.stderr).toContain('looks like a key file');
+    expect(r.stderr).not.toContain(secret.slice(secret.indexOf(':') + 1, secret.indexOf(':') + 9));
   });
 });
