@@ -199,7 +199,11 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     expect(status).toContain(
       'To publish it: flake-registry upload registries/global.json --registry global --key SECRET_FILE',
     );
-    const open = await ok('show');
+    // Without an id, `show` lists the open proposals; with one, it shows it in full.
+    const listed = await ok('show');
+    const [id] = /^[0-9a-f]{64}/.exec(listed) ?? [''];
+    expect(listed).toContain('"Upload edited.json"');
+    const open = await ok('show', id);
     expect(open).toContain('- flake:nix\n');
     expect(open).toContain('policy in force: 1 of 2 (signed by alice)');
     expect(await ok('proposals', '--status', 'open')).toMatch(/^[0-9a-f]{64} {2}open, base 3, 1 signature, expires /);
