@@ -41,12 +41,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Whether nothing listens on `port` of 127.0.0.1. */
-export function portFree(port: number): Promise<boolean> {
+/** Whether nothing listens on `port` of `host`. */
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
   });
 }
 

@@ -4,10 +4,10 @@
 // stack trace offline), and no line per request unless asked with --log-requests.
 // Every other argument goes to `wrangler dev` as is (`npm start -- --port 8799`).
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkCheckout } from './check-registries.js';
+import { portFree } from './dev-server.js';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -34,11 +34,7 @@ if (problems.length > 0) {
 }
 
 // Another server on the port would answer the readiness check below for this one.
-const free = await new Promise<boolean>((resolve) => {
-  const probe = createServer();
-  probe.once('error', () => resolve(false));
-  probe.listen(Number(port), ip, () => probe.close(() => resolve(true)));
-});
+const free = await portFree(Number(port), ip);
 if (!free) {
   console.error(
     `flake-registry-service: ${ip}:${port} is in use (another npm start?); stop it or pick another port with npm start -- --port N`,
