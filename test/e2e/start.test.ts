@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.js';
@@ -44,10 +45,14 @@ describe('npm start', () => {
   it('starts quietly: one line saying where it listens, no banner, stack trace or request lines', async () => {
     await (await fetch(`${server.origin}/resolve?ref=nixpkgs&registry=global@1,nope`)).arrayBuffer();
     await (await fetch(`${server.origin}/flake-registry.json`)).arrayBuffer();
+    // npm start prints its line once its own check of /healthz passes, which may come a
+    // moment after the launcher's.
+    const line = `serving the embedded registries on ${server.origin}`;
+    for (let i = 0; i < 40 && !server.log().includes(line); i++) await sleep(250);
     const log = server.log();
-    expect(log).toContain(`serving the embedded registries on ${server.origin}`);
-    expect(log).not.toMatch(/^\s+at /m);
-    expect(log).not.toMatch(/update available|wrangler \d|Request\.cf|ENOTFOUND/);
-    expect(log).not.toMatch(/GET \/(resolve|flake-registry)/);
+    expect(log, log).toContain(line);
+    expect(log, log).not.toMatch(/^\s+at /m);
+    expect(log, log).not.toMatch(/update available|wrangler \d|Request\.cf|ENOTFOUND/);
+    expect(log, log).not.toMatch(/GET \/(resolve|flake-registry)/);
   });
 });
