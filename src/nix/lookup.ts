@@ -94,15 +94,8 @@ export interface Step {
   readonly dir?: string;
 }
 
-/** The entry whose target could not take the input's ref or rev. */
-export interface FailedEntry {
-  readonly registry: string;
-  readonly version: number;
-  readonly index: number;
-  readonly exact: boolean;
-  readonly from: Attrs;
-  readonly to: Attrs;
-}
+/** The entry whose target could not take the input's ref or rev: a step not taken, `to` its target as written. */
+export type FailedEntry = Omit<Step, 'dir'>;
 
 export type ResolveResult =
   | { readonly ok: true; readonly resolved: FlakeRef; readonly steps: Step[] }
