@@ -6,6 +6,8 @@ export interface Resolution {
   readonly status: number;
   readonly contentType: string;
   readonly body: string;
+  /** The body as UTF-8, encoded once: what is served and measured. */
+  readonly bytes: Uint8Array;
   /** Set on 200 answers only: errors are never cached, so they need no validator. */
   readonly etag?: string;
 }

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { sha256Hex } from '../../crypto/sha256.js';
 import { ConfigurationError } from '../../store/errors.js';
-import { recordText } from '../../protocol/record.js';
+import { recordText, type VersionRecord } from '../../protocol/record.js';
 import { cacheControl } from '../caching.js';
-import { etagFor } from '../conditional.js';
+import { etagFor, type Validators } from '../conditional.js';
 import type { AppEnv } from '../env.js';
 import {
   decimalParam,
@@ -19,6 +19,21 @@ import { respondWith, utf8 } from '../representation.js';
 
 const DEFAULT_REGISTRY = 'global';
 const MAX_PAGE = 100;
+
+// A record never changes: its canonical text, bytes and hash are made once per record kept.
+const servedRecords = new WeakMap<VersionRecord, { bytes: Uint8Array; validators: Validators }>();
+
+async function servedRecord(record: VersionRecord): Promise<{ bytes: Uint8Array; validators: Validators }> {
+  let served = servedRecords.get(record);
+  if (!served) {
+    // Exactly the bytes the next version's `parent` hashes (canonical JSON).
+    const bytes = utf8(recordText(record));
+    const validators = { etag: etagFor(await sha256Hex(bytes)), lastModified: new Date(record.created) };
+    served = { bytes, validators };
+    servedRecords.set(record, served);
+  }
+  return served;
+}
 
 /** Registry files (latest and versioned), the list of registries and their history. */
 export const registryRoutes = new Hono<AppEnv>()
@@ -81,12 +96,10 @@ export const registryRoutes = new Hono<AppEnv>()
     const n = versionNumber(c.req.param('n'));
     queryParams(c.req.url, []);
     const record = await pinnedRecord(c.var.store, name, n);
-    // Exactly the bytes the next version's `parent` hashes (canonical JSON).
-    const body = recordText(record);
+    const served = await servedRecord(record);
     return respondWith(c.req.raw, {
-      // A record never changes: the hash of its text is a strong validator.
-      validators: { etag: etagFor(await sha256Hex(body)), lastModified: new Date(record.created) },
-      bytes: utf8(body),
+      validators: served.validators,
+      bytes: served.bytes,
       contentType: 'application/json',
       headers: {
         'Cache-Control': cacheControl.immutable,

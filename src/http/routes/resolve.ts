@@ -88,11 +88,12 @@ function requireRef(ref: string | undefined): string {
   return ref;
 }
 
-const problemAnswer = (problem: Problem): Resolution => ({
-  status: problem.status,
-  contentType: PROBLEM_CONTENT_TYPE,
-  body: problemBody(problem, '/resolve'),
-});
+function resolution(status: number, contentType: string, body: string): Resolution {
+  return { status, contentType, body, bytes: utf8(body) };
+}
+
+const problemAnswer = (problem: Problem): Resolution =>
+  resolution(problem.status, PROBLEM_CONTENT_TYPE, problemBody(problem, '/resolve'));
 
 /** What `text` resolves to in `layers`, or Nix's error: either is final for these versions. */
 function answer(text: string, layers: readonly LayerRef[]): Resolution {
@@ -113,7 +114,7 @@ function answer(text: string, layers: readonly LayerRef[]): Resolution {
     );
   }
   const body = { ref: refJson(query), resolved: refJson(result.resolved), steps, registries };
-  return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+  return resolution(200, 'application/json', JSON.stringify(body));
 }
 
 /** A 200 answer's validator: the hash of the versions searched and the ref, which fix the body. */
@@ -137,7 +138,7 @@ export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
       c.var.resolutions.set(key, found);
     }
     if (found.etag === undefined) {
-      return new Response(found.body, {
+      return new Response(found.bytes, {
         status: found.status,
         headers: { 'Content-Type': found.contentType, 'Cache-Control': cacheControl.none },
       });
@@ -145,7 +146,7 @@ export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
     const pinned = specs.every((s) => s.version !== undefined);
     return respondWith(c.req.raw, {
       validators: { etag: found.etag, lastModified: newest(layers.map((l) => l.created)) },
-      bytes: utf8(found.body),
+      bytes: found.bytes,
       contentType: found.contentType,
       headers: {
         'Cache-Control': pinned ? cacheControl.immutable : cacheControl.latest(c.var.config),

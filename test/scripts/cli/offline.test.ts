@@ -49,6 +49,22 @@ async function verifies(submission: Submission, key: SecretKey, index: number): 
   );
 }
 
+/** `upload edited.json` offline: against version 2 given as base.json, written to `out`. */
+const offlineUpload = (out: string) => [
+  'upload',
+  'edited.json',
+  '--registry',
+  'global',
+  '--key',
+  'alice.sec',
+  '--base',
+  '2',
+  '--base-file',
+  'base.json',
+  '--out',
+  out,
+];
+
 describe('propose --base N --out FILE', () => {
   it('writes a signed proposal that verifies, without any server', async () => {
     const r = await run([
@@ -150,21 +166,7 @@ describe('upload --base N --base-file FILE --out FILE', () => {
 
   it('prints the diff with targets and the resolution impact, then writes a file change that verifies', async () => {
     writeFileSync(join(dir, 'edited.json'), edited);
-    const r = await run([
-      'upload',
-      'edited.json',
-      '--registry',
-      'global',
-      '--key',
-      'alice.sec',
-      '--base',
-      '2',
-      '--base-file',
-      'base.json',
-      '--out',
-      'u.json',
-      '--yes',
-    ]);
+    const r = await run([...offlineUpload('u.json'), '--yes']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("edited.json against version 2 of registry 'global':");
     expect(r.stdout).toContain('+ flake:tmpl -> github:NixOS/templates');
@@ -202,20 +204,7 @@ describe('upload --base N --base-file FILE --out FILE', () => {
   });
 
   it('never waits for an answer when stdin is not a terminal, and asks on one', async () => {
-    const argv = [
-      'upload',
-      'edited.json',
-      '--registry',
-      'global',
-      '--key',
-      'alice.sec',
-      '--base',
-      '2',
-      '--base-file',
-      'base.json',
-      '--out',
-      'q.json',
-    ];
+    const argv = [...offlineUpload('q.json')];
     const piped = await run(argv);
     expect(piped).toMatchObject({
       code: 1,
