@@ -9,7 +9,7 @@
  * - the cost of each piece from scratch (a head read from its file, nothing cached).
  */
 import { fileURLToPath } from 'node:url';
-import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
+import { sha256HexSync } from '../../src/crypto/sha256.js';
 import { diffRegistries } from '../../src/nix/diff.js';
 import { applyChanges } from '../../src/nix/edit.js';
 import { resolutionImpact } from '../../src/nix/impact.js';
@@ -18,7 +18,7 @@ import type { Finding } from '../../src/nix/lint.js';
 import { mergeChanges } from '../../src/nix/merge.js';
 import type { Registry } from '../../src/nix/registry.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
-import type { Change } from '../../src/protocol/changes.js';
+import type { EntryChange as Change } from '../../src/nix/changes.js';
 import { generateRegistry } from './generate.js';
 
 type Log = (line: string) => void;

@@ -1,7 +1,7 @@
 import type { AttrValue, Attrs } from '../../src/nix/attrs.js';
 import { sortAttrs, withoutAttrs } from '../../src/nix/attrs.js';
 import { attrsKey, entryLabel } from '../../src/nix/entry-key.js';
-import { readChangeEntry } from '../../src/nix/edit.js';
+import { readChangeEntry } from '../../src/nix/changes.js';
 import { NixError } from '../../src/nix/errors.js';
 import { flakeRefToAttrs, flakeRefToString, parseFlakeRef } from '../../src/nix/flakeref.js';
 import type { Registry } from '../../src/nix/registry.js';

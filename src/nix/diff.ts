@@ -1,7 +1,7 @@
 import { entriesEqual, entryToJson, keyOf, labelOf } from './entry-key.js';
 import type { Registry, RegistryEntry } from './registry.js';
 import { writeRegistry } from './registry.js';
-import type { Change, ChangeFile, Position } from '../protocol/changes.js';
+import type { ChangeFile, EntryChange, Position } from './changes.js';
 
 /**
  * What changed between two registry versions, by entry (`from` URLs with
@@ -37,7 +37,7 @@ export interface RegistryDiff {
    * share, no list of entry changes can say which one is meant, and this is a
    * single `file` change instead.
    */
-  readonly changes: Change[];
+  readonly changes: EntryChange[];
   /** Identities (`entryKey`) the changes name, as targets or anchors; `all` for a `file` change. */
   readonly touched: ReadonlySet<string> | 'all';
   /** Identities of the entries in the summary. */
@@ -171,7 +171,7 @@ export function diffRegistries(a: Registry, b: Registry): RegistryDiff {
   const w = trimmedWindow(a, b) ?? wholeWindow(a, b);
   const summary: ChangeSummary = { added: [], removed: [], changed: [], moved: [] };
   const changedKeys = new Set<string>();
-  const changes: Change[] = [];
+  const changes: EntryChange[] = [];
   const touched = new Set<string>();
   let ambiguous = false;
 

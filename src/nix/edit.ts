@@ -1,11 +1,9 @@
 import type { Attrs } from './attrs.js';
 import { NixError } from './errors.js';
 import { entryKey, entryLabel, keyOf } from './entry-key.js';
-import type { EntryJson } from './entry-key.js';
 import { inputFromAttrs } from './input.js';
 import type { Registry, RegistryEntry } from './registry.js';
-import { readRegistry } from './registry.js';
-import type { Change, Position } from '../protocol/changes.js';
+import { readChangeEntry, readChangeFile, type EntryChange, type Position } from './changes.js';
 
 /**
  * Applying a proposal's changes to a registry. Pure and deterministic: the
@@ -39,36 +37,6 @@ export interface EditError {
 
 export type EditResult =
   { readonly ok: true; readonly registry: Registry } | { readonly ok: false; readonly error: EditError };
-
-type Read<T> = { ok: true; value: T } | { ok: false; detail: string };
-
-function readText<T>(text: string, pick: (r: Registry) => T): Read<T> {
-  try {
-    return { ok: true, value: pick(readRegistry(text)) };
-  } catch (e) {
-    if (e instanceof NixError) return { ok: false, detail: e.message };
-    throw e;
-  }
-}
-
-/** One entry of a change, read as Nix reads it: as the only entry of a registry file. */
-export function readChangeEntry(
-  entry: Readonly<EntryJson> | { from: Attrs; to: Attrs; exact?: true | undefined },
-): Read<RegistryEntry> {
-  const read = readText(JSON.stringify({ version: 2, flakes: [entry] }), (r) => r.entries[0]);
-  if (!read.ok)
-    return {
-      ok: false,
-      detail: read.detail.replace(/^invalid flake registry entry 0 /, 'invalid flake registry entry '),
-    };
-  if (read.value === undefined) return { ok: false, detail: 'invalid flake registry entry: missing' };
-  return { ok: true, value: read.value };
-}
-
-/** A whole file of a `file` change; refused, naming the entry, if Nix would read it only in part. */
-export function readChangeFile(file: unknown): Read<Registry> {
-  return readText(JSON.stringify(file), (r) => r);
-}
 
 interface Node {
   entry: RegistryEntry;
@@ -180,7 +148,7 @@ function existing(list: EntryList, from: Attrs, exact: boolean): Node {
   return node;
 }
 
-function applyOne(list: EntryList, change: Change): EntryList {
+function applyOne(list: EntryList, change: EntryChange): EntryList {
   switch (change.op) {
     case 'set': {
       const read = readChangeEntry(change.entry);
@@ -214,14 +182,11 @@ function applyOne(list: EntryList, change: Change): EntryList {
       if (!read.ok) throw new EditFailure('invalid-entry', read.detail);
       return new EntryList(read.value.entries);
     }
-    case 'policy':
-      // Touches no entry; the protocol layer applies it.
-      return list;
   }
 }
 
 /** Applies `changes` in order; the first one that cannot apply stops it, with its index. */
-export function applyChanges(registry: Registry, changes: readonly Change[]): EditResult {
+export function applyChanges(registry: Registry, changes: readonly EntryChange[]): EditResult {
   let list = new EntryList(registry.entries);
   for (const [index, change] of changes.entries()) {
     try {

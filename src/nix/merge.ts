@@ -4,7 +4,7 @@ import { applyChanges } from './edit.js';
 import type { EditError } from './edit.js';
 import { entryKeyParts, entryLabel } from './entry-key.js';
 import type { Registry } from './registry.js';
-import type { Change } from '../protocol/changes.js';
+import type { EntryChange } from './changes.js';
 import { compareKeys } from './attrs.js';
 
 /**
@@ -25,7 +25,7 @@ export type MergeResult =
 export function mergeChanges(
   base: Registry,
   head: Registry,
-  changes: readonly Change[],
+  changes: readonly EntryChange[],
   baseIsHead: boolean,
 ): MergeResult {
   const proposed = applyChanges(base, changes);

@@ -1,11 +1,12 @@
-import { sha256HexSync } from '../crypto/sha256-sync.js';
+import { sha256HexSync } from '../crypto/sha256.js';
 import type { ChangeSummary } from '../nix/diff.js';
 import { applyChanges, type EditError } from '../nix/edit.js';
 import { diffRegistries } from '../nix/diff.js';
 import { formatImpact, resolutionImpact, type ImpactRow } from '../nix/impact.js';
 import { lintRegistry, newFindings, type Finding } from '../nix/lint.js';
-import { mergeChanges } from '../nix/merge.js';
+import { mergeChanges, type MergeResult } from '../nix/merge.js';
 import { writeRegistry, type Registry } from '../nix/registry.js';
+import { entryChanges } from './changes.js';
 import type { Proposal } from './proposal.js';
 import type { VersionRecord } from './record.js';
 
@@ -54,8 +55,11 @@ export function replay(
   baseVersion: number,
   head: { readonly version: number; readonly registry: Registry },
   proposal: Proposal,
-) {
-  return mergeChanges(base, head.registry, proposal.changes, baseVersion === head.version);
+): MergeResult {
+  const { edits, index } = entryChanges(proposal.changes);
+  const merged = mergeChanges(base, head.registry, edits, baseVersion === head.version);
+  if (merged.ok || merged.reason !== 'invalid-change') return merged;
+  return { ...merged, error: { ...merged.error, change: index[merged.error.change] ?? merged.error.change } };
 }
 
 export function review(base: Registry, head: ReviewHead, proposal: Proposal): Review {
@@ -86,7 +90,7 @@ export function review(base: Registry, head: ReviewHead, proposal: Proposal): Re
 }
 
 function proposedSummary(base: Registry, proposal: Proposal): ChangeSummary | undefined {
-  const applied = applyChanges(base, proposal.changes);
+  const applied = applyChanges(base, entryChanges(proposal.changes).edits);
   return applied.ok ? diffRegistries(base, applied.registry).summary : undefined;
 }
 

@@ -3,7 +3,7 @@ import { flakeRefToAttrs, flakeRefToString, parseFlakeRef } from '../../src/nix/
 import { inputToURL } from '../../src/nix/input.js';
 import type { Registry } from '../../src/nix/registry.js';
 import { readRegistry } from '../../src/nix/registry.js';
-import type { Change, ChangeEntry, Position } from '../../src/protocol/changes.js';
+import type { EntryChange as Change, ChangeEntry, Position } from '../../src/nix/changes.js';
 import type { E } from './lookup-helpers.js';
 
 export const attrs = (ref: string): Attrs => parseFlakeRef(ref).input;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyChanges } from '../../src/nix/edit.js';
 import type { EditErrorKind } from '../../src/nix/edit.js';
 import { writeRegistry } from '../../src/nix/registry.js';
-import type { Change } from '../../src/protocol/changes.js';
+import type { EntryChange as Change } from '../../src/nix/changes.js';
 import { after, attrs, before, lines, move, reg, remove, set } from './edit-helpers.js';
 import type { E } from './lookup-helpers.js';
 
@@ -34,7 +34,6 @@ describe('applyChanges', () => {
     ['moves an entry before another', [move('c', before('a'))], ['c', 'a', 'b']],
     ['moves an entry after the last one', [move('a', after('c'))], ['b', 'c', 'a']],
     ['applies changes in order', [remove('a'), set(['a', '→', 'github:o/a'], after('c'))], ['b', 'c', 'a']],
-    ['ignores a policy change', [{ op: 'policy', policy: { keys: ['k:x'], threshold: 1 } }], ['a', 'b', 'c']],
   ])('%s', (_, changes, ids) => {
     expect(applied(changes).map((l) => l.split(' ')[0]?.replace('flake:', ''))).toEqual(ids);
   });

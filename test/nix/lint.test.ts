@@ -5,7 +5,7 @@ import { lintRegistry, newFindings } from '../../src/nix/lint.js';
 import type { Finding } from '../../src/nix/lint.js';
 import type { Registry } from '../../src/nix/registry.js';
 import { readRegistry } from '../../src/nix/registry.js';
-import type { Change } from '../../src/protocol/changes.js';
+import type { EntryChange as Change } from '../../src/nix/changes.js';
 import { CHANNEL_LAYOUT, attrs, chan, reg, set } from './edit-helpers.js';
 import type { E } from './lookup-helpers.js';
 import { layer, outcome, run } from './lookup-helpers.js';

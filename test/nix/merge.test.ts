@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeChanges } from '../../src/nix/merge.js';
 import type { MergeResult } from '../../src/nix/merge.js';
 import { writeRegistry } from '../../src/nix/registry.js';
-import type { Change } from '../../src/protocol/changes.js';
+import type { EntryChange as Change } from '../../src/nix/changes.js';
 import { after, lines, move, reg, remove, set } from './edit-helpers.js';
 import type { E } from './lookup-helpers.js';
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { changeSchema } from '../../src/protocol/changes.js';
+import { changeSchema, type Change } from '../../src/protocol/changes.js';
+import type { Proposal } from '../../src/protocol/proposal.js';
+import { replay } from '../../src/protocol/review.js';
 
 const from = { type: 'indirect', id: 'nixpkgs', ref: 'nixos-25.05' };
 const to = { type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-25.05', dir: 'lib' };
@@ -59,5 +61,43 @@ describe('changeSchema', () => {
     };
     const r = changeSchema.safeParse({ op: 'file', file });
     expect(r.error?.issues[0]?.message).toMatch(/^invalid flake registry entry 1 \(from 'flake:b'\): /);
+  });
+});
+
+describe('replay', () => {
+  const registry = { entries: [] };
+  const proposal = (changes: Change[]): Proposal => ({
+    registry: 'global',
+    base: 1,
+    changes,
+    message: 'test',
+    created: '2026-01-01T00:00:00Z',
+    expires: '2026-01-02T00:00:00Z',
+  });
+
+  it('applies the entry changes and leaves a policy change to the protocol', () => {
+    const result = replay(
+      registry,
+      1,
+      { version: 1, registry },
+      proposal([
+        { op: 'policy', policy: { keys: ['alice:AAAA'], threshold: 1 } },
+        { op: 'set', entry: { from, to } },
+      ]),
+    );
+    expect(result.ok && result.summary.added).toEqual(['flake:nixpkgs/nixos-25.05']);
+  });
+
+  it('names a failing change by its index among all the changes, policy changes counted', () => {
+    const result = replay(
+      registry,
+      1,
+      { version: 1, registry },
+      proposal([
+        { op: 'policy', policy: { keys: ['alice:AAAA'], threshold: 1 } },
+        { op: 'remove', from },
+      ]),
+    );
+    expect(!result.ok && result.reason === 'invalid-change' && result.error.change).toBe(1);
   });
 });
