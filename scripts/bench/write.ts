@@ -1,5 +1,5 @@
 import { formatPublicKey, formatSignature, generateSecretKey, sign, verify } from '../../src/crypto/keys.js';
-import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
+import { sha256HexSync } from '../../src/crypto/sha256.js';
 import { lintRegistry } from '../../src/nix/lint.js';
 import { readRegistry, writeRegistry, type Registry } from '../../src/nix/registry.js';
 import { readPolicy } from '../../src/protocol/policy.js';

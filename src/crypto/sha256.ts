@@ -1,10 +1,27 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+
 const encoder = new TextEncoder();
+const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
 
 /**
  * Lowercase hex SHA-256 of `data`, or of the UTF-8 bytes of `data` when it is text
- * (Web Crypto: same in workerd and Node).
+ * (Web Crypto: same in workerd and Node, and native).
  */
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', typeof data === 'string' ? encoder.encode(data) : data);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytesOf(data))));
+}
+
+/**
+ * The same, synchronously (@noble/hashes). The writer hashes a new version
+ * inside a storage transaction, where no `await` is allowed, so Web Crypto's
+ * `digest` cannot be used there.
+ */
+export function sha256HexSync(data: string | Uint8Array): string {
+  return bytesToHex(sha256(bytesOf(data)));
+}
+
+/** The raw 32 bytes, synchronously: what Merkle trees and signed formats hash. */
+export function sha256Bytes(data: string | Uint8Array): Uint8Array {
+  return sha256(bytesOf(data));
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { KeyError, parsePublicKey, type PublicKey } from '../crypto/keys.js';
-import { sha256HexSync } from '../crypto/sha256-sync.js';
+import { sha256HexSync } from '../crypto/sha256.js';
 import { canonicalJson } from './canonical.js';
 import { policySchema } from './changes.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sha256HexSync } from '../crypto/sha256-sync.js';
+import { sha256HexSync } from '../crypto/sha256.js';
 import { canonicalJson } from './canonical.js';
 
 /**

@@ -1,4 +1,4 @@
-import { sha256HexSync } from '../crypto/sha256-sync.js';
+import { sha256HexSync } from '../crypto/sha256.js';
 import { readRegistry, writeRegistry } from '../nix/registry.js';
 import { diffRegistries } from '../nix/diff.js';
 import { parsePublicKey } from '../crypto/keys.js';

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { formatPublicKey, formatSignature, parseSignature } from '../crypto/keys.js';
-import { sha256HexSync } from '../crypto/sha256-sync.js';
+import { sha256HexSync } from '../crypto/sha256.js';
 import { lintRegistry } from '../nix/lint.js';
 import { readRegistryAsNix, type Registry } from '../nix/registry.js';
 import { Lru } from '../lru.js';

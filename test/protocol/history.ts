@@ -1,5 +1,5 @@
 import { formatSignature, parseSecretKey, type SecretKey } from '../../src/crypto/keys.js';
-import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
+import { sha256HexSync } from '../../src/crypto/sha256.js';
 import { lintRegistry } from '../../src/nix/lint.js';
 import { readRegistry } from '../../src/nix/registry.js';
 import { canonicalJson } from '../../src/protocol/canonical.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSecretKey } from '../../src/crypto/keys.js';
-import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
+import { sha256HexSync } from '../../src/crypto/sha256.js';
 import type { Change, Position } from '../../src/protocol/changes.js';
 import type { PolicyJson } from '../../src/protocol/policy.js';
 import { verifyHistory, type HistoryVersion, type VerifyOptions } from '../../src/protocol/verify.js';

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
+import { sha256HexSync } from '../../src/crypto/sha256.js';
 import { createApp } from '../../src/http/app.js';
 import { diffRegistries } from '../../src/nix/diff.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';

@@ -4,7 +4,7 @@ import { formatSignature, parseSecretKey } from '../../src/crypto/keys.js';
 import type { Change } from '../../src/protocol/changes.js';
 import type { Proposal } from '../../src/protocol/proposal.js';
 import { proposalBytes, signProposal } from '../../src/protocol/signing.js';
-import { sha256HexSync } from '../../src/crypto/sha256-sync.js';
+import { sha256HexSync } from '../../src/crypto/sha256.js';
 import { KEYS } from './fixtures.js';
 import { kvKeys } from '../../src/store/layout.js';
 import type { TestService } from './helpers.js';
