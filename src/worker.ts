@@ -2,7 +2,7 @@ import { createApp } from './http/app.js';
 import { localTrustedKeys } from './http/env.js';
 import { NixError } from './nix/errors.js';
 import { PolicyError } from './protocol/policy.js';
-import { ConfigurationError, StorageError } from './store/errors.js';
+import { ConfigurationError, StorageError, writerFailure } from './store/errors.js';
 import { prepareSeed, type EmbeddedRegistry, type SeedVersion } from './store/seed.js';
 import { KvRegistryStore, type RegistryStore } from './store/store.js';
 import { StoredVersion } from './store/version.js';
@@ -82,8 +82,9 @@ export function createRegistryStore(env: Env, seeds: EmbeddedSeeds, options: Sto
       try {
         head = await env.REGISTRY_WRITER.get(env.REGISTRY_WRITER.idFromName(name)).seed(seed);
       } catch (cause) {
-        throw new StorageError(`the writer of registry '${name}' did not answer`, { cause });
+        throw writerFailure(name, cause);
       }
+      if ('unpublished' in head) throw new StorageError(`registry '${name}': ${head.unpublished}`);
       // This isolate has version 1 at hand: it need not wait for KV to show it.
       if (head.sha256 === seed.record.sha256) store.learnVersion(new StoredVersion(seed.record, seed.body));
       return head;

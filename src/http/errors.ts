@@ -1,5 +1,5 @@
 import { NixError } from '../nix/errors.js';
-import { ConfigurationError, StorageError } from '../store/errors.js';
+import { ConfigurationError, StorageError, WriterBug } from '../store/errors.js';
 import { Problem } from './problem.js';
 
 /**
@@ -22,6 +22,10 @@ export function toProblem(error: unknown): Problem {
       {},
       { 'Retry-After': '5' },
     );
+  }
+  if (error instanceof WriterBug) {
+    console.error(error.message, error.cause);
+    return new Problem('internal', 'the service failed to answer this request');
   }
   console.error('unexpected error', error);
   return new Problem('internal', 'the service failed to answer this request');

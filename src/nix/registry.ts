@@ -222,7 +222,29 @@ export function readRegistry(text: string, path = 'flake-registry.json'): Regist
     const from = shape.entry === undefined ? undefined : entries[shape.entry]?.from;
     throw new NixError('invalid-registry', entryMessage(shape.entry, from, `${where}${shape.message}`));
   }
+  entries.forEach(checkPrintable);
   return { entries };
+}
+
+/**
+ * Nix reads a `tarball` or `file` target without parsing its URL and fails only
+ * when it prints or fetches it: `nix registry list` would stop at such an entry,
+ * and every lookup through it would fail. Every `from` and `to` published must
+ * therefore print as Nix prints inputs (`Input::to_string`).
+ */
+function checkPrintable(entry: RegistryEntry, index: number): void {
+  for (const [side, attrs] of [
+    ['from', entry.from],
+    ['to', entry.to],
+  ] as const) {
+    try {
+      inputToURL(attrs);
+    } catch (e) {
+      if (!(e instanceof NixError)) throw e;
+      const text = `its '${side}' cannot be written as a flake reference: ${e.message}`;
+      throw new NixError('invalid-registry', entryMessage(index, entry.from, text));
+    }
+  }
 }
 
 /**

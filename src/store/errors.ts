@@ -26,3 +26,29 @@ export class ConfigurationError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The registry's writer threw: a bug in the service, not trouble with storage.
+ * Answered 500 (internal) with the cause in the Worker's log, never as a 503
+ * that invites a retry.
+ */
+export class WriterBug extends Error {
+  override readonly name = 'WriterBug';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * How a failed call to a registry's writer is told. What the platform failed to
+ * deliver (the object is overloaded, restarting or unreachable) is storage
+ * trouble: 503, retry. What the writer's own code threw (`remote`, and not marked
+ * retryable) is a bug: 500, never a retry that would fail the same way.
+ */
+export function writerFailure(registry: string, cause: unknown): StorageError | WriterBug {
+  const e = cause as { remote?: unknown; retryable?: unknown; overloaded?: unknown } | null;
+  if (e?.remote === true && e.retryable !== true && e.overloaded !== true) {
+    return new WriterBug(`the writer of registry '${registry}' failed`, { cause });
+  }
+  return new StorageError(`the writer of registry '${registry}' did not answer`, { cause });
+}

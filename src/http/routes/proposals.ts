@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import { approvalSchema, submissionSchema } from '../../protocol/proposal.js';
-import { StorageError } from '../../store/errors.js';
+import { StorageError, writerFailure } from '../../store/errors.js';
 import { StoredVersion } from '../../store/version.js';
 import { PROPOSAL_STATUSES, type ProposalStatus, type WriteOutcome, type WriterRpc } from '../../writer/contract.js';
 import { readJsonBody } from '../body.js';
@@ -18,12 +18,12 @@ async function writerOf(c: Context<AppEnv>, name: string): Promise<WriterRpc> {
   return c.env.REGISTRY_WRITER.get(c.env.REGISTRY_WRITER.idFromName(name));
 }
 
-/** A call to the writer; its failure is storage trouble (503), never the client's. */
+/** A call to the writer; everything a client sends is checked before it gets there. */
 async function call<T>(name: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (cause) {
-    throw new StorageError(`the writer of registry '${name}' did not answer`, { cause });
+    throw writerFailure(name, cause);
   }
 }
 
