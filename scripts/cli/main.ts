@@ -1,3 +1,4 @@
+import { escapeInvisibleInJson, showInvisible } from '../../src/protocol/text.js';
 import { Client } from './client.js';
 import { commandHelp, DEFAULT_URL, parseCommandArgs, stringOption, type Command, type Context } from './command.js';
 import { approve, sign, submit } from './commands/approve.js';
@@ -110,10 +111,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         return (client ??= new Client(url, io.fetch));
       },
       say: (text) => {
-        if (!json) io.out(`${text}\n`);
+        // Text that came from a proposer or a server is shown as it is: nothing invisible gets through.
+        if (!json) io.out(`${showInvisible(text)}\n`);
       },
       data: (value) => {
-        if (json) io.out(`${JSON.stringify(value, null, 2)}\n`);
+        if (json) io.out(`${escapeInvisibleInJson(JSON.stringify(value, null, 2))}\n`);
       },
     };
     await command.run(ctx, args);
@@ -121,16 +123,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       const hint = error.command === undefined ? 'flake-registry --help' : `flake-registry ${error.command} --help`;
-      io.err(`flake-registry: ${error.message} (see ${hint})\n`);
+      io.err(`flake-registry: ${showInvisible(error.message)} (see ${hint})\n`);
       return EXIT_USAGE;
     }
     if (error instanceof CliError) {
-      io.err(`flake-registry: ${error.message}\n`);
+      io.err(`flake-registry: ${showInvisible(error.message)}\n`);
       return EXIT_FAILURE;
     }
     // A bug, or a server that is not this service: still one line, never a stack trace.
     const message = error instanceof Error ? error.message : String(error);
-    const first = message.split('\n')[0] ?? message;
+    const first = showInvisible(message.split('\n')[0] ?? message);
     if (error instanceof TypeError && contacted) {
       io.err(`flake-registry: the server did not answer as flake-registry-service does (is --url right?): ${first}\n`);
     } else {

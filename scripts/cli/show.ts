@@ -4,6 +4,7 @@ import { labelOf } from '../../src/nix/entry-key.js';
 import { flakeRefToString } from '../../src/nix/flakeref.js';
 import { formatImpact, resolutionImpact, type ImpactRow } from '../../src/nix/impact.js';
 import type { Registry, RegistryEntry } from '../../src/nix/registry.js';
+import { showInvisible } from '../../src/protocol/text.js';
 import type { ProposalSummary, ProposalView, ThresholdView } from '../../src/writer/contract.js';
 
 /** How the CLI prints diffs, impact and proposals as text. */
@@ -91,7 +92,9 @@ const omitted = (count: number | undefined, what: string): string[] =>
 
 function threshold(name: string, t: ThresholdView): string {
   const who = t.signers.length === 0 ? 'no signers yet' : `signed by ${t.signers.join(', ')}`;
-  return `${name}: ${t.have} of ${t.need} (${who})`;
+  const short = Math.max(0, t.need - t.have);
+  const more = short === 0 ? '' : `; ${short} more from ${t.remaining.join(', ')}`;
+  return `${name}: ${t.have} of ${t.need} (${who}${more})`;
 }
 
 /** What a proposal still needs, in one line. */
@@ -99,25 +102,52 @@ export function needsLine(view: ProposalView): string {
   switch (view.status) {
     case 'merged':
       return `merged as version ${view.version ?? '?'}`;
-    case 'open':
-      return `${view.approvals.missing} more approval${view.approvals.missing === 1 ? '' : 's'} needed`;
+    case 'open': {
+      const n = view.approvals.missing;
+      const count = `${n} more approval${n === 1 ? '' : 's'} needed`;
+      // Both thresholds must be met; a key both policies list counts for both.
+      return view.approvals.newPolicy && n > 0 ? `${count} (to meet both the policy in force and the new one)` : count;
+    }
     case 'conflict':
     case 'failed':
       return `can no longer merge: ${view.outcome?.detail ?? view.status}`;
   }
 }
 
+/** A policy change as a reviewer needs it: the threshold, and every key added, removed or renamed. */
+function policyLines(view: ProposalView): string[] {
+  const diff = view.review.policy;
+  if (!diff) return [];
+  const keys = (what: string, list: readonly string[]) =>
+    list.length === 0 ? [] : [`    ${what}:`, ...list.map((k) => `      ${k}`)];
+  return [
+    'policy change:',
+    `    threshold ${diff.threshold.from} -> ${diff.threshold.to}`,
+    ...keys('adds', diff.added),
+    ...keys('removes (their signatures stop counting)', diff.removed),
+    ...keys(
+      'renames',
+      diff.renamed.map((r) => `${r.from} -> ${r.to}`),
+    ),
+  ];
+}
+
 /**
  * Text from a proposer, made safe to print: every line of it is marked, so it
- * cannot pass itself off as the review around it, and control characters (a
- * terminal's escapes could hide what follows) are shown escaped.
+ * cannot pass itself off as the review around it, and every invisible
+ * character (terminal escapes, bidi controls, zero-width characters) is shown
+ * escaped (src/protocol/text.ts).
  */
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
 export function quotedText(text: string): string[] {
-  const escape = (line: string) => line.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return text.split(/\r?\n/).map((line) => `  | ${escape(line)}`);
+  return text.split('\n').map((line) => `  | ${showInvisible(line)}`);
+}
+
+/** Which policy counted the signatures: the one in force, or for a merged proposal the one that merged it. */
+function policyName(view: ProposalView): string {
+  const since = view.approvals.policy.since;
+  return view.status === 'merged'
+    ? `policy that merged it (in force from version ${since})`
+    : `policy in force (since version ${since})`;
 }
 
 /** A proposal with its review, as `show ID` and `approve` print it. */
@@ -133,19 +163,24 @@ export function proposalText(view: ProposalView): string {
     `  created ${p.created}, expires ${p.expires}`,
     `changes against version ${review.head}${againstBase ? ` (written against version ${review.base.version})` : ''}:`,
     ...indent(summaryLines(review.changes).length > 0 ? summaryLines(review.changes) : ['none']),
-    ...p.changes.flatMap((c) =>
-      c.op === 'policy' ? [`  policy: threshold ${c.policy.threshold} of ${c.policy.keys.join(' ')}`] : [],
-    ),
+    ...policyLines(view),
     'resolution impact:',
     ...indent(review.impact.length > 0 ? review.impact.map((row) => row.text) : ['none']),
     ...omitted(review.impactOmitted, 'impact'),
     ...(review.lint.length > 0 ? ['lint:', ...indent(review.lint.map((f) => `${f.severity}: ${f.message}`))] : []),
     ...omitted(review.lintOmitted, 'lint'),
     'signatures:',
-    `  ${threshold('policy in force', view.approvals.policy)}`,
-    ...(view.approvals.newPolicy ? [`  ${threshold('new policy', view.approvals.newPolicy)}`] : []),
-    `  ${needsLine(view)}`,
+    ...indent(signatureLines(view)),
   ].join('\n');
+}
+
+/** Signatures counted against each threshold, and what is still needed. */
+export function signatureLines(view: ProposalView): string[] {
+  return [
+    threshold(policyName(view), view.approvals.policy),
+    ...(view.approvals.newPolicy ? [threshold('new policy', view.approvals.newPolicy)] : []),
+    needsLine(view),
+  ];
 }
 
 /** One line per proposal of a listing. */

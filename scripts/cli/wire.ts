@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { formatSignature, type SecretKey } from '../../src/crypto/keys.js';
 import type { Change } from '../../src/protocol/changes.js';
-import { proposalSchema, submissionSchema, type Proposal, type Submission } from '../../src/protocol/proposal.js';
+import { newProposalSchema, submissionSchema, type Proposal, type Submission } from '../../src/protocol/proposal.js';
 import { proposalBytes, proposalId, signProposal } from '../../src/protocol/signing.js';
 import { CliError } from './errors.js';
+import { escapeInvisibleInJson } from '../../src/protocol/text.js';
 
 /**
  * Proposals and approvals as they travel: over HTTP, and in files for keys on
@@ -64,7 +65,7 @@ const seconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d
 /** A proposal checked against the protocol's schema, so the server never sees one it must refuse for its shape. */
 export function makeProposal(draft: ProposalDraft): Proposal {
   const created = Math.floor(draft.now.getTime() / 1000) * 1000;
-  const parsed = proposalSchema.safeParse({
+  const parsed = newProposalSchema.safeParse({
     registry: draft.registry,
     base: draft.base,
     changes: draft.changes,
@@ -85,4 +86,4 @@ export async function signedProposal(key: SecretKey, proposal: Proposal): Promis
 }
 
 /** JSON files the CLI writes: two-space indented, final newline. */
-export const fileText = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+export const fileText = (value: unknown): string => `${escapeInvisibleInJson(JSON.stringify(value, null, 2))}\n`;

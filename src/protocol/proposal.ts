@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { REGISTRY_NAME } from './names.js';
 import { CanonicalJsonError, canonicalJson } from './canonical.js';
 import { changesSchema } from './changes.js';
+import { messageProblem, nameProblem } from './text.js';
 
 /**
  * A proposal: the signed object. Every field is part of what is signed, so the
@@ -14,8 +15,6 @@ import { changesSchema } from './changes.js';
 const utcTime = z.iso.datetime();
 
 export const MAX_MESSAGE_LENGTH = 4096;
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const UNSAFE_IN_MESSAGE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 export const MAX_CHANGES = 10_000;
 /** A proposal open longer than this would outlive the keys that signed it. */
 export const MAX_LIFETIME_MS = 90 * 24 * 3600 * 1000;
@@ -33,10 +32,7 @@ export const proposalSchema = z
     message: z
       .string()
       .max(MAX_MESSAGE_LENGTH)
-      .refine((m) => /[\p{L}\p{N}]/u.test(m), 'must say why (in words)')
-      // A message is shown to signers: no terminal escapes or bidirectional overrides that
-      // could make it pass for something else. Newlines and tabs are fine.
-      .refine((m) => !UNSAFE_IN_MESSAGE.test(m), 'must hold no control characters but newlines and tabs'),
+      .refine((m) => /[\p{L}\p{N}]/u.test(m), 'must say why (in words)'),
     created: utcTime,
     expires: utcTime,
   })
@@ -61,18 +57,44 @@ export const proposalSchema = z
 
 export type Proposal = z.infer<typeof proposalSchema>;
 
+/**
+ * A proposal as it may be submitted now: `proposalSchema` plus the rules for
+ * text a proposer controls (src/protocol/text.ts), which apply from their
+ * introduction on and so are not part of what a history must satisfy.
+ */
+export const newProposalSchema = proposalSchema.superRefine((p, ctx) => {
+  const message = messageProblem(p.message);
+  if (message) ctx.addIssue({ code: 'custom', path: ['message'], message });
+  p.changes.forEach((change, i) => {
+    if (change.op !== 'policy') return;
+    change.policy.keys.forEach((key, k) => {
+      const problem = nameProblem(key.slice(0, Math.max(0, key.indexOf(':'))));
+      if (problem) {
+        ctx.addIssue({ code: 'custom', path: ['changes', i, 'policy', 'keys', k], message: `key name ${problem}` });
+      }
+    });
+  });
+});
+
+/** A signature as submitted: its name (before the first ':') is text a reviewer reads. */
+const signatureText = z.string().superRefine((text, ctx) => {
+  const colon = text.indexOf(':');
+  const problem = nameProblem(colon < 0 ? text : text.slice(0, colon));
+  if (problem) ctx.addIssue({ code: 'custom', message: `signature name ${problem}` });
+});
+
 /** Each signature may be tried against every trusted key: a bound on the work one request can ask. */
 export const MAX_SIGNATURES = 16;
 
 /** `POST /registries/NAME/proposals`: a proposal with the signatures made over it. */
 export const submissionSchema = z.strictObject({
-  proposal: proposalSchema,
-  signatures: z.array(z.string()).min(1, 'a proposal must carry at least one signature').max(MAX_SIGNATURES),
+  proposal: newProposalSchema,
+  signatures: z.array(signatureText).min(1, 'a proposal must carry at least one signature').max(MAX_SIGNATURES),
 });
 export type Submission = z.infer<typeof submissionSchema>;
 
 /** `POST /registries/NAME/proposals/ID/approvals`: one more maintainer's signature. */
-export const approvalSchema = z.strictObject({ signature: z.string() });
+export const approvalSchema = z.strictObject({ signature: signatureText });
 export type Approval = z.infer<typeof approvalSchema>;
 
 /** The policy a proposal sets, if it changes the policy. */

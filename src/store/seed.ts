@@ -2,7 +2,8 @@ import { sha256HexSync } from '../crypto/sha256.js';
 import { readRegistry, writeRegistry } from '../nix/registry.js';
 import { diffRegistries } from '../nix/diff.js';
 import { parsePublicKey } from '../crypto/keys.js';
-import { readPolicy, type PolicyJson } from '../protocol/policy.js';
+import { PolicyError, readPolicy, type PolicyJson } from '../protocol/policy.js';
+import { nameProblem, showInvisible } from '../protocol/text.js';
 import type { VersionRecord } from '../protocol/record.js';
 
 /**
@@ -31,6 +32,10 @@ export interface SeedVersion {
 export function prepareSeed(embedded: EmbeddedRegistry, extraKeys: readonly string[] = []): SeedVersion {
   const registry = readRegistry(JSON.stringify(embedded.file), `registries/${embedded.name}.json`);
   const policy = readPolicy(withKeys(embedded.policy, extraKeys));
+  for (const key of policy.keys) {
+    const problem = nameProblem(key.name);
+    if (problem) throw new PolicyError(`policy: key name '${showInvisible(key.name)}' ${problem}`);
+  }
   const body = writeRegistry(registry);
   const record: VersionRecord = {
     registry: embedded.name,

@@ -8,7 +8,7 @@ import { flag, requiredOption, stringOption, type Command, type Context } from '
 import { CliError, UsageError } from '../errors.js';
 import { readJsonFile, readSecretKey } from '../files.js';
 import { confirmOrStop, outcomeText, writeOut } from '../served.js';
-import { proposalText } from '../show.js';
+import { proposalText, quotedText } from '../show.js';
 import { idOf, readWireFile, type ApprovalFile } from '../wire.js';
 
 /** `approve`, `sign` and `submit`: adding signatures, online or through files. */
@@ -31,7 +31,8 @@ function offlineText(id: string, p: Proposal): string {
   return [
     `proposal ${id}`,
     `  registry ${p.registry}, base version ${p.base}`,
-    `  message: ${p.message}`,
+    '  message:',
+    ...quotedText(p.message).map((line) => `  ${line}`),
     `  created ${p.created}, expires ${p.expires}`,
     'changes:',
     ...p.changes.map((c) => `  ${describeChange(c)}`),

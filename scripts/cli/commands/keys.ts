@@ -1,3 +1,4 @@
+import { nameProblem } from '../../../src/protocol/text.js';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
@@ -32,6 +33,8 @@ export const keygen: Command = {
   server: false,
   run: async (ctx, args) => {
     const name = requiredOption(args, 'name', 'keygen');
+    const problem = nameProblem(name);
+    if (problem) throw new UsageError(`--name ${problem}`, 'keygen');
     const out = requiredOption(args, 'out', 'keygen');
     if (out === '-') throw new UsageError('--out must be a file: a secret key is never printed', 'keygen');
     let key;

@@ -1,3 +1,4 @@
+import { showInvisible } from '../../../src/protocol/text.js';
 import { NixError } from '../../../src/nix/errors.js';
 import { readRegistry, writeRegistry, type Registry } from '../../../src/nix/registry.js';
 import { flag, numberOption, requiredOption, stringOption, type Command } from '../command.js';
@@ -63,7 +64,9 @@ export const upload: Command = {
     }
 
     // With --id-only, stdout is the id alone: what a person should read goes to stderr.
-    const tell = flag(args, 'id-only') ? (text: string) => ctx.io.err(`${text}\n`) : (text: string) => ctx.say(text);
+    const tell = flag(args, 'id-only')
+      ? (text: string) => ctx.io.err(`${showInvisible(text)}\n`)
+      : (text: string) => ctx.say(text);
     if (writeRegistry(local) === writeRegistry(base.registry)) {
       tell(`nothing to change: ${path} has the entries of version ${base.version} of registry '${name}'`);
       ctx.data({ registry: name, base: base.version, changed: false });

@@ -12,6 +12,22 @@ describe("a proposer's message as the command prints it", () => {
 
   it('shows terminal escapes and bidirectional overrides escaped instead of obeying them', () => {
     const [line] = quotedText('ok \u001b[8mhidden\u202e');
-    expect(line).toBe('  | ok \\u001b[8mhidden\\u202e');
+    expect(line).toBe('  | ok \\u{1B}[8mhidden\\u{202E}');
+  });
+
+  it.each([
+    ['U+061C', '\u061c', '\\u{61C}'],
+    ['U+2028', '\u2028', '\\u{2028}'],
+    ['U+200B', '\u200b', '\\u{200B}'],
+    ['U+FEFF', '\ufeff', '\\u{FEFF}'],
+    ['U+180E', '\u180e', '\\u{180E}'],
+    ['U+FFF9', '\ufff9', '\\u{FFF9}'],
+    ['U+E0041', '\u{e0041}', '\\u{E0041}'],
+    ['U+00A0', '\u00a0', '\\u{A0}'],
+    ['a tab', '\t', '\\u{9}'],
+    ['a carriage return', '\r', '\\u{D}'],
+  ])('shows %s, which older versions stored, visibly', (_, ch, shown) => {
+    const [line] = quotedText(`a${ch}b`);
+    expect(line).toBe(`  | a${shown}b`);
   });
 });

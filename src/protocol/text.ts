@@ -1,0 +1,108 @@
+/**
+ * Text a proposer controls, and how it may be shown. A proposal's message, the
+ * names of keys and signatures are read by the maintainers who decide whether
+ * to sign: a character that is invisible, reorders what follows or moves the
+ * cursor could make the text pass for something else. One rule, by Unicode
+ * general category (docs/protocol.md):
+ *
+ * - refused everywhere: controls (Cc) but a message's newline and tab, format
+ *   characters (Cf: bidi marks and overrides, zero-width characters, the BOM,
+ *   tags), surrogates (Cs), private use (Co), unassigned code points (Cn), and
+ *   the line and paragraph separators (Zl, Zp);
+ * - refused in names as well: every space (Zs), names being single words.
+ *
+ * The rule applies to what is submitted from now on. Histories keep what older
+ * rules let through, so the verifier does not apply it, and whatever shows
+ * stored text escapes it with `showInvisible`.
+ */
+
+const UNSAFE_IN_MESSAGE = /(?![\n\t])[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
+const UNSAFE_IN_NAME = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+const NAMES: Readonly<Record<number, string>> = {
+  0x09: 'CHARACTER TABULATION',
+  0x0a: 'LINE FEED',
+  0x0d: 'CARRIAGE RETURN',
+  0x1b: 'ESCAPE',
+  0x20: 'SPACE',
+  0xa0: 'NO-BREAK SPACE',
+  0x061c: 'ARABIC LETTER MARK',
+  0x180e: 'MONGOLIAN VOWEL SEPARATOR',
+  0x200b: 'ZERO WIDTH SPACE',
+  0x200c: 'ZERO WIDTH NON-JOINER',
+  0x200d: 'ZERO WIDTH JOINER',
+  0x200e: 'LEFT-TO-RIGHT MARK',
+  0x200f: 'RIGHT-TO-LEFT MARK',
+  0x2028: 'LINE SEPARATOR',
+  0x2029: 'PARAGRAPH SEPARATOR',
+  0x202a: 'LEFT-TO-RIGHT EMBEDDING',
+  0x202b: 'RIGHT-TO-LEFT EMBEDDING',
+  0x202c: 'POP DIRECTIONAL FORMATTING',
+  0x202d: 'LEFT-TO-RIGHT OVERRIDE',
+  0x202e: 'RIGHT-TO-LEFT OVERRIDE',
+  0x2066: 'LEFT-TO-RIGHT ISOLATE',
+  0x2067: 'RIGHT-TO-LEFT ISOLATE',
+  0x2068: 'FIRST STRONG ISOLATE',
+  0x2069: 'POP DIRECTIONAL ISOLATE',
+  0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
+  0xfff9: 'INTERLINEAR ANNOTATION ANCHOR',
+};
+
+const CATEGORIES: readonly (readonly [RegExp, string])[] = [
+  [/\p{Cc}/u, 'a control character, Cc'],
+  [/\p{Cf}/u, 'a format character, Cf'],
+  [/\p{Cs}/u, 'a lone surrogate, Cs'],
+  [/\p{Co}/u, 'a private-use character, Co'],
+  [/\p{Cn}/u, 'an unassigned code point, Cn'],
+  [/\p{Zl}/u, 'a line separator, Zl'],
+  [/\p{Zp}/u, 'a paragraph separator, Zp'],
+  [/\p{Zs}/u, 'a space, Zs'],
+];
+
+/** `U+202E (RIGHT-TO-LEFT OVERRIDE, a format character, Cf)`. */
+export function describeCharacter(ch: string): string {
+  const cp = ch.codePointAt(0) ?? 0;
+  const hex = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  const category = CATEGORIES.find(([re]) => re.test(ch))?.[1];
+  const name = NAMES[cp];
+  const parts = [name, category].filter((p) => p !== undefined);
+  return parts.length === 0 ? hex : `${hex} (${parts.join(', ')})`;
+}
+
+/** What is wrong with a message, naming the first refused character by code point; undefined when nothing. */
+export function messageProblem(text: string): string | undefined {
+  const found = UNSAFE_IN_MESSAGE.exec(text);
+  return found === null
+    ? undefined
+    : `holds ${describeCharacter(found[0])}: only visible characters, spaces, newlines and tabs`;
+}
+
+/** The same for a key's or a signature's name, where spaces are refused too. */
+export function nameProblem(text: string): string | undefined {
+  const found = UNSAFE_IN_NAME.exec(text);
+  return found === null
+    ? undefined
+    : `holds ${describeCharacter(found[0])}: a name is visible characters only, without spaces`;
+}
+
+const INVISIBLE = /(?![\n ])[\p{C}\p{Zl}\p{Zp}\p{Zs}]/gu;
+
+/**
+ * Text to show, with every character the rule above refuses (and every space
+ * but U+0020, and the tab) written as `\u{202E}`, so stored text (older rules let
+ * more through) is seen as it is. Newlines stay: callers mark each line.
+ */
+export function showInvisible(text: string): string {
+  return text.replace(INVISIBLE, (ch) => `\\u{${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`);
+}
+
+/**
+ * A JSON text with the same characters written as `\uXXXX` escapes: the same
+ * value once parsed, but nothing invisible reaches a terminal or an editor.
+ * Only strings can hold such characters in JSON, so every match is inside one.
+ */
+export function escapeInvisibleInJson(json: string): string {
+  return json.replace(INVISIBLE, (ch) =>
+    Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
+}
