@@ -93,13 +93,14 @@ function networkReason(error: unknown): string {
 export function problemLine(res: Response, text: string, what: string): string {
   if ((res.headers.get('Content-Type') ?? '').includes('json')) {
     try {
-      const problem = JSON.parse(text) as { title?: unknown; detail?: unknown; type?: unknown };
+      const problem = JSON.parse(text) as { title?: unknown; detail?: unknown; type?: unknown; removedBy?: unknown };
       if (typeof problem.title === 'string' && typeof problem.detail === 'string') {
-        // The usual cause on a local server: keys trusted after the registry was created.
+        // A common cause on a local server: keys trusted after the registry was created. A key
+        // the registry's policy once trusted and then dropped is another story: the detail says so.
         const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(res.url);
         const hint =
-          local && problem.type === 'urn:flake-registry:problem:untrusted-key'
-            ? ' (a key added with trust-local counts only after rm -rf .wrangler/state and a new npm start)'
+          local && problem.type === 'urn:flake-registry:problem:untrusted-key' && problem.removedBy === undefined
+            ? ' (if the key was added with trust-local after the registry was created, it counts only after rm -rf .wrangler/state and a new npm start)'
             : '';
         return `${problem.title}: ${problem.detail}${hint}`;
       }

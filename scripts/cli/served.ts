@@ -9,7 +9,7 @@ import { seg, type Client } from './client.js';
 import type { Context, OptionDef } from './command.js';
 import { CliError } from './errors.js';
 import { fileProblem } from './files.js';
-import { needsLine } from './show.js';
+import { signatureLines } from './show.js';
 import { fileText, idOf, signedProposal } from './wire.js';
 
 /** Registry versions as served, and sending what the CLI signs. */
@@ -71,17 +71,7 @@ export const PROPOSAL_OPTIONS: Readonly<Record<string, OptionDef>> = {
 /** The answer to a submission or an approval, as text. */
 export function outcomeText(view: ProposalView, known: boolean): string {
   const lines = [`proposal ${view.id}: ${view.status}${known ? ' (already known; signatures added)' : ''}`];
-  const t = view.approvals.policy;
-  lines.push(
-    `  signatures: ${t.have} of ${t.need}${t.signers.length > 0 ? ` (signed by ${t.signers.join(', ')})` : ''}`,
-  );
-  if (view.approvals.newPolicy) {
-    const n = view.approvals.newPolicy;
-    lines.push(
-      `  new policy: ${n.have} of ${n.need}${n.signers.length > 0 ? ` (signed by ${n.signers.join(', ')})` : ''}`,
-    );
-  }
-  lines.push(`  ${needsLine(view)}`);
+  lines.push(...signatureLines(view).map((l) => `  ${l}`));
   if (view.status === 'open') {
     lines.push(
       `  others approve with: flake-registry approve ${view.id} --registry ${view.registry} --key SECRET_FILE`,

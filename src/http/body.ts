@@ -19,6 +19,11 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
     throw new Problem('unsupported-media-type', `send the body as application/json, not '${type || 'nothing'}'`);
   }
+  // JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset would be read as what it is not.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(type)?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new Problem('unsupported-media-type', `send the body in UTF-8, not in charset '${charset}'`);
+  }
   const declared = Number(request.headers.get('Content-Length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const chunks: Uint8Array[] = [];

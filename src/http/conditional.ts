@@ -12,6 +12,12 @@ export interface Validators {
   /** A strong entity-tag, quotes included. */
   readonly etag: string;
   readonly lastModified: Date;
+  /**
+   * Another representation of this URL has the same Last-Modified second (two
+   * versions merged in one second): a date alone then cannot prove what a client
+   * holds, so If-Modified-Since never answers 304 and If-Unmodified-Since fails.
+   */
+  readonly sharedSecond?: boolean;
 }
 
 /** What the preconditions of a GET or HEAD allow (§13.2.2, in its order). */
@@ -123,12 +129,12 @@ export function evaluatePreconditions(headers: Headers, validators: Validators):
   } else {
     const ius = headers.get('If-Unmodified-Since');
     const since = ius === null ? undefined : parseHttpDate(ius);
-    if (since !== undefined && seconds(lastModified) > since) return 'failed';
+    if (since !== undefined && (validators.sharedSecond === true || seconds(lastModified) > since)) return 'failed';
   }
   const inm = headers.get('If-None-Match');
   if (inm !== null) return weakMatch(inm, etag) ? 'not-modified' : 'proceed';
   const ims = headers.get('If-Modified-Since');
   const since = ims === null ? undefined : parseHttpDate(ims);
-  if (since !== undefined && seconds(lastModified) <= since) return 'not-modified';
+  if (since !== undefined && validators.sharedSecond !== true && seconds(lastModified) <= since) return 'not-modified';
   return 'proceed';
 }

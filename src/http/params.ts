@@ -1,6 +1,6 @@
 import { REGISTRY_NAME } from '../store/layout.js';
 import type { RegistryStore } from '../store/store.js';
-import type { VersionRecord } from '../store/records.js';
+import type { Head, VersionRecord } from '../store/records.js';
 import type { StoredVersion } from '../store/version.js';
 import { Problem } from './problem.js';
 
@@ -25,9 +25,14 @@ export function versionNumber(value: string): number {
 
 /** The newest version of a hosted registry, or 404 unknown-registry. */
 export async function latestVersion(store: RegistryStore, name: string): Promise<StoredVersion> {
+  return (await latest(store, name)).version;
+}
+
+/** The newest version with the head that named it. */
+export async function latest(store: RegistryStore, name: string): Promise<{ version: StoredVersion; head: Head }> {
   const head = await store.head(name);
   if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
-  return pinnedVersion(store, name, head.version);
+  return { version: await pinnedVersion(store, name, head.version), head };
 }
 
 /** A given version of a hosted registry, or 404 unknown-registry / unknown-version. */

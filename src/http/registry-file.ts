@@ -1,3 +1,4 @@
+import type { Head } from '../store/records.js';
 import type { StoredVersion } from '../store/version.js';
 import { etagFor, type Validators } from './conditional.js';
 import { respondWith } from './representation.js';
@@ -14,10 +15,20 @@ export function validatorsOf(version: StoredVersion): Validators {
   return found;
 }
 
-/** A registry version's exact bytes, or 304 when the client already has them. */
-export function registryFileResponse(request: Request, version: StoredVersion, cacheControl: string): Response {
+/**
+ * A registry version's exact bytes, or 304 when the client already has them.
+ * `head` is given when the URL follows the latest version: its Last-Modified may
+ * then be shared with the version before (see Validators.sharedSecond).
+ */
+export function registryFileResponse(
+  request: Request,
+  version: StoredVersion,
+  cacheControl: string,
+  head?: Head,
+): Response {
+  const validators = validatorsOf(version);
   return respondWith(request, {
-    validators: validatorsOf(version),
+    validators: head?.sharedSecond === true ? { ...validators, sharedSecond: true } : validators,
     bytes: version.bytes,
     contentType: 'application/json',
     headers: {

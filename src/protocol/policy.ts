@@ -71,3 +71,29 @@ export function readPolicy(value: unknown): Policy {
 export function policyHash(json: PolicyJson): string {
   return sha256HexSync(new TextEncoder().encode(canonicalJson(json)));
 }
+
+/** What a policy change does, as a reviewer needs to see it: keys by their bytes, named as listed. */
+export interface PolicyDiff {
+  readonly threshold: { readonly from: number; readonly to: number };
+  /** Keys the new policy trusts and the old did not (`name:base64`). */
+  readonly added: readonly string[];
+  /** Keys the old policy trusted and the new one drops: their signatures stop counting. */
+  readonly removed: readonly string[];
+  /** Keys both trust, listed under another name by the new policy. */
+  readonly renamed: readonly { readonly from: string; readonly to: string }[];
+}
+
+export function policyDiff(from: Policy, to: Policy): PolicyDiff {
+  const text = (k: PublicKey): string => `${k.name}:${k.id}`;
+  const before = new Map(from.keys.map((k) => [k.id, k]));
+  const after = new Map(to.keys.map((k) => [k.id, k]));
+  return {
+    threshold: { from: from.threshold, to: to.threshold },
+    added: to.keys.filter((k) => !before.has(k.id)).map(text),
+    removed: from.keys.filter((k) => !after.has(k.id)).map(text),
+    renamed: to.keys.flatMap((k) => {
+      const old = before.get(k.id);
+      return old && old.name !== k.name ? [{ from: old.name, to: k.name }] : [];
+    }),
+  };
+}

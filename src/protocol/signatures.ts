@@ -68,13 +68,33 @@ export interface Tally {
   readonly need: number;
   /** Names, as the policy lists them, of its keys that signed. */
   readonly signers: readonly string[];
+  /** Names of its keys that have not signed: who can still help meet the threshold. */
+  readonly remaining: readonly string[];
 }
 
 /** `keyIds`: the ids (PublicKey.id) of the keys that signed. */
 export function tally(policy: Policy, keyIds: Iterable<string>): Tally {
   const ids = new Set(keyIds);
   const signers = policy.keys.filter((k) => ids.has(k.id)).map((k) => k.name);
-  return { have: signers.length, need: policy.threshold, signers };
+  const remaining = policy.keys.filter((k) => !ids.has(k.id)).map((k) => k.name);
+  return { have: signers.length, need: policy.threshold, signers, remaining };
+}
+
+/**
+ * How many more distinct keys must sign at the least so that both thresholds are
+ * met: the policy in force's and, for a policy change, the new one's. A key both
+ * list counts for both, so the shortfall is met with shared keys first; the rest
+ * must come from keys only one of them lists. 0 when both are met.
+ */
+export function shortfall(inForce: Policy, proposed: Policy | undefined, keyIds: Iterable<string>): number {
+  const ids = new Set(keyIds);
+  const old = Math.max(0, inForce.threshold - tally(inForce, ids).have);
+  if (!proposed) return old;
+  const fresh = Math.max(0, proposed.threshold - tally(proposed, ids).have);
+  const inNew = new Set(proposed.keys.map((k) => k.id));
+  const shared = inForce.keys.filter((k) => inNew.has(k.id) && !ids.has(k.id)).length;
+  const both = Math.min(shared, Math.max(old, fresh));
+  return both + Math.max(0, old - both) + Math.max(0, fresh - both);
 }
 
 export const met = (t: Tally): boolean => t.have >= t.need;

@@ -1,6 +1,6 @@
 import type { ChangeSummary } from '../nix/diff.js';
 import type { Finding } from '../nix/lint.js';
-import type { PolicyJson } from '../protocol/policy.js';
+import type { PolicyDiff, PolicyJson } from '../protocol/policy.js';
 import type { Proposal } from '../protocol/proposal.js';
 import type { ImpactLine } from '../protocol/review.js';
 import type { VersionRecord } from '../protocol/record.js';
@@ -16,6 +16,8 @@ export interface ThresholdView {
   readonly need: number;
   /** Names of the policy's keys that signed, as the policy lists them. */
   readonly signers: readonly string[];
+  /** Names of its keys that have not signed: who can still help meet this threshold. */
+  readonly remaining: readonly string[];
 }
 
 /** What a proposal does, as reviewed against the head named in `head`. */
@@ -28,6 +30,8 @@ export interface ReviewView {
   /** Findings the change introduces: warnings only (errors refuse it). */
   readonly lint: readonly Finding[];
   readonly impact: readonly ImpactLine[];
+  /** For a policy change: the keys it adds, removes and renames, and the threshold before and after. */
+  readonly policy?: PolicyDiff;
   /** Rows left out of a very large review (the first 500 of each are kept). */
   readonly lintOmitted?: number;
   readonly impactOmitted?: number;
@@ -54,12 +58,13 @@ export interface ProposalView {
   readonly submitted: string;
   readonly signatures: readonly { readonly key: string; readonly signature: string; readonly added: string }[];
   readonly approvals: {
-    readonly policy: ThresholdView;
+    /** The policy the signatures are counted against: in force now, or the one that merged it. */
+    readonly policy: ThresholdView & { readonly sha256: string; readonly since: number };
     /** Present when the proposal changes the policy: the new policy's threshold must be met too. */
     readonly newPolicy?: ThresholdView;
     /**
-     * At least how many more distinct keys must sign before it merges (0 once merged):
-     * the larger shortfall of the two policies, as a key both list counts for both.
+     * How many more distinct keys must sign, at the least, before it merges (0 once
+     * merged): a key both policies list counts for both.
      */
     readonly missing: number;
   };
@@ -116,14 +121,23 @@ export interface PolicyView extends PolicyJson {
   readonly since: number;
 }
 
-/**
- * The writer as its callers see it over RPC. The generated stub types give up
- * on result types this deep, so callers take the stub as this interface.
- */
-export interface WriterRpc {
+/** The writer's RPC methods, as the Durable Object implements them (writer.ts). */
+export interface WriterMethods {
   submit(proposal: Proposal, signatures: readonly string[]): Promise<WriteOutcome>;
   approve(id: string, signature: string): Promise<WriteOutcome>;
-  proposal(id: string): Promise<ProposalView | undefined>;
-  proposals(status: ProposalStatus | undefined, limit: number): Promise<ProposalSummary[]>;
-  policy(): Promise<PolicyView | undefined>;
+  proposal(id: string): ProposalView | undefined;
+  proposals(status: ProposalStatus | undefined, limit: number): ProposalSummary[];
+  policy(): PolicyView | undefined;
 }
+
+/**
+ * The writer as its callers see it over RPC, where every method answers a
+ * promise. The generated stub types give up on result types this deep, so
+ * callers take the stub as this type; the compiler checks the class against
+ * WriterMethods, from which this is made.
+ */
+export type WriterRpc = {
+  readonly [K in keyof WriterMethods]: (
+    ...args: Parameters<WriterMethods[K]>
+  ) => Promise<Awaited<ReturnType<WriterMethods[K]>>>;
+};

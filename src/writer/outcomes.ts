@@ -1,3 +1,4 @@
+import { policyDiff, type Policy } from '../protocol/policy.js';
 import type { SignatureProblem } from '../protocol/signatures.js';
 import type { VersionRecord } from '../protocol/record.js';
 import type { review } from '../protocol/review.js';
@@ -6,8 +7,20 @@ import type { ReviewView, WriteOutcome, WriteProblem } from './contract.js';
 
 /** How the writer's decisions are told: refusals as problems of the HTTP API, reviews as stored. */
 
-export function headOf(record: VersionRecord): Head {
-  return { version: record.version, sha256: record.sha256, created: record.created };
+/**
+ * The head pointer of a version. `sharedSecond` says that its parent was made in
+ * the same second: Last-Modified (whole seconds) cannot tell the two apart, so a
+ * date alone never proves that a client holds this head (docs/storage.md).
+ */
+export function headOf(record: VersionRecord, parentCreated: string | null): Head {
+  const second = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+  const shared = parentCreated !== null && second(parentCreated) === second(record.created);
+  return {
+    version: record.version,
+    sha256: record.sha256,
+    created: record.created,
+    ...(shared ? { sharedSecond: true } : {}),
+  };
 }
 
 export function unknownProposal(id: string): WriteOutcome {
@@ -73,8 +86,11 @@ export function reviewView(
   base: number,
   head: number,
   r: Extract<ReturnType<typeof review>, { ok: true }>,
+  inForce?: Policy,
+  proposed?: Policy,
 ): ReviewView {
   return {
+    ...(inForce && proposed ? { policy: policyDiff(inForce, proposed) } : {}),
     base: { version: base, changes: r.baseSummary },
     head,
     changes: r.summary,

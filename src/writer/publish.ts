@@ -1,4 +1,5 @@
 import { kvKeys } from '../store/layout.js';
+import { headOf } from './outcomes.js';
 import type { WriterSql } from './sql.js';
 import { META } from './tables.js';
 
@@ -41,8 +42,9 @@ export class Publisher {
   async publish(): Promise<'published' | 'busy' | 'failed'> {
     if (this.#running) return 'busy';
     this.#running = true;
-    const registry = this.#registry();
+    let registry = '?';
     try {
+      registry = this.#registry();
       for (;;) {
         const head = this.#sql.headVersion();
         await this.#publishVersions(registry, head);
@@ -119,7 +121,7 @@ export class Publisher {
     if (wait > 0) return wait;
     const record = this.#sql.record(head);
     if (!record) throw new Error(`version ${head} is missing from storage`);
-    const pointer = { version: head, sha256: record.sha256, created: record.created };
+    const pointer = headOf(record, this.#sql.record(head - 1)?.created ?? null);
     this.#sql.setMeta(META.headWrittenAt, Date.now());
     await this.#kv().put(kvKeys.head(registry), JSON.stringify(pointer));
     this.#sql.setMeta(META.headPublished, head);

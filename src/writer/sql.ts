@@ -87,6 +87,14 @@ export class WriterSql {
     return row && { since: row.since, sha256: row.sha256, json: JSON.parse(row.json) as PolicyJson };
   }
 
+  /** Every policy, oldest first. */
+  policies(): { since: number; sha256: string; json: PolicyJson }[] {
+    return this.#sql
+      .exec<{ since: number; sha256: string; json: string }>('SELECT since, sha256, json FROM policies ORDER BY since')
+      .toArray()
+      .map((row) => ({ since: row.since, sha256: row.sha256, json: JSON.parse(row.json) as PolicyJson }));
+  }
+
   addPolicy(since: number, sha256: string, json: PolicyJson): void {
     this.#sql.exec('INSERT INTO policies (since, sha256, json) VALUES (?, ?, ?)', since, sha256, JSON.stringify(json));
   }
@@ -161,18 +169,22 @@ export class WriterSql {
     );
   }
 
-  /** Open proposals past their expiry leave storage, signatures and all; returns how many. */
-  dropExpired(now: number): number {
-    const ids = this.#sql
+  /** Ids of open proposals past their expiry. */
+  expiredProposals(now: number): string[] {
+    return this.#sql
       .exec<{ id: string }>("SELECT id FROM proposals WHERE status = 'open' AND expires_ms <= ?", now)
-      .toArray();
-    for (const { id } of ids) {
+      .toArray()
+      .map((r) => r.id);
+  }
+
+  /** Proposals leave storage, signatures and all. */
+  dropProposals(ids: readonly string[]): void {
+    for (const id of ids) {
       this.#sql.exec('DELETE FROM signatures WHERE proposal = ?', id);
       this.#sql.exec('DELETE FROM proposals WHERE id = ?', id);
       this.deleteText(textKeys.proposal(id));
       this.deleteText(textKeys.review(id));
     }
-    return ids.length;
   }
 
   nextExpiry(): number | undefined {

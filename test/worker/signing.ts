@@ -5,9 +5,9 @@ import type { Change } from '../../src/protocol/changes.js';
 import type { Proposal } from '../../src/protocol/proposal.js';
 import { proposalBytes, signProposal } from '../../src/protocol/signing.js';
 import { sha256HexSync } from '../../src/crypto/sha256.js';
-import { KEYS } from './fixtures.js';
+import { CREATED, KEYS, TEST_POLICY, teamRegistry } from './fixtures.js';
 import { kvKeys } from '../../src/store/layout.js';
-import type { TestService } from './helpers.js';
+import { serve, uniqueName, type TestService } from './helpers.js';
 import type { RegistryWriter } from '../../src/writer/writer.js';
 
 export type Signer = keyof typeof KEYS;
@@ -94,4 +94,14 @@ export async function settle(registry: string): Promise<void> {
     else await scheduler.wait(100);
   }
   throw new Error(`KV did not catch up with the writer of '${registry}'`);
+}
+
+/** A registry of its own for one test (teamRegistry under `policy`), created and served. */
+export async function team(policy: unknown = TEST_POLICY): Promise<{ name: string; service: TestService }> {
+  const name = uniqueName('team');
+  const service = serve([{ name, file: teamRegistry, policy, created: CREATED }]);
+  const res = await service.fetch(`/registries/${name}/flake-registry.json`);
+  if (res.status !== 200) throw new Error(`registry ${name} did not start: ${res.status}`);
+  await res.arrayBuffer();
+  return { name, service };
 }

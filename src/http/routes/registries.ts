@@ -7,6 +7,7 @@ import { etagFor, type Validators } from '../conditional.js';
 import type { AppEnv } from '../env.js';
 import {
   decimalParam,
+  latest,
   latestVersion,
   pinnedRecord,
   pinnedVersion,
@@ -39,8 +40,8 @@ async function servedRecord(record: VersionRecord): Promise<{ bytes: Uint8Array;
 export const registryRoutes = new Hono<AppEnv>()
   .get('/flake-registry.json', async (c) => {
     queryParams(c.req.url, []);
-    const version = await latestVersion(c.var.store, DEFAULT_REGISTRY);
-    return registryFileResponse(c.req.raw, version, cacheControl.latest(c.var.config));
+    const { version, head } = await latest(c.var.store, DEFAULT_REGISTRY);
+    return registryFileResponse(c.req.raw, version, cacheControl.latest(c.var.config), head);
   })
   .get('/registries', async (c) => {
     queryParams(c.req.url, []);
@@ -70,8 +71,8 @@ export const registryRoutes = new Hono<AppEnv>()
   .get('/registries/:name/flake-registry.json', async (c) => {
     const name = registryName(c.req.param('name'));
     queryParams(c.req.url, []);
-    const version = await latestVersion(c.var.store, name);
-    return registryFileResponse(c.req.raw, version, cacheControl.latest(c.var.config));
+    const { version, head } = await latest(c.var.store, name);
+    return registryFileResponse(c.req.raw, version, cacheControl.latest(c.var.config), head);
   })
   .get('/registries/:name/versions', async (c) => {
     const name = registryName(c.req.param('name'));

@@ -11,7 +11,7 @@ import type { AppEnv, Resolution } from '../env.js';
 import { sha256Hex } from '../../crypto/sha256.js';
 import { etagFor } from '../conditional.js';
 import { toProblem } from '../errors.js';
-import { firstQueryValue, latestVersion, pinnedVersion, queryParams, VERSION } from '../params.js';
+import { firstQueryValue, latest, pinnedVersion, queryParams, VERSION } from '../params.js';
 import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
 import { respondWith, utf8 } from '../representation.js';
 
@@ -40,16 +40,19 @@ export function parseLayers(value: string | undefined): LayerSpec[] {
 
 interface Layer extends LayerRef {
   readonly created: string;
+  /** A latest version made in the same second as the one before it. */
+  readonly sharedSecond: boolean;
 }
 
 async function loadLayers(store: RegistryStore, specs: readonly LayerSpec[]): Promise<Layer[]> {
   return Promise.all(
     specs.map(async (spec) => {
-      const v =
+      const { version: v, head } =
         spec.version === undefined
-          ? await latestVersion(store, spec.name)
-          : await pinnedVersion(store, spec.name, spec.version);
-      return { name: v.registry, version: v.number, index: v.index, created: v.record.created };
+          ? await latest(store, spec.name)
+          : { version: await pinnedVersion(store, spec.name, spec.version), head: undefined };
+      const sharedSecond = head?.sharedSecond === true;
+      return { name: v.registry, version: v.number, index: v.index, created: v.record.created, sharedSecond };
     }),
   );
 }
@@ -145,7 +148,11 @@ export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
     }
     const pinned = specs.every((s) => s.version !== undefined);
     return respondWith(c.req.raw, {
-      validators: { etag: found.etag, lastModified: newest(layers.map((l) => l.created)) },
+      validators: {
+        etag: found.etag,
+        lastModified: newest(layers.map((l) => l.created)),
+        ...(layers.some((l) => l.sharedSecond) ? { sharedSecond: true } : {}),
+      },
       bytes: found.bytes,
       contentType: found.contentType,
       headers: {

@@ -323,7 +323,17 @@ describe('approve --proposal FILE --out FILE, sign and submit', () => {
       id,
       registry: 'global',
       status: 'open',
-      approvals: { policy: { have: 1, need: 2, signers: ['maintainer-1'] }, missing: 1 },
+      approvals: {
+        policy: {
+          have: 1,
+          need: 2,
+          signers: ['maintainer-1'],
+          remaining: ['maintainer-2'],
+          since: 1,
+          sha256: '0'.repeat(64),
+        },
+        missing: 1,
+      },
     });
     const fetchFn = ((url: string, init: RequestInit) => {
       const body = JSON.parse(init.body as string) as Record<string, unknown>;
