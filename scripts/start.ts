@@ -3,7 +3,10 @@
 // update check, no attempt to fetch `Request.cf` from the network (which prints a
 // stack trace offline), and no line per request unless asked with --log-requests.
 // Every other argument goes to `wrangler dev` as is (`npm start -- --port 8799`).
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Transform } from 'node:stream';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkCheckout } from './check-registries.js';
@@ -42,36 +45,49 @@ if (!free) {
   process.exit(1);
 }
 
-const child = spawn(
-  join(root, 'node_modules', '.bin', 'wrangler'),
-  ['dev', ...(passed.includes('--log-level') ? [] : ['--log-level', logRequests ? 'info' : 'warn']), ...passed],
-  {
-    cwd: root,
-    stdio: 'inherit',
-    // Its own process group, so that stopping this stops wrangler and workerd with it.
-    detached: true,
-    env: {
-      ...process.env,
-      WRANGLER_HIDE_BANNER: 'true',
-      WRANGLER_SEND_METRICS: 'false',
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-    },
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+const wranglerArgs = [
+  'dev',
+  ...(passed.includes('--log-level') ? [] : ['--log-level', logRequests ? 'info' : 'warn']),
+  ...passed,
+];
+// On Linux the kernel tells wrangler when this process dies, however it dies (SIGKILL
+// included): setpriv sets its parent-death signal, and wrangler stops workerd on SIGTERM.
+const setpriv =
+  process.platform === 'linux' ? ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) : undefined;
+const [command, ...commandArgs] = setpriv
+  ? [setpriv, '--pdeathsig', 'TERM', '--', wrangler, ...wranglerArgs]
+  : [wrangler, ...wranglerArgs];
+const child = spawn(command, commandArgs, {
+  cwd: root,
+  stdio: ['inherit', 'pipe', 'pipe'],
+  // In npm start's own process group (not detached): Ctrl-C and a signal to the group,
+  // SIGKILL included, reach wrangler and workerd too.
+  env: {
+    ...process.env,
+    WRANGLER_HIDE_BANNER: 'true',
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   },
-);
-function stop(signal: NodeJS.Signals): void {
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
+});
+child.stdout?.pipe(quietened()).pipe(process.stdout);
+child.stderr?.pipe(quietened()).pipe(process.stderr);
+let stopping = false;
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  // wrangler stops workerd on SIGTERM (on SIGKILL it could not); it exits, and so does this.
+  child.kill('SIGTERM');
+  setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
 }
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-// npm passes a SIGTERM to the shell it started, which does not pass it on: when the
-// process that started this one is gone, stop too rather than leave the server running.
-const parent = process.ppid;
+// `npm start` runs this under npm, a shell and tsx, all in one process group: if any of
+// them goes (npm killed alone does not pass anything on), stop too rather than leave the
+// server running.
+const ancestors = await jobAncestors();
 setInterval(() => {
-  if (process.ppid !== parent) stop('SIGTERM');
+  if (ancestors.some((pid) => !alive(pid))) stop();
 }, 500).unref();
 
 const deadline = Date.now() + 120_000;
@@ -87,4 +103,78 @@ while (Date.now() < deadline && child.exitCode === null) {
     // Not listening yet.
   }
   await sleep(250);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The processes above this one in its process group: npm, the shell it ran and tsx. */
+async function jobAncestors(): Promise<number[]> {
+  let table: string;
+  try {
+    table = (await promisify(execFile)('ps', ['-A', '-o', 'pid=,ppid=,pgid='])).stdout;
+  } catch {
+    return [process.ppid];
+  }
+  const rows = new Map<number, { ppid: number; pgid: number }>();
+  for (const line of table.split('\n')) {
+    const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
+    if (pid !== undefined && ppid !== undefined && pgid !== undefined) rows.set(pid, { ppid, pgid });
+  }
+  const group = rows.get(process.pid)?.pgid;
+  const chain: number[] = [];
+  for (let pid = process.ppid; pid > 1 && rows.get(pid)?.pgid === group; pid = rows.get(pid)?.ppid ?? 0) {
+    chain.push(pid);
+  }
+  return chain.length > 0 ? chain : [process.ppid];
+}
+
+/**
+ * The local runtime reports a client that went away mid-request as an uncaught
+ * "Network connection lost" of its own (the request proxy in front of the Worker,
+ * which production does not have): nothing went wrong in the service, so the
+ * line and the blank lines around it are dropped. Everything else passes as is.
+ */
+function quietened(): Transform {
+  const NOISE = /^\s*✘ \[ERROR\] Uncaught Error: Network connection lost\.?\s*$/;
+  // eslint-disable-next-line no-control-regex -- colours are ANSI escapes
+  const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
+  let pending = '';
+  let blanks: string[] = [];
+  let dropBlanks = 0;
+  /** Whole lines, newline included; what they let through. */
+  const pass = (lines: readonly string[]): string => {
+    let out = '';
+    for (const line of lines) {
+      const bare = plain(line);
+      if (bare.trim() === '') {
+        if (dropBlanks > 0) dropBlanks--;
+        else blanks.push(line);
+      } else if (NOISE.test(bare)) {
+        blanks = [];
+        dropBlanks = 2;
+      } else {
+        dropBlanks = 0;
+        out += blanks.join('') + line;
+        blanks = [];
+      }
+    }
+    return out;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const parts = (pending + chunk.toString('utf8')).split(/(?<=\n)/);
+      pending = parts.at(-1)?.endsWith('\n') === true ? '' : (parts.pop() ?? '');
+      done(null, pass(parts));
+    },
+    flush(done) {
+      done(null, pass(pending === '' ? [] : [pending]) + blanks.join(''));
+    },
+  });
 }
