@@ -3,6 +3,7 @@ import type { RegistryStore } from '../store/store.js';
 import { cacheControl } from './caching.js';
 import { Lru } from '../lru.js';
 import { configFrom, localTrustedKeys, type AppEnv, type Config, type Resolution } from './env.js';
+import { discardBody } from './body.js';
 import { toProblem } from './errors.js';
 import { queryParams } from './params.js';
 import { Problem, problemResponse } from './problem.js';
@@ -25,6 +26,27 @@ const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|localhost\.?|\[::1\])$/;
  */
 const RESOLUTION_CHARS_KEPT = 4_000_000;
 
+/** Cloudflare's limit on a request's URL (16 KB). */
+const MAX_URL_LENGTH = 16 * 1024;
+
+/** What is refused before any route runs, with the same headers as every answer. */
+function guard(url: string, env: Env): Problem | undefined {
+  // Cloudflare refuses longer URLs before a Worker runs; refusing them here too makes a
+  // local server answer as a deployed one does (above about 100 KB the local runtime
+  // answers 431 itself).
+  if (url.length > MAX_URL_LENGTH) {
+    return new Problem('uri-too-long', `the URL is longer than ${MAX_URL_LENGTH} characters`);
+  }
+  // Keys trusted for local development must never reach a deployed service.
+  if (localTrustedKeys(env).length > 0 && !LOOPBACK.test(new URL(url).hostname)) {
+    return new Problem(
+      'registry-misconfigured',
+      'DEV_TRUSTED_KEYS is set: it trusts keys for local development only and is refused on any host but localhost',
+    );
+  }
+  return undefined;
+}
+
 export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const resolutions = new Lru<string, Resolution>(RESOLUTION_CHARS_KEPT, (key, r) => key.length + r.body.length);
@@ -32,18 +54,20 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   let config: Config | undefined;
 
   app.use('*', async (c, next) => {
-    // Keys trusted for local development must never reach a deployed service.
-    if (localTrustedKeys(c.env).length > 0 && !LOOPBACK.test(new URL(c.req.url).hostname)) {
-      throw new Problem(
-        'registry-misconfigured',
-        'DEV_TRUSTED_KEYS is set: it trusts keys for local development only and is refused on any host but localhost',
-      );
+    const refusal = guard(c.req.url, c.env);
+    if (refusal) {
+      c.res = problemResponse(refusal, new URL(c.req.url).pathname);
+    } else {
+      config ??= configFrom(c.env);
+      c.set('config', config);
+      c.set('store', storeFor(c.env));
+      c.set('resolutions', resolutions);
+      await next();
     }
-    config ??= configFrom(c.env);
-    c.set('config', config);
-    c.set('store', storeFor(c.env));
-    c.set('resolutions', resolutions);
-    await next();
+    // A body no route read (a 404, a 405, a refusal before reading) is read and dropped,
+    // so the connection can carry the next request; a client that goes away meanwhile
+    // is nobody's error.
+    await discardBody(c.req.raw);
     // HEAD runs the GET handler and drops the body afterwards: a length measured
     // here is the GET's, so HEAD and GET agree on every route.
     if (c.res.body !== null && !c.res.headers.has('Content-Length')) {

@@ -25,13 +25,32 @@ export async function readJsonBody(request: Request): Promise<unknown> {
     throw new Problem('unsupported-media-type', `send the body in UTF-8, not in charset '${charset}'`);
   }
   const declared = Number(request.headers.get('Content-Length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > MAX_BODY_BYTES) {
+    // Past what is worth reading to keep the connection, answered at once, without
+    // waiting for a body that may never come.
+    if (declared > DRAIN_LIMIT_BYTES) await request.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (request.body) {
     const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+    // A client that goes away errors the stream: that is answered below, not left unhandled.
+    reader.closed.catch(() => undefined);
     for (;;) {
-      const { done, value } = await reader.read();
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } catch {
+        // The client went away mid-body: nobody is left to answer, and nothing is logged.
+        throw new Problem(
+          'invalid-request',
+          'the request body ended before it was complete',
+          {},
+          { Connection: 'close' },
+        );
+      }
+      const { done, value } = read;
       if (done) break;
       size += value.byteLength;
       // Past the limit the rest is read and dropped rather than cut off: a body left
@@ -72,4 +91,30 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   return value;
 }
 
-const tooLarge = () => new Problem('payload-too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+const tooLarge = () =>
+  new Problem('payload-too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`, {}, { Connection: 'close' });
+
+/**
+ * Reads and drops a body nobody read, up to DRAIN_LIMIT_BYTES (then lets go of
+ * the rest), so a kept-alive connection can carry the next request. Never
+ * throws: a client that went away has nothing left to be told.
+ */
+export async function discardBody(request: Request): Promise<void> {
+  if (request.body === null || request.bodyUsed) return;
+  const reader = (request.body as ReadableStream<Uint8Array>).getReader();
+  reader.closed.catch(() => undefined);
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      size += value.byteLength;
+      if (size > DRAIN_LIMIT_BYTES) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // The client went away.
+  }
+}

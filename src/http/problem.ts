@@ -19,6 +19,7 @@ const PROBLEMS = {
   conflict: { status: 409, title: 'Conflicting change' },
   'not-open': { status: 409, title: 'Proposal not open' },
   'payload-too-large': { status: 413, title: 'Body too large' },
+  'uri-too-long': { status: 414, title: 'URL too long' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   expired: { status: 422, title: 'Proposal expired' },
   'not-yet-valid': { status: 422, title: 'Proposal dated in the future' },

@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,5 +56,68 @@ describe('npm start', () => {
     expect(log, log).not.toMatch(/^\s+at /m);
     expect(log, log).not.toMatch(/update available|wrangler \d|Request\.cf|ENOTFOUND/);
     expect(log, log).not.toMatch(/GET \/(resolve|flake-registry)/);
+  });
+
+  it('stays quiet when a client goes away in the middle of a body', async () => {
+    const port = Number(new URL(server.origin).port);
+    for (const path of ['/registries/global/proposals', '/healthz']) {
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"proposal":`,
+      );
+      await sleep(300);
+      socket.destroy();
+    }
+    await sleep(1_000);
+    // The server still answers, and said nothing about it.
+    expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+    const log = server.log();
+    expect(log, log).not.toMatch(/Network connection lost|Failed to drain|^\s+at /m);
+  });
+
+  it('answers a body declared far too large at once, without waiting for it', async () => {
+    const port = Number(new URL(server.origin).port);
+    const socket = connect(port, '127.0.0.1');
+    const started = Date.now();
+    const answer = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
+    socket.write(
+      'POST /registries/global/proposals HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n',
+    );
+    const head = await Promise.race([answer, sleep(8_000).then(() => 'no answer')]);
+    socket.destroy();
+    expect(head).toMatch(/^HTTP\/1\.1 413 /);
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+
+  it('keeps a connection usable after a request whose body no route read', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const request = (method: string, path: string, body?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: new URL(server.origin).port,
+            method,
+            path,
+            agent,
+            headers: body ? { 'Content-Type': 'application/json' } : {},
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      expect(await request('POST', '/healthz', 'x'.repeat(200_000))).toBe(405);
+      expect(await request('GET', '/healthz')).toBe(200);
+      expect(await request('POST', '/registries/nope/proposals', '{}')).toBe(404);
+      expect(await request('GET', '/healthz')).toBe(200);
+    } finally {
+      agent.destroy();
+    }
   });
 });
