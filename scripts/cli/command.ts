@@ -114,6 +114,10 @@ function usageMessage(error: unknown): string {
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const m = /Option '(?:-\w, )?(--[\w-]+)/.exec(message);
+      // `--expires-in -5m`: the value starts with a dash, so it reads as an option.
+      if (m?.[1] && /argument is ambiguous/.test(message)) {
+        return `option '${m[1]}' is followed by a value starting with '-', which reads as an option: write ${m[1]}=VALUE if that is meant as its value`;
+      }
       return m?.[1]
         ? `option '${m[1]}' ${/argument missing/.test(message) ? 'needs a value' : 'takes no value'}`
         : message;

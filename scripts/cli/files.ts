@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KeyError, parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../../src/crypto/keys.js';
 import { CliError } from './errors.js';
@@ -45,7 +45,35 @@ export async function readSecretKey(io: Io, path: string): Promise<SecretKey> {
     throw new CliError('--key -: stdin is a terminal; give the key on a pipe (--key - < alice.sec) or as a file');
   }
   const text = await readInput(io, path, 'key file');
+  // A public key given by mistake is told as such; a secret one is used only from a protected file.
+  if (path !== '-' && !isPublicKey(text)) await checkProtected(io, path);
   return parseSecretKeyText(text, keySource(path));
+}
+
+/**
+ * Refuses a secret key file others may read, or one reached through a symbolic
+ * link (which could point anywhere, or be swapped), as OpenSSH refuses an
+ * unprotected private key: the key is not used, and the fix is named.
+ */
+async function checkProtected(io: Io, path: string): Promise<void> {
+  const full = resolve(io.cwd, path);
+  let stat;
+  try {
+    stat = await lstat(full);
+  } catch (error) {
+    throw new CliError(`key file '${path}' ${fileProblem(error)}`, { cause: error });
+  }
+  if (stat.isSymbolicLink()) {
+    throw new CliError(`key file '${path}' is a symbolic link; give the key file itself`);
+  }
+  if (!stat.isFile()) return;
+  // Windows has no such mode bits.
+  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+    const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+    throw new CliError(
+      `UNPROTECTED PRIVATE KEY FILE: '${path}' has permissions ${mode}, so others may read the key, which is not used; fix it with: chmod 600 ${path}`,
+    );
+  }
 }
 
 export async function parseSecretKeyText(text: string, source: string): Promise<SecretKey> {
@@ -82,6 +110,7 @@ export async function readPublicKeyFile(io: Io, path: string): Promise<PublicKey
     return parsePublicKey(text);
   } catch (error) {
     if (!(error instanceof KeyError)) throw error;
+    if (path !== '-') await checkProtected(io, path);
     return (await parseSecretKeyText(text, keySource(path))).publicKey;
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +103,9 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     expect(shown).toContain(
       'nixpkgs/nixos-25.05: github:NixOS/nixpkgs/nixos-25.05 -> github:NixOS/nixpkgs/release-25.05',
     );
-    expect(shown).toContain('policy in force: 1 of 2 (signed by alice)');
+    expect(shown).toContain(
+      'policy in force (since version 1): 1 of 2 (signed by alice; 1 more from registry-maintainer-1, registry-maintainer-2, bob)',
+    );
     expect(await ok('proposals', '--status', 'open')).toContain(first);
 
     // Not a terminal and no --yes: nothing is signed.
@@ -194,18 +196,39 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     expect(out).toMatch(/proposal [0-9a-f]{64}: open/);
     const status = await ok('status');
     expect(status).toMatch(/^global: version 3, \d+ entries, 1 open proposal\n/);
-    // The checkout's registries/global.json is version 1's: editing it publishes nothing.
-    expect(status).toContain('registries/global.json differs from version 3: editing it changes nothing');
+    // The checkout's registries/global.json is version 1's: older than the live registry, nothing to publish.
     expect(status).toContain(
-      'To publish it: flake-registry upload registries/global.json --registry global --key SECRET_FILE',
+      'registries/global.json is version 1 as embedded; the live registry (version 3) is newer. Nothing to publish',
     );
+    expect(status).not.toContain('flake-registry upload');
+    // Edited in a checkout: the edit is named, and an upload that would revert what merged since is not suggested.
+    const checkout = join(work, 'checkout');
+    mkdirSync(join(checkout, 'registries'), { recursive: true });
+    const seed = readRegistry(readFileSync(join(root, 'registries', 'global.json'), 'utf8'));
+    const edit = { entries: seed.entries.filter((e) => e.from['id'] !== 'templates') };
+    writeFileSync(join(checkout, 'registries', 'global.json'), writeRegistry(edit));
+    const checkoutStatus = await inProcess(['status'], {
+      cwd: work,
+      root: checkout,
+      env: { FLAKE_REGISTRY_URL: server.origin },
+      fetch: globalThis.fetch,
+    });
+    expect(checkoutStatus.stdout).toContain(
+      'registries/global.json differs from version 3, the live registry: it edits 1 entry against version 1 (flake:templates).',
+    );
+    expect(checkoutStatus.stdout).toMatch(
+      /Uploading it as it is would also revert \d+ entr(y|ies) merged since version 1: /,
+    );
+    expect(checkoutStatus.stdout).not.toContain('To publish it');
     // Without an id, `show` lists the open proposals; with one, it shows it in full.
     const listed = await ok('show');
     const [id] = /^[0-9a-f]{64}/.exec(listed) ?? [''];
     expect(listed).toContain('"Upload edited.json"');
     const open = await ok('show', id);
     expect(open).toContain('- flake:nix\n');
-    expect(open).toContain('policy in force: 1 of 2 (signed by alice)');
+    expect(open).toContain(
+      'policy in force (since version 1): 1 of 2 (signed by alice; 1 more from registry-maintainer-1, registry-maintainer-2, bob)',
+    );
     expect(await ok('proposals', '--status', 'open')).toMatch(/^[0-9a-f]{64} {2}open, base 3, 1 signature, expires /);
   });
 

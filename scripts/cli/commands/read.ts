@@ -1,14 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NixError } from '../../../src/nix/errors.js';
-import { readRegistry, writeRegistry } from '../../../src/nix/registry.js';
+import { diffRegistries, type ChangeSummary } from '../../../src/nix/diff.js';
+import { readRegistry, writeRegistry, type Registry } from '../../../src/nix/registry.js';
 import { formatImpact } from '../../../src/nix/impact.js';
 import type { VersionRecord } from '../../../src/protocol/record.js';
 import type { ProposalStatus, ProposalSummary, ProposalView } from '../../../src/writer/contract.js';
 import { seg } from '../client.js';
-import { numberOption, stringOption, type Command, type OptionDef } from '../command.js';
+import { numberOption, stringOption, type Command, type Context, type OptionDef } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { fetchLatest, fetchVersion } from '../served.js';
+import { fetchLatest, fetchVersion, type ServedVersion } from '../served.js';
 import { countSummary, diffText, entryDiff, proposalLine, proposalText } from '../show.js';
 
 /** Reading the service: proposals, history, diffs, resolution, status. */
@@ -224,18 +225,11 @@ export const status: Command = {
         client.getJson<ProposalList>(`/registries/${seg(r.name)}/proposals?status=open&limit=100`),
         fetchLatest(client, r.name),
       ]);
-      const local = checkoutFile(ctx.io.root, r.name, latest.text);
+      const local = await checkoutFile(ctx, r.name, latest);
       ctx.say(
         `${r.name}: version ${latest.version}, ${r.entries} entries, ${open.proposals.length} open proposal${open.proposals.length === 1 ? '' : 's'}`,
       );
-      if (local.state === 'differs') {
-        ctx.say(
-          `  ${local.path} differs from version ${latest.version}: editing it changes nothing once the registry exists.`,
-        );
-        ctx.say(`  To publish it: flake-registry upload ${local.path} --registry ${r.name} --key SECRET_FILE`);
-      } else if (local.state === 'unreadable') {
-        ctx.say(`  ${local.path} cannot be published: ${local.detail}`);
-      }
+      for (const line of checkoutLines(local, r.name, latest.version)) ctx.say(`  ${line}`);
       rows.push({
         name: r.name,
         version: latest.version,
@@ -250,19 +244,64 @@ export const status: Command = {
 
 type CheckoutState =
   | { state: 'absent' }
-  | { state: 'same' | 'differs'; path: string }
+  | { state: 'same'; path: string }
+  /** The file is version 1 as embedded, and merges made the live registry newer. */
+  | { state: 'older'; path: string }
+  /**
+   * The file differs from the live registry. `edits`: entries it changes against
+   * version 1 (what someone edited in the checkout); `reverts`: entries the live
+   * registry changed since version 1 that uploading the file would set back.
+   */
+  | { state: 'differs'; path: string; edits: string[]; reverts: string[] }
   | { state: 'unreadable'; path: string; detail: string };
 
-/** Whether registries/NAME.json in the checkout has other entries than `served`. */
-function checkoutFile(root: string, name: string, served: string): CheckoutState {
+const labels = (s: ChangeSummary): string[] => [...s.added, ...s.removed, ...s.changed, ...s.moved];
+
+/** How registries/NAME.json in the checkout stands against the live registry, and which side is newer. */
+async function checkoutFile(ctx: Context, name: string, latest: ServedVersion): Promise<CheckoutState> {
+  const root = ctx.io.root;
   const path = join('registries', `${name}.json`);
-  const full = join(root, path);
-  if (!existsSync(full)) return { state: 'absent' };
+  const full = root === undefined ? undefined : join(root, path);
+  if (full === undefined || !existsSync(full)) return { state: 'absent' };
+  let local: Registry;
   try {
-    const local = writeRegistry(readRegistry(readFileSync(full, 'utf8'), path));
-    return { state: local === served ? 'same' : 'differs', path };
+    local = readRegistry(readFileSync(full, 'utf8'), path);
   } catch (error) {
     if (error instanceof NixError) return { state: 'unreadable', path, detail: error.message };
     throw new CliError(`${path} cannot be read: ${(error as Error).message}`);
+  }
+  if (writeRegistry(local) === latest.text) return { state: 'same', path };
+  const seed = latest.version === 1 ? latest : await fetchVersion(ctx.client(), name, 1);
+  if (writeRegistry(local) === seed.text) return { state: 'older', path };
+  const edits = new Set(labels(diffRegistries(seed.registry, local).summary));
+  const upload = labels(diffRegistries(latest.registry, local).summary);
+  return { state: 'differs', path, edits: [...edits], reverts: upload.filter((l) => !edits.has(l)) };
+}
+
+function checkoutLines(local: CheckoutState, name: string, version: number): string[] {
+  switch (local.state) {
+    case 'absent':
+    case 'same':
+      return [];
+    case 'older':
+      return [
+        `${local.path} is version 1 as embedded; the live registry (version ${version}) is newer. Nothing to publish: editing the file changes nothing once the registry exists.`,
+      ];
+    case 'unreadable':
+      return [`${local.path} cannot be published: ${local.detail}`];
+    case 'differs': {
+      const lines = [
+        `${local.path} differs from version ${version}, the live registry: it edits ${local.edits.length} entr${local.edits.length === 1 ? 'y' : 'ies'} against version 1${local.edits.length > 0 ? ` (${local.edits.join(', ')})` : ''}.`,
+      ];
+      if (local.reverts.length === 0) {
+        lines.push(`To publish it: flake-registry upload ${local.path} --registry ${name} --key SECRET_FILE`);
+      } else {
+        lines.push(
+          `Uploading it as it is would also revert ${local.reverts.length} entr${local.reverts.length === 1 ? 'y' : 'ies'} merged since version 1: ${local.reverts.join(', ')}.`,
+          `Propose the edits alone (flake-registry propose set ...), or start from the live file (flake-registry diff, or GET /registries/${name}/flake-registry.json).`,
+        );
+      }
+      return lines;
+    }
   }
 }

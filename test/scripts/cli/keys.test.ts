@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSecretKey } from '../../../src/crypto/keys.js';
@@ -7,8 +7,9 @@ import { cli, TEST_PUBLIC, TEST_SECRET, tempDir } from './helpers.js';
 const { dir, remove } = tempDir();
 afterAll(remove);
 const run = (argv: string[], stdin?: string) => cli(argv, { cwd: dir, ...(stdin === undefined ? {} : { stdin }) });
-const write = (name: string, text: string): string => {
-  writeFileSync(join(dir, name), text);
+const write = (name: string, text: string, mode = 0o600): string => {
+  writeFileSync(join(dir, name), text, { mode });
+  chmodSync(join(dir, name), mode);
   return name;
 };
 
@@ -76,6 +77,34 @@ describe('bad key files: one line naming the file and what is wrong, never the s
     expect(r).toMatchObject({
       code: 1,
       stderr: "flake-registry: key file 'locked.sec' cannot be read: permission denied\n",
+    });
+  });
+
+  it.each([
+    ['0644', 0o644],
+    ['0640', 0o640],
+    ['0604', 0o604],
+  ])('a secret key file readable by others (%s), refused as OpenSSH refuses it, with the fix', async (shown, mode) => {
+    const name = write(`open-${shown}.sec`, TEST_SECRET, mode);
+    for (const argv of [
+      ['pubkey', name],
+      ['sign', 'p.json', '--key', name],
+    ]) {
+      const r = await run(argv);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `flake-registry: UNPROTECTED PRIVATE KEY FILE: '${name}' has permissions ${shown}, so others may read the key, which is not used; fix it with: chmod 600 ${name}\n`,
+      );
+    }
+  });
+
+  it('a secret key reached through a symbolic link', async () => {
+    write('real.sec', TEST_SECRET);
+    symlinkSync(join(dir, 'real.sec'), join(dir, 'link.sec'));
+    const r = await run(['pubkey', 'link.sec']);
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: "flake-registry: key file 'link.sec' is a symbolic link; give the key file itself\n",
     });
   });
 

@@ -37,7 +37,7 @@ beforeAll(async () => {
   alice = await parseSecretKey(TEST_SECRET);
   expect((await run(['keygen', '--name', 'bob', '--out', 'bob.sec'])).code).toBe(0);
   bob = await parseSecretKey(readFileSync(join(dir, 'bob.sec'), 'utf8'));
-  writeFileSync(join(dir, 'alice.sec'), TEST_SECRET);
+  writeFileSync(join(dir, 'alice.sec'), TEST_SECRET, { mode: 0o600 });
   writeFileSync(join(dir, 'base.json'), BASE);
 });
 
@@ -236,6 +236,30 @@ describe('upload --base N --base-file FILE --out FILE', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       "flake-registry: partial.json: invalid flake registry entry 0 (from 'flake:nixpkgs'): [json.exception.type_error.302] type must be boolean, but is string\n",
+    );
+  });
+
+  it('refuses a file with a target Nix could not print, naming the entry, with no unexpected error', async () => {
+    const file = JSON.parse(BASE) as { flakes: { to: unknown }[] };
+    (file.flakes[1] as { to: unknown }).to = { type: 'tarball', url: 'https://example.org/a b.tar.gz' };
+    writeFileSync(join(dir, 'space.json'), JSON.stringify(file));
+    const r = await run([
+      'upload',
+      'space.json',
+      '--registry',
+      'global',
+      '--key',
+      'alice.sec',
+      '--base',
+      '2',
+      '--base-file',
+      'base.json',
+      '--out',
+      'z.json',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "flake-registry: space.json: invalid flake registry entry 1 (from 'flake:templates'): its 'to' cannot be written as a flake reference: 'https://example.org/a b.tar.gz' is not a valid URL: invalid path\n",
     );
   });
 });

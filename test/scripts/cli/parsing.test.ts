@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../../scripts/cli/duration.js';
 import { COMMANDS } from '../../../scripts/cli/main.js';
@@ -62,7 +63,23 @@ describe('durations (--expires-in)', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['91d', '0d', '7', 'd', '1w', '-1h', '1.5h', '7 days'])('refuses %s', (text) => {
-    expect(() => parseDuration(text)).toThrow(/duration|longer than 90d/);
+  it.each(['91d', '0d', '7', 'd', '1w', '-1h', '1.5h', '7 days', '1s', '-5m'])('refuses %s', (text) => {
+    expect(() => parseDuration(text)).toThrow(/duration|longer than 90d|no time/);
+  });
+
+  it('names what it takes when it refuses', () => {
+    expect(() => parseDuration('1s')).toThrow(
+      "'1s' is not a duration: give a whole number of minutes (m), hours (h), days (d) from 1m to 90d, like 30m, 12h, 7d",
+    );
+    expect(() => parseDuration('91d')).toThrow("'91d' is longer than 90d, the longest a proposal may stay open");
+  });
+
+  it('tells a value that starts with a dash how to give it', async () => {
+    const r = await cli(['propose', 'remove', 'x', '--registry', 'global', '--key', 'k.sec', '--expires-in', '-5m'], {
+      cwd: tmpdir(),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("option '--expires-in' is followed by a value starting with '-'");
+    expect(r.stderr).toContain('--expires-in=VALUE');
   });
 });
