@@ -4,6 +4,13 @@ import { CREATED, TEST_POLICY } from './fixtures.js';
 import { serve, uniqueName } from './helpers.js';
 import { encodeRef, generate, show } from './hostile-inputs.js';
 import { generateRequests } from './hostile-requests.js';
+import { mulberry32 } from '../../scripts/bench/prng.js';
+import type { Change } from '../../src/protocol/changes.js';
+import type { Proposal } from '../../src/protocol/proposal.js';
+import { proposalBytes } from '../../src/protocol/signing.js';
+import { verifyHistory } from '../../src/protocol/verify.js';
+import { hostileTargets } from '../support/hostile-targets.js';
+import { approve, postJson, proposal, servedHistory, signature, submission, team } from './signing.js';
 
 /**
  * `/resolve` under 10,000 generated malformed or hostile refs: every answer is
@@ -168,6 +175,93 @@ describe('every route with hostile methods, query parameters and conditional hea
       // The generator reaches every kind of answer, so the rules above were exercised.
       for (const status of [200, 304, 400, 404, 405, 412, 415])
         expect(statuses.get(status) ?? 0, summary).toBeGreaterThan(0);
+    },
+  );
+});
+
+const canonicalizable = (p: Proposal): boolean => {
+  try {
+    proposalBytes(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('signed write requests nobody planned for', () => {
+  const COUNT_WRITES = 1_200;
+
+  it(
+    `answers ${COUNT_WRITES.toLocaleString('en-US')} signed submissions and approvals (hostile targets of every type, refused text, late signatures) by the rules, never a 5xx`,
+    { timeout: 240_000 },
+    async () => {
+      const { name, service } = await team();
+      const r = mulberry32(SEED);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
+      const targets = hostileTargets();
+      // Every refused category, and text that is fine.
+      const messages = [
+        'fine',
+        'a\u061cb',
+        'a\u2028b',
+        'a\u200bb',
+        'a\ufeffb',
+        'a\u180eb',
+        'a\ufff9b',
+        'a\u{e0041}b',
+        'a\x1bb',
+        'a\ue000b',
+        'a\u0378b',
+        'ok\n\tnewline',
+      ];
+      const signers = ['alice', 'bob', 'carol', 'dave'] as const;
+      const known: Proposal[] = [];
+      const failures: string[] = [];
+      const statuses = new Map<number, number>();
+      for (let start = 0; start < COUNT_WRITES; start += 50) {
+        const batch = Array.from({ length: 50 }, () => {
+          if (known.length > 0 && r() < 0.35) {
+            // A late or repeated signature, through either route.
+            const p = pick(known);
+            const signer = pick(signers);
+            return r() < 0.5
+              ? approve(service, p, signer)
+              : (async () => postJson(service, `/registries/${name}/proposals`, await submission(p, [signer])))();
+          }
+          const id = `t${Math.floor(r() * 40)}`;
+          const to = r() < 0.5 ? pick(targets).to : { type: 'github', owner: 'o', repo: id };
+          const change: Change =
+            r() < 0.1
+              ? { op: 'remove', from: { type: 'indirect', id: `missing-${id}` } }
+              : { op: 'set', entry: { from: { type: 'indirect', id }, to } };
+          const p = proposal(name, 1, [change], { message: r() < 0.25 ? pick(messages) : 'fine' });
+          // One that cannot be canonicalized cannot be signed, nor approved later.
+          if (canonicalizable(p)) known.push(p);
+          const who = r() < 0.5 ? (['alice', 'bob'] as const) : ([pick(signers)] as const);
+          return (async () => {
+            const signatures = await Promise.all(
+              who.map((s) => signature(p, s).catch(() => `${s}:${'A'.repeat(86)}==`)),
+            );
+            return postJson(service, `/registries/${name}/proposals`, { proposal: p, signatures });
+          })();
+        });
+        for (const res of await Promise.all(batch)) {
+          const text = await res.text();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status >= 500) failures.push(`${res.status}: ${text.slice(0, 300)}`);
+          else if (res.status >= 400 && res.headers.get('Content-Type') !== 'application/problem+json') {
+            failures.push(`${res.status} is not problem+json: ${text.slice(0, 200)}`);
+          }
+        }
+      }
+      const summary = JSON.stringify(Object.fromEntries(statuses));
+      expect(failures.slice(0, 20), `${failures.length} failures; statuses ${summary}`).toEqual([]);
+      // Every kind of answer was reached: created, known, refused input, untrusted, not open, unreadable.
+      for (const status of [200, 201, 400, 403, 409, 422])
+        expect(statuses.get(status) ?? 0, summary).toBeGreaterThan(0);
+      // What merged verifies: nothing the hostile requests did broke the history.
+      const verified = await verifyHistory(await servedHistory(service, name));
+      expect(verified.ok, JSON.stringify(verified)).toBe(true);
     },
   );
 });

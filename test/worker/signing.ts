@@ -3,6 +3,7 @@ import { env } from 'cloudflare:workers';
 import { formatSignature, parseSecretKey } from '../../src/crypto/keys.js';
 import type { Change } from '../../src/protocol/changes.js';
 import type { Proposal } from '../../src/protocol/proposal.js';
+import type { HistoryVersion } from '../../src/protocol/verify.js';
 import { proposalBytes, signProposal } from '../../src/protocol/signing.js';
 import { sha256HexSync } from '../../src/crypto/sha256.js';
 import { CREATED, KEYS, TEST_POLICY, teamRegistry } from './fixtures.js';
@@ -104,4 +105,23 @@ export async function team(policy: unknown = TEST_POLICY): Promise<{ name: strin
   if (res.status !== 200) throw new Error(`registry ${name} did not start: ${res.status}`);
   await res.arrayBuffer();
   return { name, service };
+}
+
+/** Another isolate's view of `name` (its own memory): what it serves once KV has caught up. */
+export function freshService(name: string, policy: unknown = TEST_POLICY): TestService {
+  return serve([{ name, file: teamRegistry, policy, created: CREATED }]);
+}
+
+/** Every version of `name` as the service serves it, for the history verifier. */
+export async function servedHistory(service: TestService, name: string): Promise<HistoryVersion[]> {
+  const latest = Number(
+    (await service.fetch(`/registries/${name}/flake-registry.json`)).headers.get('X-Registry-Version'),
+  );
+  const versions: HistoryVersion[] = [];
+  for (let n = 1; n <= latest; n++) {
+    const record = await service.fetch(`/registries/${name}/versions/${n}`);
+    const file = await service.fetch(`/registries/${name}/versions/${n}/flake-registry.json`);
+    versions.push({ recordText: await record.text(), file: await file.text() });
+  }
+  return versions;
 }

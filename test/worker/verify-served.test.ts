@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/protocol/changes.js';
-import { verifyHistory, type HistoryVersion } from '../../src/protocol/verify.js';
+import { verifyHistory } from '../../src/protocol/verify.js';
 import type { ProposalView } from '../../src/writer/contract.js';
 import { CREATED, KEYS, TEST_POLICY, teamRegistry } from './fixtures.js';
-import { serve, uniqueName, type TestService } from './helpers.js';
-import { approve, proposal, submit } from './signing.js';
+import { serve, uniqueName } from './helpers.js';
+import { approve, proposal, servedHistory, submit } from './signing.js';
 
 const set = (id: string, owner: string, exact?: true): Change => ({
   op: 'set',
@@ -13,19 +13,6 @@ const set = (id: string, owner: string, exact?: true): Change => ({
 });
 
 /** Every version as a client fetches it over HTTP: the verifier's whole input. */
-async function servedHistory(service: TestService, name: string): Promise<HistoryVersion[]> {
-  const latest = Number(
-    (await service.fetch(`/registries/${name}/flake-registry.json`)).headers.get('X-Registry-Version'),
-  );
-  const versions: HistoryVersion[] = [];
-  for (let n = 1; n <= latest; n++) {
-    const record = await service.fetch(`/registries/${name}/versions/${n}`);
-    const file = await service.fetch(`/registries/${name}/versions/${n}/flake-registry.json`);
-    versions.push({ recordText: await record.text(), file: await file.text() });
-  }
-  return versions;
-}
-
 describe('the history a service makes, as served', () => {
   it('verifies offline: merges, a stale base, a policy change and merges under the new policy', async () => {
     const name = uniqueName('verified');

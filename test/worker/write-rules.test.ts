@@ -7,12 +7,14 @@ import { hostileTargets } from '../support/hostile-targets.js';
 import { KEYS } from './fixtures.js';
 import {
   approve,
+  freshService,
   idOf,
   kvSnapshot,
   postJson,
   proposal,
   signature,
   submission,
+  settle,
   submit,
   team,
   writerOf,
@@ -279,5 +281,53 @@ describe('text a reviewer can trust', () => {
     });
     expect(res.status).toBe(415);
     expect((await res.json<Problem>()).detail).toContain('latin1');
+  });
+});
+
+describe('dates that cannot tell two versions apart', () => {
+  it('never answers 304 to a date alone when the latest version shares its second with the one before', async () => {
+    const { name } = await team();
+    const stub = writerOf(name);
+    const at = Date.parse('2026-06-01T10:00:00.100Z');
+    await runInDurableObject(stub, async (w) => {
+      const writer = w as RegistryWriter;
+      for (const [i, id] of ['one', 'two'].entries()) {
+        const p = proposal(name, 1 + i, [set(id, 'acme')], { created: at - 1000, expires: at + 86_400_000 });
+        const merged = await writer.submitAt(at + i * 100, p, [await signature(p, 'alice'), await signature(p, 'bob')]);
+        expect(merged.ok && merged.view.status).toBe('merged');
+      }
+    });
+    await settle(name);
+    const fresh = freshService(name);
+    const latest = `/registries/${name}/flake-registry.json`;
+    const res = await fresh.fetch(latest);
+    await res.arrayBuffer();
+    expect(res.headers.get('X-Registry-Version')).toBe('3');
+    const lastModified = res.headers.get('Last-Modified') ?? '';
+    expect(lastModified).toBe('Mon, 01 Jun 2026 10:00:00 GMT');
+    // A client holding version 2 has the same Last-Modified: a date proves nothing here.
+    const byDate = await fresh.fetch(latest, { headers: { 'If-Modified-Since': lastModified } });
+    expect(byDate.status).toBe(200);
+    await byDate.arrayBuffer();
+    const unmodified = await fresh.fetch(latest, { headers: { 'If-Unmodified-Since': lastModified } });
+    expect(unmodified.status).toBe(412);
+    await unmodified.arrayBuffer();
+    // The ETag still does, and each version's own URL keeps its date.
+    const byTag = await fresh.fetch(latest, { headers: { 'If-None-Match': res.headers.get('ETag') ?? '' } });
+    expect(byTag.status).toBe(304);
+    const pinned = await fresh.fetch(`/registries/${name}/versions/3/flake-registry.json`, {
+      headers: { 'If-Modified-Since': lastModified },
+    });
+    expect(pinned.status).toBe(304);
+  });
+});
+
+describe('requests refused before any route', () => {
+  it('refuses a URL longer than the platform takes with a 414 problem, CORS headers included', async () => {
+    const { service } = await team();
+    const res = await service.fetch(`/resolve?ref=${'a'.repeat(17_000)}`);
+    expect(res.status).toBe(414);
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect((await res.json<Problem>()).type).toBe(problemType('uri-too-long'));
   });
 });
