@@ -224,7 +224,8 @@ export const status: Command = {
         client.getJson<ProposalList>(`/registries/${seg(r.name)}/proposals?status=open&limit=100`),
         fetchLatest(client, r.name),
       ]);
-      const local = checkoutFile(ctx.io.root, r.name, latest.text);
+      const local: CheckoutState =
+        ctx.io.root === undefined ? { state: 'absent' } : checkoutFile(ctx.io.root, r.name, latest.text);
       ctx.say(
         `${r.name}: version ${latest.version}, ${r.entries} entries, ${open.proposals.length} open proposal${open.proposals.length === 1 ? '' : 's'}`,
       );
