@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.wrangler/', 'src/worker-configuration.d.ts', 'test/conformance/.work/'] },
+  { ignores: ['node_modules/', '.wrangler/', 'dist/', 'src/worker-configuration.d.ts', 'test/conformance/.work/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -20,6 +20,16 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
       eqeqeq: 'error',
+      // zod's named export `z` is an object holding all of zod, every locale among it, which no
+      // bundler can trim (colinhacks/zod#4433): the namespace import keeps the Worker at 450 KiB
+      // instead of 1 MiB, and the command's one file at 370 KB instead of 930 KB.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+          message: "import * as z from 'zod' (bundles only what is used)",
+        },
+      ],
     },
   },
   {

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Everything a command touches outside its arguments, so that tests can run
@@ -18,14 +19,17 @@ export interface Io {
   readonly progress: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
-  /** The checkout this CLI belongs to: where `.dev.vars` and `registries/` are. */
-  readonly root: string;
+  /**
+   * The checkout this CLI belongs to: where `.dev.vars` and `registries/` are. Undefined for the
+   * one-file command (dist/flake-registry.mjs) once it is carried out of a checkout.
+   */
+  readonly root: string | undefined;
   readonly fetch: typeof fetch;
   now(): Date;
 }
 
-/** The checkout holding this file (scripts/cli/io.ts). */
-export const CHECKOUT_ROOT = join(import.meta.dirname, '..', '..');
+/** The checkout holding this file (scripts/cli/io.ts); `import.meta.dirname` would need Node 20.11. */
+export const CHECKOUT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];

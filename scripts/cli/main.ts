@@ -142,8 +142,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-/** The process's entry point (bin.mjs). */
-export async function run(): Promise<void> {
+/** The process's entry point: bin.mjs, or standalone.ts in the one-file command, which finds its own checkout. */
+export async function run(io: Io = processIo()): Promise<void> {
   // A reader that stops early (`| head`) closes the pipe: stop quietly, as other tools do.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -151,5 +151,5 @@ export async function run(): Promise<void> {
       throw error;
     });
   }
-  process.exitCode = await main(process.argv.slice(2), processIo());
+  process.exitCode = await main(process.argv.slice(2), io);
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatSignature, type SecretKey } from '../../src/crypto/keys.js';
 import type { Change } from '../../src/protocol/changes.js';
 import { newProposalSchema, submissionSchema, type Proposal, type Submission } from '../../src/protocol/proposal.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Attrs } from './attrs.js';
 import type { EntryJson } from './entry-key.js';
 import { NixError } from './errors.js';

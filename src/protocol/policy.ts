@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { KeyError, parsePublicKey, type PublicKey } from '../crypto/keys.js';
 import { sha256HexSync } from '../crypto/sha256.js';
 import { canonicalJson } from './canonical.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { REGISTRY_NAME } from './names.js';
 import { CanonicalJsonError, canonicalJson } from './canonical.js';
 import { changesSchema } from './changes.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { sha256HexSync } from '../crypto/sha256.js';
 import { canonicalJson } from './canonical.js';
 

@@ -1,10 +1,11 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, portFree } from '../../scripts/dev-server.js';
+import { copySourceTree } from '../../scripts/source-tree.js';
 import { nixRunner } from '../conformance/nix.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -41,8 +42,8 @@ interface Run {
 }
 
 /**
- * The README's maintainer walkthrough, run literally in a copy of this checkout (its
- * tracked files, with node_modules linked: `npm install` is what CI's `npm ci` did) as a
+ * The README's maintainer walkthrough, run literally in a copy of this checkout (the files a
+ * clone holds, with node_modules linked: `npm install` is what CI's `npm ci` did) as a
  * new maintainer would: the server blocks in the background, every other block in bash.
  * The only edits are the port (a free one for 8787) and `-- --port` on `npm start`. Then
  * what the README does not show: real Nix fetching a new entry, and `verify` catching a
@@ -118,18 +119,7 @@ describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'flake-registry-walkthrough-'));
-    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0');
-    for (const file of tracked.filter((f) => f !== '')) {
-      const from = join(root, file);
-      try {
-        if (!statSync(from).isFile()) continue;
-      } catch {
-        continue; // deleted in the work tree
-      }
-      mkdirSync(dirname(join(work, file)), { recursive: true });
-      copyFileSync(from, join(work, file));
-      chmodSync(join(work, file), statSync(from).mode);
-    }
+    copySourceTree(root, work);
     symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'));
     port = await freePort();
     const nix = nixRunner(join(work, '.nix'), `http://127.0.0.1:${port}/flake-registry.json`);

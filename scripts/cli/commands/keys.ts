@@ -119,6 +119,11 @@ export const trustLocal: Command = {
     const file = stringOption(args, 'key');
     if (file !== undefined) keys.push(await readPublicKeyFile(ctx.io, file));
     if (keys.length === 0) throw new UsageError('give at least one public key, or --key FILE', 'trust-local');
+    if (ctx.io.root === undefined) {
+      throw new CliError(
+        'trust-local edits .dev.vars in a checkout of flake-registry-service, and this flake-registry is a copy outside one: run `npx flake-registry trust-local` in the checkout',
+      );
+    }
     const path = join(ctx.io.root, '.dev.vars');
     let text: string | undefined;
     try {

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { approvalSchema, submissionSchema } from '../../protocol/proposal.js';
 import { StorageError, writerFailure } from '../../store/errors.js';
 import { StoredVersion } from '../../store/version.js';

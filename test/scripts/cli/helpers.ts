@@ -14,8 +14,8 @@ export interface Run {
 
 export interface RunOptions {
   readonly cwd: string;
-  /** Where `.dev.vars` and `registries/` are looked for; cwd by default. */
-  readonly root?: string;
+  /** Where `.dev.vars` and `registries/` are looked for; cwd by default, undefined for no checkout. */
+  readonly root?: string | undefined;
   readonly stdin?: string;
   readonly interactive?: boolean;
   /** Answer to a confirmation question. */
@@ -42,7 +42,7 @@ export async function cli(argv: readonly string[], options: RunOptions): Promise
     progress: false,
     env: options.env ?? {},
     cwd: options.cwd,
-    root: options.root ?? options.cwd,
+    root: 'root' in options ? options.root : options.cwd,
     fetch: options.fetch ?? noNetwork,
     now: () => options.now ?? NOW,
   };
