@@ -31,7 +31,7 @@ export type FetchTile = (path: string) => Promise<Uint8Array>;
  * authenticates one that does; each path at most once per reader; and all that a call needs
  * are started together, so a call waits for one round of parallel requests. On a fresh reader,
  * `leafHashes(a, b)` fetches the level-0 tiles over [a, b), the full tiles above them, and the
- * edge tiles (one per non-zero base-256 digit of the size: one for a log below 256 leaves, two
+ * edge tiles (one per non-zero base-256 digit of the size: one for a log below 256 leaves, at most two
  * below 65,536); `rootAt(m)` after reading [m, size) fetches nothing more.
  */
 export class TileReader {
