@@ -120,6 +120,9 @@ export async function openCheckpoint(
   note: string | Uint8Array,
   options: OpenCheckpointOptions,
 ): Promise<OpenedCheckpoint> {
+  // A NaN or negative age limit would make every comparison below false, and so accept anything.
+  if (!Number.isFinite(options.now)) throw new RangeError(`now must be a time in milliseconds, got ${options.now}`);
+  if (!(options.maxAgeMs >= 0)) throw new RangeError(`maxAgeMs must be 0 or more, got ${options.maxAgeMs}`);
   const key = typeof options.key === 'string' ? parseVerifierKey(options.key) : options.key;
   if (key.type !== ED25519) {
     throw new LogError('malformed-key', `pin the log's Ed25519 key (type 0x01); ${key.name} is of type 0x04`);

@@ -69,7 +69,7 @@ export function subtreesOf(size: number): { level: number; index: number }[] {
   return out;
 }
 
-/** Folds subtree roots (leftmost first) into the root they make: the right-to-left fold of RFC 6962. Answers a new array. */
+/** Folds subtree roots (leftmost first) into the root they make: the right-to-left fold of RFC 6962, as new bytes. */
 export function foldSubtrees(roots: readonly Uint8Array[]): Uint8Array {
   let acc = roots[roots.length - 1];
   if (acc === undefined) return EMPTY_ROOT.slice();

@@ -103,6 +103,9 @@ export class TileReader {
 
   /** The authenticated root of the complete subtree (level, index) of the tree. */
   async hash(level: number, index: number): Promise<Uint8Array> {
+    if (!Number.isInteger(level) || level < 0 || level > 63 || !Number.isSafeInteger(index) || index < 0) {
+      throw new RangeError(`(${level}, ${index}) does not name a node`);
+    }
     const span = 2 ** (level % TILE_HEIGHT);
     const position = index * span;
     const tile = this.#tile(Math.floor(level / TILE_HEIGHT), Math.floor(position / TILE_WIDTH));

@@ -190,6 +190,13 @@ describe('signed and cosigned checkpoints', () => {
     expect((await openCheckpoint(slightly, await options())).timestamp).toBe((NOW + MAX_FUTURE_MS) / 1000);
   });
 
+  it('refuses an age limit that would accept anything', async () => {
+    const note = await signCheckpoint(checkpoint(5), await logKey(), NOW);
+    await expect(openCheckpoint(note, await options(NOW, Number.NaN))).rejects.toThrow(RangeError);
+    await expect(openCheckpoint(note, await options(NOW, -1))).rejects.toThrow(RangeError);
+    await expect(openCheckpoint(note, await options(Number.NaN))).rejects.toThrow(RangeError);
+  });
+
   it("refuses another log's checkpoint", async () => {
     const note = await signCheckpoint(
       { ...checkpoint(5), origin: 'registry.example.org/registries/team/log' },

@@ -92,6 +92,8 @@ describe('reading an honest log', () => {
     await expect(reader.entries(5, 4)).rejects.toThrow(RangeError);
     await expect(reader.rootAt(11)).rejects.toThrow(/size 11 is not between 0 and the tree's size, 10/);
     await expect(reader.hash(4, 0)).rejects.toThrow(/not a complete subtree/);
+    await expect(reader.hash(-1, 0)).rejects.toThrow(/does not name a node/);
+    await expect(reader.hash(0.5, 0)).rejects.toThrow(/does not name a node/);
   });
 });
 
