@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['test/*.test.ts', 'test/{nix,crypto,protocol,scripts}/**/*.test.ts'],
+          include: ['test/*.test.ts', 'test/{nix,crypto,protocol,scripts,log}/**/*.test.ts'],
         },
       },
       {
