@@ -175,38 +175,7 @@ export function parseSshPublicKey(text: string, name: string): SshPublicKey {
   if (/[\p{Cc}]/u.test(line.replaceAll('\t', ' '))) throw new KeyError(`${shown} contains a control character`);
 
   const fields = new Fields(line);
-  const first = fields.next() as string;
-  let type = first;
-  let principals: string[] = [];
-  if (!isSshKeyTypeName(first)) {
-    if (NIX_KEY.test(line)) throw new KeyError(`${shown} is a key in Nix's format (NAME:BASE64), not an SSH key line`);
-    if (AUTHORIZED_KEYS_OPTION.test(first) || AUTHORIZED_KEYS_FLAG.test(first)) {
-      throw new KeyError(
-        `${shown} starts with authorized_keys options; give the key as TYPE BASE64 [COMMENT], or an allowed_signers line`,
-      );
-    }
-    principals = first.split(',');
-    if (principals.some((p) => p === '' || p.includes('"'))) {
-      throw new KeyError(`${shown}: principals ${JSON.stringify(first.slice(0, 60))} must be a comma-separated list`);
-    }
-    let next = fields.next(true);
-    if (next !== undefined && !isSshKeyTypeName(next)) {
-      try {
-        checkAllowedSignersOptions(next, SSH_NAMESPACE);
-      } catch (error) {
-        if (error instanceof SshOptionError) throw new KeyError(`${shown}: ${error.message}`);
-        throw error;
-      }
-      next = fields.next();
-    }
-    if (next === undefined || !isSshKeyTypeName(next)) {
-      throw new KeyError(
-        `${shown} has no key type: expected TYPE BASE64 [COMMENT] or PRINCIPALS [OPTIONS] TYPE BASE64 [COMMENT] with TYPE ssh-ed25519 or sk-ssh-ed25519@openssh.com`,
-      );
-    }
-    type = next;
-  }
-
+  const { type, principals } = typeAndPrincipals(fields, line, shown);
   const unsupported = unsupportedKeyType(type);
   if (unsupported !== undefined) throw new KeyError(`${shown}: ${unsupported}`);
   const data = fields.next();
@@ -222,6 +191,41 @@ export function parseSshPublicKey(text: string, name: string): SshPublicKey {
   }
   const { id, bytes } = checkedPoint(key.bytes, name, shown);
   return Object.freeze({ ...key, bytes, name, id, comment, principals: Object.freeze(principals) });
+}
+
+/**
+ * The key type, after the principals and options of an allowed_signers line when the first
+ * field is not a type. Leaves `fields` at the base64.
+ */
+function typeAndPrincipals(fields: Fields, line: string, shown: string): { type: string; principals: string[] } {
+  const first = fields.next() as string;
+  if (isSshKeyTypeName(first)) return { type: first, principals: [] };
+  if (NIX_KEY.test(line)) throw new KeyError(`${shown} is a key in Nix's format (NAME:BASE64), not an SSH key line`);
+  if (AUTHORIZED_KEYS_OPTION.test(first) || AUTHORIZED_KEYS_FLAG.test(first)) {
+    throw new KeyError(
+      `${shown} starts with authorized_keys options; give the key as TYPE BASE64 [COMMENT], or an allowed_signers line`,
+    );
+  }
+  const principals = first.split(',');
+  if (principals.some((p) => p === '' || p.includes('"'))) {
+    throw new KeyError(`${shown}: principals ${JSON.stringify(first.slice(0, 60))} must be a comma-separated list`);
+  }
+  let next = fields.next(true);
+  if (next !== undefined && !isSshKeyTypeName(next)) {
+    try {
+      checkAllowedSignersOptions(next, SSH_NAMESPACE);
+    } catch (error) {
+      if (error instanceof SshOptionError) throw new KeyError(`${shown}: ${error.message}`);
+      throw error;
+    }
+    next = fields.next();
+  }
+  if (next === undefined || !isSshKeyTypeName(next)) {
+    throw new KeyError(
+      `${shown} has no key type: expected TYPE BASE64 [COMMENT] or PRINCIPALS [OPTIONS] TYPE BASE64 [COMMENT] with TYPE ssh-ed25519 or sk-ssh-ed25519@openssh.com`,
+    );
+  }
+  return { type: next, principals };
 }
 
 function decodePadded(data: string, shown: string): Uint8Array {
