@@ -58,6 +58,8 @@ export interface AuditRow {
   /** Profiles: the attribute path the element was installed from. */
   readonly attrPath?: string;
   readonly original?: RefView;
+  /** The original names a rev (Nix 2.8's `nix profile upgrade` skips such an element). */
+  readonly pinsRev?: boolean;
   readonly locked?: RefView;
   /** What the registries resolve the original to now. */
   readonly resolved?: RefView;
@@ -99,8 +101,9 @@ export class AuditError extends Error {
  * one that Nix would refuse.
  */
 export function readAuditDocument(json: Json): AuditDocument {
-  const lock = isObject(json) && 'nodes' in json && 'root' in json;
-  const manifest = isObject(json) && 'elements' in json;
+  const has = (key: string): boolean => isObject(json) && Object.hasOwn(json, key);
+  const lock = has('nodes') && has('root');
+  const manifest = has('elements');
   if (lock === manifest)
     throw new AuditError(
       'unrecognised',
@@ -168,7 +171,8 @@ function lockRows(lock: LockFile, layers: readonly LayerRef[]): AuditRow[] {
     const base = { kind: 'input' as const, id: input.input, node: input.node, ...follows };
     if (node === undefined) return { ...base, status: { kind: 'direct' } };
     const found = answer(node.original, node.locked, node.pinsRev, lookup);
-    return { ...base, flake: node.flake, original: node.original, locked: node.locked, ...found };
+    const { flake, original, pinsRev, locked } = node;
+    return { ...base, flake, original, pinsRev, locked, ...found };
   });
 }
 
@@ -179,7 +183,7 @@ function profileRows(manifest: ProfileManifest, layers: readonly LayerRef[]): Au
     const s = e.source;
     if (s === undefined) return { ...base, status: { kind: 'not-from-flake' } };
     const found = answer(s.original, s.locked, s.pinsRev, lookup);
-    return { ...base, attrPath: s.attrPath, original: s.original, locked: s.locked, ...found };
+    return { ...base, attrPath: s.attrPath, original: s.original, pinsRev: s.pinsRev, locked: s.locked, ...found };
   });
 }
 

@@ -16,7 +16,7 @@
  * Nix builds only the nodes reachable from the root, in input-name order, depth first, so an
  * unreachable broken node is no error, and the first problem on that walk is the one reported.
  */
-import type { FlakeRef } from './attrs.js';
+import type { AttrValue, Attrs, FlakeRef } from './attrs.js';
 import { compareKeys as compareNames } from './attrs.js';
 import type { Json, JsonObject, RefView } from './document.js';
 import { isObject, jsonToAttrs, parseJsonText, refView, typeName } from './document.js';
@@ -73,14 +73,16 @@ function readRef(json: JsonObject, key: string, attr: 'locked' | 'original'): Fl
   if (value === undefined) fail('missing-attribute', `${where}: attribute '${attr}' missing in lock file`, key);
   const objects: [string, Json | undefined][] = [[attr, value]];
   if (attr === 'locked' && json['info'] !== undefined) objects.push(['info', json['info']]);
-  const merged: Record<string, string | number | boolean> = {};
+  const entries: [string, AttrValue][] = [];
   for (const [name, j] of objects) {
     if (!isObject(j)) return fail('invalid-node', `${where}: '${name}' is ${typeName(j)}, not an object`, key);
     const attrs = jsonToAttrs(j);
     if (!attrs.ok)
       fail('invalid-node', `${where}: '${name}.${attrs.key}': unsupported input attribute type in lock file`, key);
-    else Object.assign(merged, attrs.attrs);
+    else entries.push(...Object.entries(attrs.attrs));
   }
+  // Later pairs win, as `insert_or_assign` lets `info` win; fromEntries keeps a `__proto__` key as data.
+  const merged: Attrs = Object.fromEntries(entries);
   if ('__final' in merged)
     fail('invalid-node', `${where}: '${attr}' has the attribute '__final', which Nix adds itself`, key);
   try {
@@ -182,7 +184,7 @@ export function readLockFile(json: Json, path = 'flake.lock'): LockFile {
   const count = Object.keys(nodesJson).length;
   if (count > MAX_LOCK_NODES)
     fail('too-large', `lock file '${path}' has ${count} nodes; at most ${MAX_LOCK_NODES} are read`);
-  const rootJson = nodesJson[root];
+  const rootJson = Object.hasOwn(nodesJson, root) ? nodesJson[root] : undefined;
   // Nix reads a missing root node as one without inputs; no Nix writes such a file.
   if (!isObject(rootJson))
     return fail('missing-root', `lock file '${path}': the root node '${root}' is not among its nodes`);

@@ -3,7 +3,7 @@
  * src/nix/profile.cc). Versions:
  * - 1: the element's locked ref is `uri`, its original `originalUri`.
  * - 2: `url` and `originalUrl`. Nix 2.8 writes 2 with `storePaths`, `active`, and for flake
- *   elements `originalUrl`, `url`, `attrPath`; Nix 2.12 added `priority` and `outputs`
+ *   elements `originalUrl`, `url`, `attrPath`; Nix 2.9 added `priority` and `outputs`
  *   (null for the default outputs, a list of names, `["*"]` for all).
  * - 3 (Nix 2.20): as 2, but `elements` is an object keyed by element name.
  * Nix 2.8 reads 1 and 2, current Nix 1 to 3; both iterate `elements` as a list or an object
@@ -113,7 +113,7 @@ function readSource(e: JsonObject, keys: Keys, where: string, label: string): Pr
     original,
     locked,
     attrPath,
-    // Read in every version, as current Nix does; only 2.12 and later write it.
+    // Read in every version, as current Nix does; only 2.9 and later write it.
     outputs: readOutputs(e['outputs'], where, label),
     indirect: original.attrs['type'] === 'indirect',
     pinsRev: getRev(original.attrs) !== undefined,

@@ -112,6 +112,7 @@ describe('audit: every status against the registry the fixtures were locked thro
     expect(r?.resolved?.url).toBe('github:NixOS/nixpkgs/nixpkgs-unstable');
     expect(r?.steps?.map((s) => [s.registry, s.version, s.index])).toEqual([['global', 4, 1]]);
     expect(row(a, 'data')?.flake).toBe(false);
+    expect([row(a, 'pinned')?.pinsRev, row(a, 'nixpkgs')?.pinsRev]).toEqual([true, false]);
     expect(row(a, 'self-ref')).toEqual({
       kind: 'input',
       id: 'self-ref',

@@ -231,6 +231,12 @@ describe('readLockFile: refusals, each naming what is wrong', () => {
       'missing-root',
       "the root node 'r' is not among its nodes",
     ],
+    [
+      'a root named __proto__',
+      { version: 7, root: '__proto__', nodes: {} },
+      'missing-root',
+      "the root node '__proto__'",
+    ],
     ['no nodes', { version: 7, root: 'root' }, 'missing-nodes', "lock file 'flake.lock' has no 'nodes' object"],
     [
       'a node without original',

@@ -45,7 +45,7 @@ describe('readProfileManifest: versions 1, 2 and 3 (src/nix/profile.cc)', () => 
     ]);
   });
 
-  it('reads what Nix 2.8 writes (no priority or outputs) and what 2.12 and later add', () => {
+  it('reads what Nix 2.8 writes (no priority or outputs) and what 2.9 and later add', () => {
     const m = readProfileManifest(fixture('manifest-v2.json'));
     const byName = new Map(m.elements.map((e) => [e.name, e]));
     const hm = byName.get('home-manager');
