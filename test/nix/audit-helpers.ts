@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Json } from '../../src/nix/document.js';
+import type { Json, JsonObject } from '../../src/nix/document.js';
 import { layer, type E } from './lookup-helpers.js';
 
 /** A fixture of test/nix/fixtures/, parsed. */
@@ -39,3 +39,27 @@ export const BASE: readonly E[] = [
 ];
 
 export const base = (version = 1) => layer('global', BASE, version);
+
+/** What tests of the lock reader build their files from. */
+export const NAR = 'sha256-OwiJl/4IDo/wnjcFirVy9sx7U34jO5jmWTM1VOu/lDI=';
+
+/** A github `locked` of owner `o`. */
+export const gh = (repo: string, rev: string = REV[0]): JsonObject => ({
+  type: 'github',
+  owner: 'o',
+  repo,
+  rev,
+  narHash: NAR,
+});
+
+/** A node reached through the registry as `repo`, locked to github:o/REPO. */
+export const node = (repo: string, inputs?: JsonObject): JsonObject => ({
+  ...(inputs === undefined ? {} : { inputs }),
+  locked: gh(repo),
+  original: { type: 'indirect', id: repo },
+});
+
+/** A version 7 lock file whose root has `rootInputs`. */
+export function lock(rootInputs: JsonObject, nodes: JsonObject = {}, extra: JsonObject = {}): Json {
+  return { version: 7, root: 'root', nodes: { root: { inputs: rootInputs }, ...nodes }, ...extra };
+}

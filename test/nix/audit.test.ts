@@ -8,6 +8,7 @@ import {
   type Audit,
   type AuditRow,
 } from '../../src/nix/audit.js';
+import { MAX_DOCUMENT_LENGTH } from '../../src/nix/document.js';
 import { LockFileError } from '../../src/nix/lockfile.js';
 import { OVERRIDE_LAYER_NAME, withOverrides } from '../../src/nix/overrides.js';
 import { ManifestError } from '../../src/nix/profile.js';
@@ -247,6 +248,12 @@ describe('readAuditDocument: the file is recognised by its content', () => {
     } catch (e) {
       expect((e as AuditError).code).toBe(code);
     }
+  });
+
+  it(`refuses text longer than ${MAX_DOCUMENT_LENGTH} characters before parsing it`, () => {
+    expect(() => readAuditDocumentText(' '.repeat(MAX_DOCUMENT_LENGTH + 1))).toThrow(
+      new AuditError('not-json', `the file is not JSON: it is longer than ${MAX_DOCUMENT_LENGTH} characters`),
+    );
   });
 
   it('passes on the reader’s own error for a lock or manifest Nix would refuse', () => {
