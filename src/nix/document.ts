@@ -1,0 +1,85 @@
+/**
+ * What the readers of a user's files (flake.lock, a profile's manifest.json) share: JSON as
+ * nlohmann::json sees it, Nix's `jsonToAttrs`, and the form refs are shown in.
+ */
+import type { AttrValue, Attrs, FlakeRef } from './attrs.js';
+import { sortAttrs, withoutAttrs } from './attrs.js';
+import { flakeRefToAttrs, flakeRefToString } from './flakeref.js';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/**
+ * Far above any real lock file or manifest (a large NixOS configuration's lock is ~100 KB);
+ * the HTTP layer caps bodies lower still. Counted in UTF-16 code units.
+ */
+export const MAX_DOCUMENT_LENGTH = 8 * 1024 * 1024;
+
+export function isObject(j: Json | undefined): j is JsonObject {
+  return typeof j === 'object' && j !== null && !Array.isArray(j);
+}
+
+/** nlohmann::json's type names, as its exception texts print them. */
+export function typeName(j: Json | undefined): string {
+  if (j === undefined || j === null) return 'null';
+  if (Array.isArray(j)) return 'array';
+  return typeof j === 'object' ? 'object' : typeof j;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * JSON text as nlohmann's parser reads it: an unpaired surrogate escape is an error there
+ * (JSON.parse keeps it). Returns the reason on failure; the caller names the file.
+ */
+export function parseJsonText(text: string): { ok: true; json: Json } | { ok: false; reason: string } {
+  if (text.length > MAX_DOCUMENT_LENGTH)
+    return { ok: false, reason: `it is longer than ${MAX_DOCUMENT_LENGTH} characters` };
+  try {
+    const json = JSON.parse(text, (key, value: unknown) => {
+      if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value)))
+        throw new SyntaxError('unpaired UTF-16 surrogate in a string');
+      return value;
+    }) as Json;
+    return { ok: true, json };
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+}
+
+/**
+ * Nix's `jsonToAttrs` (src/libfetchers/attrs.cc) on an object: strings, booleans and numbers
+ * read as uint64. A negative or fractional number, or one beyond 2^53-1, is refused here
+ * (Nix would wrap or truncate it), as in registry files. Returns the offending key on failure.
+ */
+export function jsonToAttrs(j: JsonObject): { ok: true; attrs: Attrs } | { ok: false; key: string } {
+  const out: [string, AttrValue][] = [];
+  for (const [key, value] of Object.entries(j)) {
+    if (typeof value === 'string' || typeof value === 'boolean') out.push([key, value]);
+    else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) out.push([key, value]);
+    else return { ok: false, key };
+  }
+  // fromEntries defines properties, so even a `__proto__` key stays data.
+  return { ok: true, attrs: Object.fromEntries(out) };
+}
+
+/** A ref as the service shows one: the URL current Nix prints, the attributes `nix flake metadata --json` shows. */
+export interface RefView {
+  readonly url: string;
+  /** Sorted as Nix prints them, `dir` included when set. */
+  readonly attrs: Attrs;
+  readonly dir?: string;
+}
+
+export function refView(ref: FlakeRef): RefView {
+  return {
+    url: flakeRefToString(ref),
+    attrs: sortAttrs(flakeRefToAttrs(ref)),
+    ...(ref.dir === '' ? {} : { dir: ref.dir }),
+  };
+}
+
+/** The ref a view was made from (its attributes were validated when it was made). */
+export function refOfView(view: RefView): FlakeRef {
+  return { input: withoutAttrs(view.attrs, 'dir'), dir: view.dir ?? '' };
+}
