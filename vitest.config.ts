@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['test/*.test.ts', 'test/{nix,crypto,protocol,scripts,log}/**/*.test.ts'],
+          include: ['test/*.test.ts', 'test/{api,nix,crypto,protocol,scripts,log}/**/*.test.ts'],
         },
       },
       {
@@ -36,6 +36,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           environment: 'node',
+          setupFiles: ['test/support/contract-setup.ts'],
           include: ['test/e2e/**/*.test.ts'],
           hookTimeout: 180_000,
         },
@@ -44,6 +45,7 @@ export default defineConfig({
         test: {
           name: 'conformance',
           environment: 'node',
+          setupFiles: ['test/support/contract-setup.ts'],
           include: ['test/conformance/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,

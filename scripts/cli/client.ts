@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { CliError } from './errors.js';
 
 /**
@@ -41,13 +42,40 @@ export class Client {
     return this.#request('GET', path);
   }
 
-  async getJson<T>(path: string): Promise<T> {
-    return parseJson<T>(await this.get(path), `${this.#base}${path}`);
+  /** GET a JSON answer, read through the API's schema for it (src/api/answers.ts). */
+  async getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
+    return this.#read(await this.get(path), 'GET', path, schema);
   }
 
-  async postJson<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
+  async postJson<S extends z.ZodType>(
+    path: string,
+    body: unknown,
+    schema: S,
+  ): Promise<{ status: number; body: z.infer<S> }> {
     const res = await this.#request('POST', path, JSON.stringify(body));
-    return { status: res.status, body: parseJson<T>(res, `${this.#base}${path}`) };
+    return { status: res.status, body: this.#read(res, 'POST', path, schema) };
+  }
+
+  /** An answer that is not what the API describes means another server, or another version of this one. */
+  #read<S extends z.ZodType>(res: Fetched, method: string, path: string, schema: S): z.infer<S> {
+    const route = `${method} ${path.split('?')[0] ?? path}`;
+    let json: unknown;
+    try {
+      json = JSON.parse(res.text);
+    } catch {
+      throw new CliError(
+        `${this.#base} answered ${route} with something that is not JSON: not a flake-registry-service, or another version (is --url right?)`,
+      );
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')}: ${issue.message})` : '';
+      throw new CliError(
+        `${this.#base} answered ${route} in a form this command does not know${where}: not a flake-registry-service, or another version`,
+      );
+    }
+    return parsed.data;
   }
 
   async #request(method: string, path: string, body?: string): Promise<Fetched> {
@@ -67,14 +95,6 @@ export class Client {
     }
     if (res.status >= 200 && res.status < 300) return { status: res.status, text, headers: res.headers };
     throw new CliError(problemLine(res, text, `${method} ${url}`));
-  }
-}
-
-function parseJson<T>(res: Fetched, url: string): T {
-  try {
-    return JSON.parse(res.text) as T;
-  } catch {
-    throw new CliError(`${url} did not answer JSON (is --url the flake registry service?)`);
   }
 }
 

@@ -4,7 +4,7 @@ import type { SecretKey } from '../../src/crypto/keys.js';
 import { NixError } from '../../src/nix/errors.js';
 import { readRegistry, type Registry } from '../../src/nix/registry.js';
 import type { Proposal } from '../../src/protocol/proposal.js';
-import type { ProposalView } from '../../src/writer/contract.js';
+import { proposalViewSchema, type ProposalView } from '../../src/api/answers.js';
 import { seg, type Client } from './client.js';
 import type { Context, OptionDef } from './command.js';
 import { CliError } from './errors.js';
@@ -125,7 +125,7 @@ export async function deliverProposal(
   }
   const { status, body } = await ctx
     .client()
-    .postJson<ProposalView>(`/registries/${seg(proposal.registry)}/proposals`, submission);
+    .postJson(`/registries/${seg(proposal.registry)}/proposals`, submission, proposalViewSchema);
   if (idOnly) {
     ctx.io.out(`${body.id}\n`);
     return;

@@ -5,7 +5,7 @@ import { flakeRefToString } from '../../src/nix/flakeref.js';
 import { formatImpact, resolutionImpact, type ImpactRow } from '../../src/nix/impact.js';
 import type { Registry, RegistryEntry } from '../../src/nix/registry.js';
 import { showInvisible } from '../../src/protocol/text.js';
-import type { ProposalSummary, ProposalView, ThresholdView } from '../../src/writer/contract.js';
+import type { ProposalSummary, ProposalView, ThresholdView } from '../../src/api/answers.js';
 
 /** How the CLI prints diffs, impact and proposals as text. */
 

@@ -1,16 +1,15 @@
 import { Hono } from 'hono';
 import type { RegistryStore } from '../store/store.js';
-import { cacheControl } from './caching.js';
 import { Lru } from '../lru.js';
 import { configFrom, localTrustedKeys, type AppEnv, type Config, type Resolution } from './env.js';
 import { discardBody } from './body.js';
 import { toProblem } from './errors.js';
-import { queryParams } from './params.js';
 import { Problem, problemResponse } from './problem.js';
 import { registryRoutes } from './routes/registries.js';
+import { serviceRoutes } from './routes/service.js';
 import { proposalRoutes } from './routes/proposals.js';
 import { resolveRoutes } from './routes/resolve.js';
-import { routeAt } from './routes/table.js';
+import { allowedAt } from '../api/routes.js';
 
 /** How routes get at storage: one store per isolate, made from the bindings. */
 export type StoreFactory = (env: Env) => RegistryStore;
@@ -84,22 +83,16 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
     c.res.headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
   });
 
-  // Liveness only: touches no storage; the benchmarks' baseline, through the same middleware.
-  app.get('/healthz', (c) => {
-    queryParams(c.req.url, []);
-    c.header('Cache-Control', cacheControl.none);
-    return c.json({ ok: true });
-  });
-
+  app.route('/', serviceRoutes);
   app.route('/', registryRoutes);
   app.route('/', resolveRoutes);
   app.route('/', proposalRoutes);
 
   // No handler for this method: a known path answers a preflight or 405, any other 404.
   app.notFound((c) => {
-    const route = routeAt(c.req.path);
-    if (!route) return problemResponse(new Problem('no-route', `nothing is served at ${c.req.path}`), c.req.path);
-    const allow = route.methods.join(', ');
+    const methods = allowedAt(c.req.path);
+    if (!methods) return problemResponse(new Problem('no-route', `nothing is served at ${c.req.path}`), c.req.path);
+    const allow = methods.join(', ');
     if (c.req.method === 'OPTIONS') {
       return new Response(null, {
         status: 204,

@@ -8,7 +8,7 @@ import { Problem } from './problem.js';
  * of an unexpected one) instead of to the client.
  */
 export function toProblem(error: unknown): Problem {
-  if (error instanceof Problem) return error;
+  if (error instanceof Problem) return error as Problem;
   if (error instanceof NixError) return Problem.fromNix(error);
   if (error instanceof ConfigurationError) {
     console.error(error.message, error.cause);

@@ -76,11 +76,11 @@ export function policyHash(json: PolicyJson): string {
 export interface PolicyDiff {
   readonly threshold: { readonly from: number; readonly to: number };
   /** Keys the new policy trusts and the old did not (`name:base64`). */
-  readonly added: readonly string[];
+  readonly added: string[];
   /** Keys the old policy trusted and the new one drops: their signatures stop counting. */
-  readonly removed: readonly string[];
+  readonly removed: string[];
   /** Keys both trust, listed under another name by the new policy. */
-  readonly renamed: readonly { readonly from: string; readonly to: string }[];
+  readonly renamed: { from: string; to: string }[];
 }
 
 export function policyDiff(from: Policy, to: Policy): PolicyDiff {

@@ -67,9 +67,9 @@ export interface Tally {
   readonly have: number;
   readonly need: number;
   /** Names, as the policy lists them, of its keys that signed. */
-  readonly signers: readonly string[];
+  readonly signers: string[];
   /** Names of its keys that have not signed: who can still help meet the threshold. */
-  readonly remaining: readonly string[];
+  readonly remaining: string[];
 }
 
 /** `keyIds`: the ids (PublicKey.id) of the keys that signed. */

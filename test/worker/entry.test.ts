@@ -1,11 +1,9 @@
-import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { fetchWorker } from './helpers.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
 import global from '../../registries/global.json';
 
 // The deployed entry point, as `npm start` runs it, over the embedded registries.
-const fetchWorker = (path: string, init?: RequestInit) =>
-  exports.default.fetch(new Request(`http://localhost${path}`, init));
 
 describe('the Worker entry', () => {
   it('answers /healthz without touching storage', async () => {

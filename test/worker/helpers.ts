@@ -1,4 +1,5 @@
-import { env } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
+import { checkAnswer } from '../support/contract.js';
 import { sha256HexSync } from '../../src/crypto/sha256.js';
 import { createApp } from '../../src/http/app.js';
 import { diffRegistries } from '../../src/nix/diff.js';
@@ -35,7 +36,13 @@ export function serve(
   const app = createApp(() => store);
   return {
     store,
-    fetch: async (path, init) => app.fetch(new Request(`${options.origin ?? ORIGIN}${path}`, init), bindings),
+    fetch: async (path, init) => {
+      const request = new Request(`${options.origin ?? ORIGIN}${path}`, init);
+      const { method, url } = request;
+      const response = await app.fetch(request, bindings);
+      await checkAnswer(method, url, response);
+      return response;
+    },
   };
 }
 
@@ -102,4 +109,13 @@ export function failingKv(): KVNamespace {
   return new Proxy({} as KVNamespace, {
     get: () => () => Promise.reject(new Error('KV is unavailable')),
   });
+}
+
+/** A request to the test entry (worker.ts) as the platform sends it, its answer checked against the API contract. */
+export async function fetchWorker(path: string, init?: RequestInit): Promise<Response> {
+  const request = new Request(`http://localhost${path}`, init);
+  const { method, url } = request;
+  const response = await exports.default.fetch(request);
+  await checkAnswer(method, url, response);
+  return response;
 }

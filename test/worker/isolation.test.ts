@@ -1,10 +1,8 @@
-import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { fetchWorker } from './helpers.js';
 
 // Real requests to the test entry (worker.ts), each in its own request context as
 // in production: state kept across requests must never depend on one of them.
-const fetchWorker = (path: string, init?: RequestInit) =>
-  exports.default.fetch(new Request(`http://localhost${path}`, init));
 
 /** A request that has not answered in this time is taken as hung. */
 const PROMPT_MS = 4_000;

@@ -1,7 +1,5 @@
-import { exports } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
-
-const fetchWorker = (path: string) => exports.default.fetch(new Request(`http://localhost${path}`));
+import { fetchWorker } from './helpers.js';
 
 // The test entry (worker.ts) embeds `broken`, a file Nix would read only in part.
 describe('an embedded registry that can never be published', () => {

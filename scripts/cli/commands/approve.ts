@@ -1,7 +1,7 @@
 import { formatSignature, parseSignature, type SecretKey } from '../../../src/crypto/keys.js';
 import type { Proposal, Submission } from '../../../src/protocol/proposal.js';
 import { signProposal, verifyProposalSignature } from '../../../src/protocol/signing.js';
-import type { ProposalView } from '../../../src/writer/contract.js';
+import { proposalViewSchema } from '../../../src/api/answers.js';
 import { describeChange } from '../changes.js';
 import { seg } from '../client.js';
 import { flag, requiredOption, stringOption, type Command, type Context } from '../command.js';
@@ -93,7 +93,7 @@ export const approve: Command = {
         throw new CliError(`proposal file '${file}' holds another proposal than ${id}`);
       ctx.say(offlineText(id, proposal));
     } else {
-      const view = await ctx.client().getJson<ProposalView>(`/registries/${seg(registry)}/proposals/${id}`);
+      const view = await ctx.client().getJson(`/registries/${seg(registry)}/proposals/${id}`, proposalViewSchema);
       if ((await idOf(view.proposal)) !== id) {
         throw new CliError(
           `the service served another proposal than ${id} (its bytes hash to something else); nothing was signed`,
@@ -131,9 +131,11 @@ export const approve: Command = {
 async function sendApproval(ctx: Context, approval: ApprovalFile): Promise<void> {
   const { body } = await ctx
     .client()
-    .postJson<ProposalView>(`/registries/${seg(approval.registry)}/proposals/${approval.id}/approvals`, {
-      signature: approval.signature,
-    });
+    .postJson(
+      `/registries/${seg(approval.registry)}/proposals/${approval.id}/approvals`,
+      { signature: approval.signature },
+      proposalViewSchema,
+    );
   ctx.say(outcomeText(body, false));
   ctx.data(body);
   // Signed, but the proposal can no longer merge: not a success for whoever scripted it.
@@ -162,7 +164,7 @@ export const submit: Command = {
     if (wire.kind === 'approval') return sendApproval(ctx, wire.approval);
     const { status, body } = await ctx
       .client()
-      .postJson<ProposalView>(`/registries/${seg(wire.submission.proposal.registry)}/proposals`, wire.submission);
+      .postJson(`/registries/${seg(wire.submission.proposal.registry)}/proposals`, wire.submission, proposalViewSchema);
     ctx.say(outcomeText(body, status === 200));
     ctx.data(body);
   },

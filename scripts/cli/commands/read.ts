@@ -5,7 +5,15 @@ import { diffRegistries, type ChangeSummary } from '../../../src/nix/diff.js';
 import { readRegistry, writeRegistry, type Registry } from '../../../src/nix/registry.js';
 import { formatImpact } from '../../../src/nix/impact.js';
 import type { VersionRecord } from '../../../src/protocol/record.js';
-import type { ProposalStatus, ProposalSummary, ProposalView } from '../../../src/writer/contract.js';
+import {
+  PROPOSAL_STATUSES,
+  proposalListSchema,
+  proposalViewSchema,
+  registryListSchema,
+  resolutionSchema,
+  versionPageSchema,
+  type VersionPage,
+} from '../../../src/api/answers.js';
 import { seg } from '../client.js';
 import { numberOption, stringOption, type Command, type Context, type OptionDef } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
@@ -17,12 +25,7 @@ import { countSummary, diffText, entryDiff, proposalLine, proposalText } from '.
 const REGISTRY: OptionDef = { type: 'string', value: 'NAME', description: 'the registry (default: global)' };
 const registryOf = (value: string | undefined): string => value ?? 'global';
 
-/** A listing holds summaries; `show` fetches each proposal whole. */
-interface ProposalList {
-  readonly proposals: ProposalSummary[];
-}
-
-const STATUSES: readonly ProposalStatus[] = ['open', 'merged', 'conflict', 'failed'];
+const STATUSES: readonly string[] = PROPOSAL_STATUSES;
 
 export const show: Command = {
   name: 'show',
@@ -42,7 +45,9 @@ export const show: Command = {
     const [id] = args.positionals;
     if (id === undefined) {
       // One line each: a proposal in full can be thousands of lines (`show ID` gives it).
-      const list = await ctx.client().getJson<ProposalList>(`/registries/${seg(name)}/proposals?status=open&limit=100`);
+      const list = await ctx
+        .client()
+        .getJson(`/registries/${seg(name)}/proposals?status=open&limit=100`, proposalListSchema);
       ctx.data(list.proposals);
       if (list.proposals.length === 0) ctx.say(`registry '${name}' has no open proposals`);
       for (const p of list.proposals) ctx.say(proposalLine(p));
@@ -51,7 +56,7 @@ export const show: Command = {
     }
     if (!/^[0-9a-f]{64}$/.test(id))
       throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, 'show');
-    const view = await ctx.client().getJson<ProposalView>(`/registries/${seg(name)}/proposals/${id}`);
+    const view = await ctx.client().getJson(`/registries/${seg(name)}/proposals/${id}`, proposalViewSchema);
     ctx.say(proposalText(view));
     ctx.data(view);
   },
@@ -73,25 +78,19 @@ export const proposals: Command = {
   run: async (ctx, args) => {
     const name = registryOf(stringOption(args, 'registry'));
     const status = stringOption(args, 'status');
-    if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
+    if (status !== undefined && !STATUSES.includes(status)) {
       throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`, 'proposals');
     }
     const limit = numberOption(args, 'limit', 'proposals') ?? 50;
     if (limit > 100) throw new UsageError('--limit is at most 100', 'proposals');
     const query = `?limit=${limit}${status === undefined ? '' : `&status=${status}`}`;
-    const list = await ctx.client().getJson<ProposalList>(`/registries/${seg(name)}/proposals${query}`);
+    const list = await ctx.client().getJson(`/registries/${seg(name)}/proposals${query}`, proposalListSchema);
     ctx.data(list.proposals);
     if (list.proposals.length === 0)
       ctx.say(`registry '${name}' has no${status === undefined ? '' : ` ${status}`} proposals`);
     for (const p of list.proposals) ctx.say(proposalLine(p));
   },
 };
-
-interface VersionPage {
-  readonly latest: number;
-  readonly versions: VersionRecord[];
-  readonly next: string | null;
-}
 
 function historyLine(r: VersionRecord): string {
   const source =
@@ -119,7 +118,7 @@ export const history: Command = {
     const records: VersionRecord[] = [];
     let path: string | null = `/registries/${seg(name)}/versions?limit=${Math.min(limit, 100)}`;
     while (path !== null && records.length < limit) {
-      const page: VersionPage = await ctx.client().getJson<VersionPage>(path);
+      const page: VersionPage = await ctx.client().getJson(path, versionPageSchema);
       records.push(...page.versions.slice(0, limit - records.length));
       path = page.next;
     }
@@ -164,10 +163,6 @@ export const diff: Command = {
   },
 };
 
-interface Resolution {
-  readonly resolved: { readonly url: string };
-}
-
 export const resolve: Command = {
   name: 'resolve',
   summary:
@@ -188,18 +183,11 @@ export const resolve: Command = {
     const [ref = ''] = args.positionals;
     const registries = stringOption(args, 'registry');
     const query = `?ref=${encodeURIComponent(ref)}${registries === undefined ? '' : `&registry=${encodeURIComponent(registries)}`}`;
-    const answer = await ctx.client().getJson<Resolution>(`/resolve${query}`);
+    const answer = await ctx.client().getJson(`/resolve${query}`, resolutionSchema);
     ctx.say(answer.resolved.url);
     ctx.data(answer);
   },
 };
-
-interface Listing {
-  readonly registries: readonly (
-    | { readonly name: string; readonly version: number; readonly entries: number }
-    | { readonly name: string; readonly error: { readonly detail: string } }
-  )[];
-}
 
 export const status: Command = {
   name: 'status',
@@ -213,7 +201,7 @@ export const status: Command = {
   server: true,
   run: async (ctx) => {
     const client = ctx.client();
-    const listing = await client.getJson<Listing>('/registries');
+    const listing = await client.getJson('/registries', registryListSchema);
     const rows = [];
     for (const r of listing.registries) {
       if ('error' in r) {
@@ -222,7 +210,7 @@ export const status: Command = {
         continue;
       }
       const [open, latest] = await Promise.all([
-        client.getJson<ProposalList>(`/registries/${seg(r.name)}/proposals?status=open&limit=100`),
+        client.getJson(`/registries/${seg(r.name)}/proposals?status=open&limit=100`, proposalListSchema),
         fetchLatest(client, r.name),
       ]);
       const local = await checkoutFile(ctx, r.name, latest);

@@ -1,14 +1,9 @@
 import type { HistoryVersion } from '../../../src/protocol/verify.js';
 import { verifyHistory } from '../../../src/protocol/verify.js';
+import { versionPageSchema } from '../../../src/api/answers.js';
 import { seg } from '../client.js';
 import { numberOption, requiredOption, type Command } from '../command.js';
 import { CliError } from '../errors.js';
-
-/** `verify`: the whole history of a registry, fetched as served and checked offline. */
-
-interface VersionPage {
-  readonly latest: number;
-}
 
 const PARALLEL = 8;
 
@@ -32,7 +27,7 @@ export const verify: Command = {
     const name = requiredOption(args, 'registry', 'verify');
     const from = numberOption(args, 'from', 'verify') ?? 1;
     const client = ctx.client();
-    const { latest } = await client.getJson<VersionPage>(`/registries/${seg(name)}/versions?limit=1`);
+    const { latest } = await client.getJson(`/registries/${seg(name)}/versions?limit=1`, versionPageSchema);
     if (from > latest) throw new CliError(`--from ${from} is past the head of registry '${name}' (version ${latest})`);
     const versions: HistoryVersion[] = new Array<HistoryVersion>(latest);
     let done = 0;

@@ -3,7 +3,13 @@ import type * as z from 'zod';
 import { approvalSchema, submissionSchema } from '../../protocol/proposal.js';
 import { StorageError, writerFailure } from '../../store/errors.js';
 import { StoredVersion } from '../../store/version.js';
-import { PROPOSAL_STATUSES, type ProposalStatus, type WriteOutcome, type WriterRpc } from '../../writer/contract.js';
+import {
+  PROPOSAL_STATUSES,
+  type ProposalStatus,
+  type WriteOutcome,
+  type WriteProblem,
+  type WriterRpc,
+} from '../../writer/contract.js';
 import { readJsonBody } from '../body.js';
 import { cacheControl } from '../caching.js';
 import type { AppEnv } from '../env.js';
@@ -43,9 +49,12 @@ function proposalId(value: string): string {
   return value;
 }
 
+/** A writer's refusal as the problem its kind is; the members were typed for that kind by the writer. */
+const problemOf = (p: WriteProblem): Problem => new Problem(p.kind, p.detail, (p.extensions ?? {}) as never);
+
 /** An outcome as HTTP: the proposal (201 new, 200 known) or the writer's refusal as problem+json. */
 function answer(c: Context<AppEnv>, name: string, outcome: WriteOutcome): Response {
-  if (!outcome.ok) throw new Problem(outcome.problem.kind, outcome.problem.detail, outcome.problem.extensions ?? {});
+  if (!outcome.ok) throw problemOf(outcome.problem);
   const { view, merged, created } = outcome;
   if (merged) {
     // This isolate serves the new version at once; elsewhere KV brings it within its propagation delay.

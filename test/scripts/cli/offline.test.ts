@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLES } from '../../../src/api/examples.js';
 import { parseSecretKey, parseSignature, type SecretKey } from '../../../src/crypto/keys.js';
 import { readRegistry, writeRegistry } from '../../../src/nix/registry.js';
 import { submissionSchema, type Submission } from '../../../src/protocol/proposal.js';
@@ -343,22 +344,8 @@ describe('approve --proposal FILE --out FILE, sign and submit', () => {
 
   it('submit sends a proposal file and an approval file to their routes', async () => {
     const requests: { url: string; body: unknown }[] = [];
-    const view = (id: string) => ({
-      id,
-      registry: 'global',
-      status: 'open',
-      approvals: {
-        policy: {
-          have: 1,
-          need: 2,
-          signers: ['maintainer-1'],
-          remaining: ['maintainer-2'],
-          since: 1,
-          sha256: '0'.repeat(64),
-        },
-        missing: 1,
-      },
-    });
+    // What the service answers: a proposal view as the API describes it.
+    const view = (id: string) => ({ ...EXAMPLES.proposalView, id });
     const fetchFn = ((url: string, init: RequestInit) => {
       const body = JSON.parse(init.body as string) as Record<string, unknown>;
       requests.push({ url, body });
@@ -377,6 +364,19 @@ describe('approve --proposal FILE --out FILE, sign and submit', () => {
         body: { signature: approval.signature },
       },
     ]);
+  });
+
+  it('says in one line when a server answers in a form the API does not describe', async () => {
+    const fetchFn = (() =>
+      Promise.resolve(Response.json({ id: 'x', status: 'open' }, { status: 201 }))) as typeof fetch;
+    const r = await run(['submit', 'p2.json'], {
+      fetch: fetchFn,
+      env: { FLAKE_REGISTRY_URL: 'http://registry.test:8080' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^flake-registry: http:\/\/registry\.test:8080 answered POST \/registries\/global\/proposals in a form this command does not know \(at id: [^)]*\): not a flake-registry-service, or another version\n$/,
+    );
   });
 
   it('submit refuses a file that is neither', async () => {

@@ -1,0 +1,250 @@
+import * as z from 'zod';
+import { attrValueSchema } from '../nix/registry-schema.js';
+import { policySchema } from '../protocol/changes.js';
+import { proposalSchema } from '../protocol/proposal.js';
+import { changeSummarySchema, versionRecordSchema } from '../protocol/record.js';
+
+/**
+ * The answers of the HTTP API, as zod schemas: the one description the Worker
+ * (through the types inferred here), the command (which reads every answer
+ * through them) and the OpenAPI document (generated from them) share. Objects
+ * are strict: an answer that grows a member the description lacks fails the
+ * contract tests instead of slipping by.
+ */
+
+/** A schema's output as the code passes it around: nothing in it is changed after it is made. */
+export type Frozen<T> = T extends readonly (infer U)[]
+  ? readonly Frozen<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Frozen<T[K]> }
+    : T;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const time = z.iso.datetime();
+
+export const headSchema = z.strictObject({
+  version: z.int().positive(),
+  sha256,
+  created: time,
+  /** Made in the same second as its parent: Last-Modified cannot tell the two apart. */
+  sharedSecond: z.literal(true).optional(),
+});
+export type Head = z.infer<typeof headSchema>;
+
+export const healthSchema = z.strictObject({ ok: z.literal(true) }).meta({ id: 'Health' });
+
+const hostedRegistry = z.strictObject({
+  name: z.string(),
+  version: z.int().positive(),
+  entries: z.int().nonnegative(),
+  sha256,
+  created: time,
+  /** The immutable URL of its latest version's file. */
+  url: z.string(),
+});
+const brokenRegistry = z.strictObject({
+  name: z.string(),
+  error: z.strictObject({ type: z.literal('urn:flake-registry:problem:registry-misconfigured'), detail: z.string() }),
+});
+export const registryListSchema = z
+  .strictObject({ registries: z.array(z.union([hostedRegistry, brokenRegistry])) })
+  .meta({ id: 'RegistryList' });
+export type RegistryList = z.infer<typeof registryListSchema>;
+
+export const versionRecordAnswer = versionRecordSchema.meta({ id: 'VersionRecord' });
+
+export const versionPageSchema = z
+  .strictObject({
+    registry: z.string(),
+    latest: z.int().positive(),
+    versions: z.array(versionRecordAnswer),
+    /** The next (older) page, or null after version 1. */
+    next: z.string().nullable(),
+  })
+  .meta({ id: 'VersionPage' });
+export type VersionPage = z.infer<typeof versionPageSchema>;
+
+export const flakeRefSchema = z
+  .strictObject({
+    /** As current Nix prints it. */
+    url: z.string(),
+    /** As `nix flake metadata --json` shows them, sorted. */
+    attrs: z.record(z.string(), attrValueSchema),
+    dir: z.string().optional(),
+  })
+  .meta({ id: 'FlakeRef' });
+
+export const stepSchema = z
+  .strictObject({
+    registry: z.string(),
+    version: z.int().nonnegative(),
+    /** The entry's position in its file. */
+    index: z.int().nonnegative(),
+    exact: z.boolean(),
+    from: z.string(),
+    to: z.string(),
+    dir: z.string().optional(),
+  })
+  .meta({ id: 'Step' });
+
+export const failedEntrySchema = z
+  .strictObject({
+    registry: z.string(),
+    version: z.int().nonnegative(),
+    index: z.int().nonnegative(),
+    exact: z.boolean(),
+    from: z.string(),
+    to: z.string(),
+  })
+  .meta({ id: 'FailedEntry' });
+
+export const searchedSchema = z.array(z.strictObject({ name: z.string(), version: z.int().nonnegative() }));
+
+export const resolutionSchema = z
+  .strictObject({
+    ref: flakeRefSchema,
+    resolved: flakeRefSchema,
+    steps: z.array(stepSchema),
+    registries: searchedSchema,
+  })
+  .meta({ id: 'Resolution' });
+export type ResolutionAnswer = z.infer<typeof resolutionSchema>;
+
+export const PROPOSAL_STATUSES = ['open', 'merged', 'conflict', 'failed'] as const;
+export const proposalStatusSchema = z.enum(PROPOSAL_STATUSES);
+export type ProposalStatus = z.infer<typeof proposalStatusSchema>;
+
+export const thresholdSchema = z
+  .strictObject({
+    have: z.int().nonnegative(),
+    need: z.int().positive(),
+    /** Names of the policy's keys that signed, as the policy lists them. */
+    signers: z.array(z.string()),
+    /** Names of its keys that have not signed: who can still help meet this threshold. */
+    remaining: z.array(z.string()),
+  })
+  .meta({ id: 'Threshold' });
+export type ThresholdView = z.infer<typeof thresholdSchema>;
+
+export const findingSchema = z
+  .strictObject({
+    severity: z.enum(['error', 'warning']),
+    kind: z.enum(['duplicate-from', 'cycle', 'shadowed', 'dangling', 'override-ref', 'override-rev']),
+    entry: z.int().nonnegative(),
+    from: z.string(),
+    exact: z.boolean(),
+    message: z.string(),
+  })
+  .meta({ id: 'Finding' });
+
+const impactOutcome = z.union([
+  z.strictObject({ url: z.string(), dir: z.string().optional() }),
+  z.strictObject({ error: z.string() }),
+]);
+
+export const impactLineSchema = z
+  .strictObject({
+    /** The ref looked up, as Nix prints it. */
+    ref: z.string(),
+    before: impactOutcome,
+    after: impactOutcome,
+    changed: z.boolean(),
+    /** `nixpkgs: github:NixOS/nixpkgs/nixpkgs-unstable -> github:NixOS/nixpkgs/nixos-25.05` */
+    text: z.string(),
+  })
+  .meta({ id: 'ImpactLine' });
+
+export const policyDiffSchema = z
+  .strictObject({
+    threshold: z.strictObject({ from: z.int().positive(), to: z.int().positive() }),
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    renamed: z.array(z.strictObject({ from: z.string(), to: z.string() })),
+  })
+  .meta({ id: 'PolicyDiff' });
+export type PolicyDiffView = z.infer<typeof policyDiffSchema>;
+
+export const reviewSchema = z
+  .strictObject({
+    /** The proposal's own changes against its base version. */
+    base: z.strictObject({ version: z.int().positive(), changes: changeSummarySchema }),
+    /** The version it was reviewed against (the head then), and what it changes there. */
+    head: z.int().positive(),
+    changes: changeSummarySchema,
+    /** For a policy change: the keys it adds, removes and renames, and the threshold before and after. */
+    policy: policyDiffSchema.optional(),
+    /** Findings the change introduces: warnings only (errors refuse it). */
+    lint: z.array(findingSchema),
+    impact: z.array(impactLineSchema),
+    /** Rows left out of a very large review (the first 500 of each are kept). */
+    lintOmitted: z.int().positive().optional(),
+    impactOmitted: z.int().positive().optional(),
+  })
+  .meta({ id: 'Review' });
+export type ReviewView = z.infer<typeof reviewSchema>;
+
+export const proposalViewSchema = z
+  .strictObject({
+    id: sha256,
+    registry: z.string(),
+    status: proposalStatusSchema,
+    proposal: proposalSchema,
+    submitted: time,
+    signatures: z.array(z.strictObject({ key: z.string(), signature: z.string(), added: time })),
+    approvals: z.strictObject({
+      /** The policy the signatures are counted against: in force now, or the one that merged it. */
+      policy: thresholdSchema.extend({ sha256, since: z.int().positive() }),
+      /** Present when the proposal changes the policy: the new policy's threshold must be met too. */
+      newPolicy: thresholdSchema.optional(),
+      /** How many more distinct keys must sign, at the least (0 once merged). */
+      missing: z.int().nonnegative(),
+    }),
+    review: reviewSchema,
+    /** The version it became. */
+    version: z.int().positive().optional(),
+    /** Why it can no longer merge (status conflict or failed). */
+    outcome: z
+      .strictObject({
+        reason: z.enum(['conflict', 'invalid-change', 'lint-failed', 'no-change', 'expired']),
+        detail: z.string(),
+        /** conflict: the entries changed since its base. */
+        entries: z.array(z.string()).optional(),
+        /** invalid-change: the index of the change that no longer applies. */
+        change: z.int().nonnegative().optional(),
+        /** lint-failed: what the change would introduce. */
+        findings: z.array(findingSchema).optional(),
+      })
+      .optional(),
+  })
+  .meta({ id: 'ProposalView' });
+export type ProposalView = z.infer<typeof proposalViewSchema>;
+
+export const proposalSummarySchema = z
+  .strictObject({
+    id: sha256,
+    status: proposalStatusSchema,
+    base: z.int().positive(),
+    message: z.string(),
+    submitted: time,
+    expires: time,
+    /** Distinct trusted keys that signed. */
+    signatures: z.int().nonnegative(),
+    version: z.int().positive().optional(),
+  })
+  .meta({ id: 'ProposalSummary' });
+export type ProposalSummary = z.infer<typeof proposalSummarySchema>;
+
+export const proposalListSchema = z
+  .strictObject({ registry: z.string(), proposals: z.array(proposalSummarySchema) })
+  .meta({ id: 'ProposalList' });
+export type ProposalList = z.infer<typeof proposalListSchema>;
+
+export const policyAnswerSchema = policySchema
+  .extend({
+    registry: z.string(),
+    sha256,
+    /** The version from which this policy is in force. */
+    since: z.int().positive(),
+  })
+  .meta({ id: 'Policy' });
+export type PolicyAnswer = z.infer<typeof policyAnswerSchema>;

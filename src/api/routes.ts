@@ -1,0 +1,484 @@
+import * as z from 'zod';
+import { registryFileSchema } from '../nix/registry-schema.js';
+import { REGISTRY_NAME } from '../protocol/names.js';
+import { approvalSchema, submissionSchema } from '../protocol/proposal.js';
+import {
+  healthSchema,
+  policyAnswerSchema,
+  proposalListSchema,
+  proposalStatusSchema,
+  proposalViewSchema,
+  registryListSchema,
+  resolutionSchema,
+  versionPageSchema,
+  versionRecordAnswer,
+} from './answers.js';
+import { EXAMPLES } from './examples.js';
+import type { ProblemKind } from './problems.js';
+
+/**
+ * Every operation of the HTTP API: its path and method, parameters, body, and
+ * every answer with its status. The one table the Worker's 405s (`Allow`), the
+ * OpenAPI document (scripts/openapi.ts) and the contract tests are made from.
+ * Every GET is answered to HEAD too, with the same headers and no body.
+ */
+
+export interface Answer {
+  readonly description: string;
+  /** An `application/json` body. */
+  readonly json?: z.ZodType;
+  /** Problem kinds answered with this status (`application/problem+json`). */
+  readonly problems?: readonly ProblemKind[];
+  /** Validators and cache headers sent with it. */
+  readonly headers?: readonly ('ETag' | 'Last-Modified' | 'Cache-Control' | 'X-Registry' | 'Location')[];
+  readonly example?: unknown;
+}
+
+export interface Operation {
+  readonly id: string;
+  readonly method: 'get' | 'post';
+  /** OpenAPI form: `/registries/{name}/versions/{n}`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly description: string;
+  readonly tag: 'Registry files' | 'Resolve' | 'History' | 'Proposals' | 'Service';
+  readonly params?: { readonly path?: z.ZodObject; readonly query?: z.ZodObject };
+  readonly body?: z.ZodType;
+  readonly bodyExample?: unknown;
+  readonly responses: Readonly<Record<number, Answer>>;
+  /** `/resolve`: every error carries the ref as given and the lookup's context. */
+  readonly resolveProblems?: true;
+}
+
+const name = z
+  .string()
+  .regex(REGISTRY_NAME)
+  .meta({ description: 'A hosted registry, e.g. `global`', example: 'global' });
+const version = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/)
+  .meta({ description: 'A version number, from 1', example: '3' });
+const id = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .meta({
+    description: "A proposal's id: the SHA-256 of its canonical bytes",
+    example: EXAMPLES.proposalView.id,
+  });
+const decimal = (description: string, example: string) =>
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,9}$/)
+    .meta({ description, example });
+
+const FILE_HEADERS = ['ETag', 'Last-Modified', 'Cache-Control', 'X-Registry'] as const;
+/** Before any route: a deployment with local-development keys set, or a bug. */
+const SERVICE_ERROR: Answer = {
+  description: 'The deployment is misconfigured (DEV_TRUSTED_KEYS on a public host), or a bug',
+  problems: ['registry-misconfigured', 'internal'],
+};
+const STORE_ERRORS = {
+  500: {
+    description: 'The deployed embedded registry can never be published, or a bug',
+    problems: ['registry-misconfigured', 'invalid-registry', 'internal'],
+  },
+  503: { description: 'Storage did not answer; retry (`Retry-After`)', problems: ['storage-unavailable'] },
+} as const satisfies Record<number, Answer>;
+const QUERY_ERRORS = {
+  400: { description: 'An unknown, repeated or malformed parameter', problems: ['invalid-request'] },
+  414: { description: 'A URL over 16 KiB', problems: ['uri-too-long'] },
+} as const satisfies Record<number, Answer>;
+const CONDITIONAL = {
+  304: {
+    description: 'Not modified: `If-None-Match` matched (weak comparison), or `If-Modified-Since`',
+    headers: FILE_HEADERS,
+  },
+  412: { description: '`If-Match` or `If-Unmodified-Since` failed', problems: ['precondition-failed'] },
+} as const satisfies Record<number, Answer>;
+const WRITE_ERRORS = {
+  403: {
+    description: 'No signature by a trusted key, or one that does not verify',
+    problems: ['untrusted-key', 'bad-signature'],
+  },
+  413: { description: 'A body over 1 MiB', problems: ['payload-too-large'] },
+  415: {
+    description: 'A body that is not `application/json` in UTF-8, or is compressed',
+    problems: ['unsupported-media-type'],
+  },
+} as const satisfies Record<number, Answer>;
+
+const registryFileAnswer = registryFileSchema.meta({ id: 'RegistryFile' });
+const registryFile = (description: string, example: unknown): Answer => ({
+  description,
+  json: registryFileAnswer,
+  headers: FILE_HEADERS,
+  example,
+});
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    id: 'health',
+    method: 'get',
+    path: '/healthz',
+    tag: 'Service',
+    summary: 'Liveness',
+    description: 'Answers without touching storage: whether the Worker runs.',
+    responses: {
+      200: { description: 'The Worker runs', json: healthSchema, example: { ok: true } },
+      ...QUERY_ERRORS,
+      500: SERVICE_ERROR,
+    },
+  },
+  {
+    id: 'openapi',
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'Service',
+    summary: 'This document',
+    description: 'The OpenAPI 3.1 description of the API, generated from the schemas the service itself uses.',
+    responses: {
+      200: {
+        description: 'The OpenAPI document',
+        json: z.looseObject({ openapi: z.literal('3.1.0') }),
+        headers: ['ETag', 'Cache-Control'],
+        example: { openapi: '3.1.0', info: { title: 'flake-registry-service', version: '1' } },
+      },
+      ...CONDITIONAL,
+      ...QUERY_ERRORS,
+      500: SERVICE_ERROR,
+    },
+  },
+  {
+    id: 'globalRegistryFile',
+    method: 'get',
+    path: '/flake-registry.json',
+    tag: 'Registry files',
+    summary: 'The latest version of the default registry, `global`',
+    description:
+      "The URL for Nix's `flake-registry` setting. A registry file exactly as `nix registry add` writes it, fresh for `tarball-ttl` (`max-age`), with a strong ETag Nix revalidates with.",
+    responses: {
+      200: registryFile('The latest version of `global`', EXAMPLES.registryFile),
+      ...CONDITIONAL,
+      ...QUERY_ERRORS,
+      404: { description: 'No registry `global` is hosted', problems: ['unknown-registry'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'listRegistries',
+    method: 'get',
+    path: '/registries',
+    tag: 'Registry files',
+    summary: 'The hosted registries',
+    description:
+      'Each registry with its latest version, entry count and file hash; one that cannot be published is listed with its error.',
+    responses: {
+      200: {
+        description: 'The registries',
+        json: registryListSchema,
+        headers: ['Cache-Control'],
+        example: EXAMPLES.registryList,
+      },
+      ...QUERY_ERRORS,
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'registryFile',
+    method: 'get',
+    path: '/registries/{name}/flake-registry.json',
+    tag: 'Registry files',
+    summary: 'The latest version of a registry',
+    description: 'As `/flake-registry.json`, for any hosted registry.',
+    params: { path: z.strictObject({ name }) },
+    responses: {
+      200: registryFile('The latest version', EXAMPLES.registryFile),
+      ...CONDITIONAL,
+      ...QUERY_ERRORS,
+      404: { description: 'No such registry', problems: ['unknown-registry'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'listVersions',
+    method: 'get',
+    path: '/registries/{name}/versions',
+    tag: 'History',
+    summary: "A registry's history, newest first",
+    description: 'Version records, a page at a time; `next` links to the following (older) page.',
+    params: {
+      path: z.strictObject({ name }),
+      query: z.strictObject({
+        limit: decimal('Versions per page, 1 to 100 (default 20)', '20').optional(),
+        before: decimal('Only versions below this one', '10').optional(),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'A page of records',
+        json: versionPageSchema,
+        headers: ['Cache-Control'],
+        example: EXAMPLES.versionPage,
+      },
+      ...QUERY_ERRORS,
+      404: { description: 'No such registry', problems: ['unknown-registry'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'versionRecord',
+    method: 'get',
+    path: '/registries/{name}/versions/{n}',
+    tag: 'History',
+    summary: "One version's record",
+    description:
+      "The record's canonical JSON (RFC 8785): the hashes of its file, its parent's record and the policy in force, and the proposal and signatures that made it. Immutable.",
+    params: { path: z.strictObject({ name, n: version }) },
+    responses: {
+      200: {
+        description: 'The record',
+        json: versionRecordAnswer,
+        headers: FILE_HEADERS,
+        example: EXAMPLES.versionRecord,
+      },
+      ...CONDITIONAL,
+      ...QUERY_ERRORS,
+      404: { description: 'No such registry or version', problems: ['unknown-registry', 'unknown-version'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'versionFile',
+    method: 'get',
+    path: '/registries/{name}/versions/{n}/flake-registry.json',
+    tag: 'Registry files',
+    summary: "One version's registry file",
+    description:
+      'Byte-identical forever (`immutable`): point `flake-registry` here to freeze what every indirect ref means.',
+    params: { path: z.strictObject({ name, n: version }) },
+    responses: {
+      200: registryFile('The file of that version', EXAMPLES.registryFile),
+      ...CONDITIONAL,
+      ...QUERY_ERRORS,
+      404: { description: 'No such registry or version', problems: ['unknown-registry', 'unknown-version'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'resolve',
+    method: 'get',
+    path: '/resolve',
+    tag: 'Resolve',
+    summary: 'Resolve a flake reference as Nix would',
+    description:
+      "By Nix's own lookup rules, through the registries named (in order, each at its latest or a pinned version), with every step taken. `+` in `ref` is literal; encode `&` inside a ref as `%26`.",
+    params: {
+      query: z.strictObject({
+        ref: z.string().meta({ description: 'A flake reference', example: 'nixpkgs/nixos-25.05' }),
+        registry: z
+          .string()
+          .meta({
+            description: 'Registries to search, in order: `NAME` or `NAME@VERSION`, comma-separated (default `global`)',
+            example: 'team,global@3',
+          })
+          .optional(),
+      }),
+    },
+    resolveProblems: true,
+    responses: {
+      200: {
+        description: 'What Nix resolves it to',
+        json: resolutionSchema,
+        headers: FILE_HEADERS,
+        example: EXAMPLES.resolution,
+      },
+      ...CONDITIONAL,
+      400: {
+        description: 'A ref Nix does not parse, or a bad parameter',
+        problems: ['invalid-ref', 'invalid-request'],
+      },
+      404: {
+        description: 'Not found in the registries, or an unknown registry or version',
+        problems: ['not-found', 'unknown-registry', 'unknown-version'],
+      },
+      414: QUERY_ERRORS[414],
+      422: { description: 'A cycle, or a ref or rev the target cannot take', problems: ['cycle', 'override'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'submitProposal',
+    method: 'post',
+    path: '/registries/{name}/proposals',
+    tag: 'Proposals',
+    summary: 'Submit a signed proposal',
+    description:
+      'Reviewed (lint, resolution impact) and stored when a key the policy in force trusts signed it; merged at once when the signatures meet the threshold. The same proposal again answers 200, its new signatures counted as approvals.',
+    params: { path: z.strictObject({ name }) },
+    body: submissionSchema,
+    bodyExample: EXAMPLES.submission,
+    responses: {
+      200: {
+        description: 'Known already; its new signatures were counted',
+        json: proposalViewSchema,
+        headers: ['Location'],
+        example: EXAMPLES.proposalView,
+      },
+      201: {
+        description: 'Stored (and merged, if the threshold is met)',
+        json: proposalViewSchema,
+        headers: ['Location'],
+        example: EXAMPLES.proposalView,
+      },
+      400: {
+        description: 'A body that is not a valid submission',
+        problems: [
+          'invalid-json',
+          'invalid-proposal',
+          'wrong-registry',
+          'malformed-signature',
+          'duplicate-signer',
+          'invalid-request',
+        ],
+      },
+      ...WRITE_ERRORS,
+      404: { description: 'No such registry', problems: ['unknown-registry'] },
+      409: { description: 'It conflicts with a newer version, or is closed', problems: ['conflict', 'not-open'] },
+      414: QUERY_ERRORS[414],
+      422: {
+        description: 'It cannot be applied or accepted',
+        problems: [
+          'expired',
+          'not-yet-valid',
+          'unknown-base',
+          'invalid-change',
+          'lint-failed',
+          'invalid-policy',
+          'no-change',
+        ],
+      },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'listProposals',
+    method: 'get',
+    path: '/registries/{name}/proposals',
+    tag: 'Proposals',
+    summary: 'Proposals, newest first, as summaries',
+    description: 'Open proposals past their expiry have left storage.',
+    params: {
+      path: z.strictObject({ name }),
+      query: z.strictObject({
+        status: proposalStatusSchema.meta({ description: 'Only proposals with this status' }).optional(),
+        limit: decimal('At most this many, 1 to 100 (default 50)', '50').optional(),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'Summaries',
+        json: proposalListSchema,
+        headers: ['Cache-Control'],
+        example: EXAMPLES.proposalList,
+      },
+      ...QUERY_ERRORS,
+      404: { description: 'No such registry', problems: ['unknown-registry'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'getProposal',
+    method: 'get',
+    path: '/registries/{name}/proposals/{id}',
+    tag: 'Proposals',
+    summary: 'One proposal with its review',
+    description: 'Its status, changes, lint, resolution impact and signatures counted against the threshold(s).',
+    params: { path: z.strictObject({ name, id }) },
+    responses: {
+      200: {
+        description: 'The proposal',
+        json: proposalViewSchema,
+        headers: ['Cache-Control'],
+        example: EXAMPLES.proposalView,
+      },
+      ...QUERY_ERRORS,
+      404: { description: 'No such registry or proposal', problems: ['unknown-registry', 'unknown-proposal'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'approveProposal',
+    method: 'post',
+    path: '/registries/{name}/proposals/{id}/approvals',
+    tag: 'Proposals',
+    summary: "Add one maintainer's signature",
+    description:
+      'Counted while the proposal is open; it merges when the threshold is met. A signature it already carries answers 200 once closed; any other, 409.',
+    params: { path: z.strictObject({ name, id }) },
+    body: approvalSchema,
+    bodyExample: { signature: EXAMPLES.submission.signatures[0] },
+    responses: {
+      200: {
+        description: 'The proposal after the signature',
+        json: proposalViewSchema,
+        headers: ['Location'],
+        example: EXAMPLES.proposalView,
+      },
+      400: {
+        description: 'A body that is not an approval',
+        problems: ['invalid-json', 'invalid-proposal', 'malformed-signature', 'invalid-request'],
+      },
+      ...WRITE_ERRORS,
+      404: { description: 'No such registry or proposal', problems: ['unknown-registry', 'unknown-proposal'] },
+      409: { description: 'The proposal is closed', problems: ['not-open'] },
+      414: QUERY_ERRORS[414],
+      422: { description: 'The proposal expired', problems: ['expired'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'getPolicy',
+    method: 'get',
+    path: '/registries/{name}/policy',
+    tag: 'Proposals',
+    summary: 'The trust policy in force',
+    description: 'The keys and threshold the next version must be signed under, and the version that set them.',
+    params: { path: z.strictObject({ name }) },
+    responses: {
+      200: {
+        description: 'The policy',
+        json: policyAnswerSchema,
+        headers: ['Cache-Control'],
+        example: EXAMPLES.policy,
+      },
+      ...QUERY_ERRORS,
+      404: { description: 'No such registry', problems: ['unknown-registry'] },
+      ...STORE_ERRORS,
+    },
+  },
+];
+
+/** A path of the table as a pattern over request paths. */
+const compiled = OPERATIONS.map((operation) => ({
+  operation,
+  pattern: new RegExp(`^${operation.path.replace(/\{[a-z]+\}/g, '[^/]+').replace(/\./g, '\\.')}$`),
+}));
+
+/** The operations at a request path, whatever their method. */
+export function operationsAt(path: string): Operation[] {
+  return compiled.filter((c) => c.pattern.test(path)).map((c) => c.operation);
+}
+
+/** The operation answering `method` at `path` (HEAD is answered as GET). */
+export function operationFor(method: string, path: string): Operation | undefined {
+  const m = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
+  return operationsAt(path).find((o) => o.method === m);
+}
+
+/** What `Allow` says at a path: its methods, with HEAD beside GET. */
+export function allowedAt(path: string): string[] | undefined {
+  const ops = operationsAt(path);
+  if (ops.length === 0) return undefined;
+  const methods = new Set(ops.flatMap((o) => (o.method === 'get' ? ['GET', 'HEAD'] : [o.method.toUpperCase()])));
+  return ['GET', 'HEAD', 'POST'].filter((m) => methods.has(m));
+}
