@@ -6,6 +6,7 @@ import { CanonicalJsonError, canonicalJson } from './canonical.js';
 import { PolicyError, readPolicy, type Policy, type PolicyJson } from './policy.js';
 import { MAX_CLOCK_SKEW_MS, proposalSchema, proposedPolicy, type Proposal } from './proposal.js';
 import { versionRecordSchema, type VersionRecord } from './record.js';
+import { firstIssue } from './issues.js';
 import { replay } from './review.js';
 import { attributeSignatures, candidateKeys, met, tally, type SignatureProblem } from './signatures.js';
 import { proposalBytes, signingMessage } from './signing.js';
@@ -37,7 +38,53 @@ export type VerifyResult =
       /** The policy in force after the head: the one the next version must be signed under. */
       readonly policy: PolicyJson;
     }
-  | { readonly ok: false; readonly version: number; readonly reason: string };
+  | { readonly ok: false; readonly version: number; readonly code: VerifyCode; readonly reason: string };
+
+/**
+ * Why a history does not verify, stably: tests, the command's `--json` and other
+ * clients compare these, never the sentences. docs/protocol.md lists each beside
+ * the check that raises it.
+ */
+export const VERIFY_CODES = [
+  'empty-history',
+  'record-not-json',
+  'record-invalid',
+  'record-not-canonical',
+  'version-missing',
+  'version-out-of-order',
+  'registry-mismatch',
+  'file-hash-mismatch',
+  'file-unreadable',
+  'file-not-canonical',
+  'entry-count-mismatch',
+  'genesis-parent',
+  'genesis-source',
+  'genesis-policy-invalid',
+  'genesis-policy-hash',
+  'genesis-changes',
+  'parent-hash-mismatch',
+  'policy-hash-mismatch',
+  'source-not-proposal',
+  'proposal-invalid',
+  'proposal-extra-members',
+  'proposal-id-mismatch',
+  'proposal-registry-mismatch',
+  'proposal-base-invalid',
+  'merged-after-expiry',
+  'merged-before-created',
+  'proposed-policy-invalid',
+  'signature-malformed',
+  'signature-untrusted',
+  'signature-bad',
+  'signature-duplicate',
+  'threshold-not-met',
+  'new-threshold-not-met',
+  'replay-conflict',
+  'replay-failed',
+  'replay-bytes-differ',
+  'replay-changes-differ',
+] as const;
+export type VerifyCode = (typeof VERIFY_CODES)[number];
 
 export interface VerifyOptions {
   /**
@@ -51,14 +98,15 @@ export interface VerifyOptions {
 class Refusal extends Error {
   constructor(
     readonly version: number,
+    readonly code: VerifyCode,
     reason: string,
   ) {
     super(reason);
   }
 }
 
-function refuse(version: number, reason: string): never {
-  throw new Refusal(version, `version ${version}: ${reason}`);
+function refuse(version: number, code: VerifyCode, reason: string): never {
+  throw new Refusal(version, code, `version ${version}: ${reason}`);
 }
 
 /** A signature as a reason shows it: its name, not its bytes. */
@@ -74,12 +122,14 @@ export async function verifyHistory(
 ): Promise<VerifyResult> {
   const from = options.from ?? 1;
   if (!Number.isSafeInteger(from) || from < 1) throw new RangeError(`from must be a version number, got ${from}`);
-  if (versions.length === 0) return { ok: false, version: 1, reason: 'version 1 is missing: the history is empty' };
+  if (versions.length === 0) {
+    return { ok: false, version: 1, code: 'empty-history', reason: 'version 1 is missing: the history is empty' };
+  }
   const walk = new Walk(from);
   try {
     for (const [i, version] of versions.entries()) await walk.check(i + 1, version);
   } catch (error) {
-    if (error instanceof Refusal) return { ok: false, version: error.version, reason: error.message };
+    if (error instanceof Refusal) return { ok: false, version: error.version, code: error.code, reason: error.message };
     throw error;
   }
   return walk.result();
@@ -103,11 +153,18 @@ class Walk {
 
   async check(n: number, version: HistoryVersion): Promise<void> {
     const record = readRecord(n, version.recordText);
-    if (record.version > n)
-      throw new Refusal(n, `version ${n} is missing: got version ${record.version} at position ${n}`);
-    if (record.version < n) refuse(n, `got version ${record.version} at position ${n}, out of order`);
+    if (record.version > n) {
+      throw new Refusal(
+        n,
+        'version-missing',
+        `version ${n} is missing: got version ${record.version} at position ${n}`,
+      );
+    }
+    if (record.version < n)
+      refuse(n, 'version-out-of-order', `got version ${record.version} at position ${n}, out of order`);
     const name = this.#checked[0]?.record.registry ?? record.registry;
-    if (record.registry !== name) refuse(n, `its record is for registry '${record.registry}', not '${name}'`);
+    if (record.registry !== name)
+      refuse(n, 'registry-mismatch', `its record is for registry '${record.registry}', not '${name}'`);
     const registry = await readFile(n, version.file, record);
     if (n === 1) this.#genesis(record, registry);
     else await this.#merge(n, record, version.file);
@@ -126,22 +183,27 @@ class Walk {
   }
 
   #genesis(record: VersionRecord, registry: Registry): void {
-    if (record.parent !== null) refuse(1, `its parent is ${record.parent}; version 1 has none`);
+    if (record.parent !== null) refuse(1, 'genesis-parent', `its parent is ${record.parent}; version 1 has none`);
     if (record.source.kind !== 'embedded')
-      refuse(1, "its source is a proposal; version 1 carries its genesis policy ('embedded')");
+      refuse(1, 'genesis-source', "its source is a proposal; version 1 carries its genesis policy ('embedded')");
     let policy: Policy;
     try {
       policy = readPolicy(record.source.policy);
     } catch (error) {
-      if (error instanceof PolicyError) refuse(1, `its genesis policy is invalid: ${error.message}`);
+      if (error instanceof PolicyError)
+        refuse(1, 'genesis-policy-invalid', `its genesis policy is invalid: ${error.message}`);
       throw error;
     }
     if (record.policy !== policy.sha256) {
-      refuse(1, `its policy hash is ${record.policy}, its genesis policy hashes to ${policy.sha256}`);
+      refuse(
+        1,
+        'genesis-policy-hash',
+        `its policy hash is ${record.policy}, its genesis policy hashes to ${policy.sha256}`,
+      );
     }
     const summary = diffRegistries({ entries: [] }, registry).summary;
     if (canonicalJson(summary) !== canonicalJson(record.changes)) {
-      refuse(1, "its record's change summary is not its file's entries, added");
+      refuse(1, 'genesis-changes', "its record's change summary is not its file's entries, added");
     }
     this.#policy = policy;
   }
@@ -153,25 +215,32 @@ class Walk {
     if (record.parent !== parent.recordHash) {
       refuse(
         n,
+        'parent-hash-mismatch',
         `its parent is ${record.parent ?? 'null'}, but version ${n - 1}'s record hashes to ${parent.recordHash}`,
       );
     }
     if (record.policy !== inForce.sha256) {
       refuse(
         n,
+        'policy-hash-mismatch',
         `its policy is ${record.policy}, but the policy in force (since version ${this.#policySince}) hashes to ${inForce.sha256}`,
       );
     }
     const source = record.source;
-    if (source.kind !== 'proposal') refuse(n, "its source is 'embedded'; only version 1 may be");
+    if (source.kind !== 'proposal') refuse(n, 'source-not-proposal', "its source is 'embedded'; only version 1 may be");
     const proposal = readProposal(n, source.proposal);
     const bytes = proposalBytes(source.proposal);
     const id = await sha256Hex(bytes);
-    if (id !== source.id) refuse(n, `its proposal's id is ${id}, the record says ${source.id}`);
+    if (id !== source.id) refuse(n, 'proposal-id-mismatch', `its proposal's id is ${id}, the record says ${source.id}`);
     if (proposal.registry !== record.registry) {
-      refuse(n, `its proposal is for registry '${proposal.registry}', not '${record.registry}'`);
+      refuse(
+        n,
+        'proposal-registry-mismatch',
+        `its proposal is for registry '${proposal.registry}', not '${record.registry}'`,
+      );
     }
-    if (proposal.base > n - 1) refuse(n, `its proposal's base is version ${proposal.base}, not an earlier version`);
+    if (proposal.base > n - 1)
+      refuse(n, 'proposal-base-invalid', `its proposal's base is version ${proposal.base}, not an earlier version`);
     checkDates(n, record, proposal);
     const proposed = readProposedPolicy(n, proposal);
 
@@ -185,13 +254,25 @@ class Walk {
           merged.reason === 'conflict'
             ? `conflicts: ${merged.entries.join(', ')} changed since its base, version ${proposal.base}`
             : `fails: ${merged.error.detail}`;
-        refuse(n, `replaying proposal ${id} on version ${n - 1} ${why}`);
+        refuse(
+          n,
+          merged.reason === 'conflict' ? 'replay-conflict' : 'replay-failed',
+          `replaying proposal ${id} on version ${n - 1} ${why}`,
+        );
       }
       if (writeRegistry(merged.registry) !== file) {
-        refuse(n, `replaying proposal ${id} on version ${n - 1} gives other bytes than its file`);
+        refuse(
+          n,
+          'replay-bytes-differ',
+          `replaying proposal ${id} on version ${n - 1} gives other bytes than its file`,
+        );
       }
       if (canonicalJson(merged.summary) !== canonicalJson(record.changes)) {
-        refuse(n, `its record's change summary is not what replaying proposal ${id} on version ${n - 1} changes`);
+        refuse(
+          n,
+          'replay-changes-differ',
+          `its record's change summary is not what replaying proposal ${id} on version ${n - 1} changes`,
+        );
       }
     }
     if (proposed) {
@@ -206,56 +287,81 @@ function readRecord(n: number, text: string): VersionRecord {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    refuse(n, `its record is not JSON: ${(error as Error).message}`);
+    refuse(n, 'record-not-json', `its record is not JSON: ${(error as Error).message}`);
   }
   const parsed = versionRecordSchema.safeParse(json);
-  if (!parsed.success) refuse(n, `its record is not a version record: ${firstIssue(parsed.error.issues)}`);
+  if (!parsed.success)
+    refuse(n, 'record-invalid', `its record is not a version record: ${firstIssue(parsed.error.issues)}`);
   let canonical: string | undefined;
   try {
     canonical = canonicalJson(parsed.data);
   } catch (error) {
     if (!(error instanceof CanonicalJsonError)) throw error;
   }
-  if (canonical !== text) refuse(n, 'its record is not canonical JSON (RFC 8785), the only form records are served in');
+  if (canonical !== text)
+    refuse(
+      n,
+      'record-not-canonical',
+      'its record is not canonical JSON (RFC 8785), the only form records are served in',
+    );
   return parsed.data;
 }
 
 async function readFile(n: number, file: string, record: VersionRecord): Promise<Registry> {
   const sha256 = await sha256Hex(file);
-  if (sha256 !== record.sha256) refuse(n, `its file's SHA-256 is ${sha256}, the record says ${record.sha256}`);
+  if (sha256 !== record.sha256)
+    refuse(n, 'file-hash-mismatch', `its file's SHA-256 is ${sha256}, the record says ${record.sha256}`);
   let registry: Registry;
   let written: string;
   try {
     registry = readRegistry(file);
     written = writeRegistry(registry);
   } catch (error) {
-    if (error instanceof NixError) refuse(n, `its file does not read whole as Nix reads it: ${error.message}`);
+    if (error instanceof NixError)
+      refuse(n, 'file-unreadable', `its file does not read whole as Nix reads it: ${error.message}`);
     throw error;
   }
   if (written !== file)
-    refuse(n, 'its file is not in the form registry files are written in (as `nix registry` writes them)');
+    refuse(
+      n,
+      'file-not-canonical',
+      'its file is not in the form registry files are written in (as `nix registry` writes them)',
+    );
   if (record.entries !== registry.entries.length) {
-    refuse(n, `its record counts ${record.entries} entries, its file has ${registry.entries.length}`);
+    refuse(
+      n,
+      'entry-count-mismatch',
+      `its record counts ${record.entries} entries, its file has ${registry.entries.length}`,
+    );
   }
   return registry;
 }
 
 function readProposal(n: number, raw: Record<string, unknown>): Proposal {
   const parsed = proposalSchema.safeParse(raw);
-  if (!parsed.success) refuse(n, `its proposal is invalid: ${firstIssue(parsed.error.issues)}`);
+  if (!parsed.success) refuse(n, 'proposal-invalid', `its proposal is invalid: ${firstIssue(parsed.error.issues)}`);
   // What is replayed must be exactly what was signed.
-  if (canonicalJson(parsed.data) !== canonicalJson(raw)) refuse(n, 'its proposal holds more than a proposal can carry');
+  if (canonicalJson(parsed.data) !== canonicalJson(raw))
+    refuse(n, 'proposal-extra-members', 'its proposal holds more than a proposal can carry');
   return parsed.data;
 }
 
 function checkDates(n: number, record: VersionRecord, proposal: Proposal): void {
   const merged = Date.parse(record.created);
   if (merged >= Date.parse(proposal.expires)) {
-    refuse(n, `it was made at ${record.created}, when its proposal had expired (at ${proposal.expires})`);
+    refuse(
+      n,
+      'merged-after-expiry',
+      `it was made at ${record.created}, when its proposal had expired (at ${proposal.expires})`,
+    );
   }
   // The writer takes a proposal dated a little ahead of its clock (MAX_CLOCK_SKEW_MS).
   if (merged < Date.parse(proposal.created) - MAX_CLOCK_SKEW_MS) {
-    refuse(n, `it was made at ${record.created}, before its proposal was created (at ${proposal.created})`);
+    refuse(
+      n,
+      'merged-before-created',
+      `it was made at ${record.created}, before its proposal was created (at ${proposal.created})`,
+    );
   }
 }
 
@@ -264,7 +370,8 @@ function readProposedPolicy(n: number, proposal: Proposal): Policy | undefined {
   try {
     return json && readPolicy(json);
   } catch (error) {
-    if (error instanceof PolicyError) refuse(n, `its proposal sets an invalid policy: ${error.message}`);
+    if (error instanceof PolicyError)
+      refuse(n, 'proposed-policy-invalid', `its proposal sets an invalid policy: ${error.message}`);
     throw error;
   }
 }
@@ -277,20 +384,34 @@ async function checkSignatures(
   proposed: Policy | undefined,
 ): Promise<void> {
   const attributed = await attributeSignatures(message, signatures, candidateKeys(inForce, proposed));
-  if (!attributed.ok) refuse(n, signatureReason(attributed.problem, proposed !== undefined));
+  if (!attributed.ok) {
+    refuse(n, SIGNATURE_CODES[attributed.problem.kind], signatureReason(attributed.problem, proposed !== undefined));
+  }
   const ids = attributed.signatures.map((s) => s.key.id);
   const old = tally(inForce, ids);
   if (!met(old)) {
-    refuse(n, `it has ${old.have} of the ${old.need} signatures the policy in force needs (${signers(old.signers)})`);
+    refuse(
+      n,
+      'threshold-not-met',
+      `it has ${old.have} of the ${old.need} signatures the policy in force needs (${signers(old.signers)})`,
+    );
   }
   const next = proposed && tally(proposed, ids);
   if (next && !met(next)) {
     refuse(
       n,
+      'new-threshold-not-met',
       `it changes the policy with ${next.have} of the ${next.need} signatures the new policy needs (${signers(next.signers)})`,
     );
   }
 }
+
+const SIGNATURE_CODES: Record<SignatureProblem['kind'], VerifyCode> = {
+  'malformed-signature': 'signature-malformed',
+  'untrusted-key': 'signature-untrusted',
+  'bad-signature': 'signature-bad',
+  'duplicate-signer': 'signature-duplicate',
+};
 
 const signers = (names: readonly string[]): string => (names.length === 0 ? 'none' : `signed: ${names.join(', ')}`);
 
@@ -306,10 +427,4 @@ function signatureReason(problem: SignatureProblem, changesPolicy: boolean): str
     case 'duplicate-signer':
       return `signatures ${shown(problem.signatures[0])} and ${shown(problem.signatures[1])} are by one key ('${problem.key}'); a key counts once`;
   }
-}
-
-function firstIssue(issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[]): string {
-  const issue = issues[0];
-  if (!issue) return 'invalid';
-  return issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
 }

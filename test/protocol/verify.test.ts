@@ -1,9 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSecretKey } from '../../src/crypto/keys.js';
 import { sha256HexSync } from '../../src/crypto/sha256.js';
 import type { Change, Position } from '../../src/protocol/changes.js';
 import type { PolicyJson } from '../../src/protocol/policy.js';
-import { verifyHistory, type HistoryVersion, type VerifyOptions } from '../../src/protocol/verify.js';
+import type { VersionRecord } from '../../src/protocol/record.js';
+import {
+  VERIFY_CODES,
+  verifyHistory,
+  type HistoryVersion,
+  type VerifyCode,
+  type VerifyOptions,
+} from '../../src/protocol/verify.js';
 import { KEYS, TEST_POLICY } from '../worker/fixtures.js';
 import { History, withRecord, withVersion } from './history.js';
 
@@ -44,11 +53,12 @@ async function longHistory(): Promise<History> {
 async function refused(
   versions: readonly HistoryVersion[],
   version: number,
+  code: VerifyCode,
   fragment: string,
   options?: VerifyOptions,
 ): Promise<void> {
   const result = await verifyHistory(versions, options);
-  expect(result).toMatchObject({ ok: false, version });
+  expect(result).toMatchObject({ ok: false, version, code });
   expect(result.ok ? '' : result.reason).toContain(fragment);
   expect(result.ok ? '' : result.reason).toMatch(new RegExp(`^version ${version}[: ]`));
 }
@@ -97,46 +107,67 @@ describe('verifyHistory accepts', () => {
     const h = History.seed(FILE);
     await h.merge([set('d')], { signers: ['alice'] });
     await h.merge([set('e')], { signers: ['alice', 'bob'] });
-    await refused(h.versions, 2, 'it has 1 of the 2 signatures the policy in force needs (signed: alice)');
+    await refused(
+      h.versions,
+      2,
+      'threshold-not-met',
+      'it has 1 of the 2 signatures the policy in force needs (signed: alice)',
+    );
     expect(await verifyHistory(h.versions, { from: 3 })).toMatchObject({ ok: true, versions: 3 });
   });
 });
 
 describe('verifyHistory refuses', () => {
   it('an empty history', async () => {
-    await refused([], 1, 'version 1 is missing');
+    await refused([], 1, 'empty-history', 'version 1 is missing');
   });
 
   it('a file with a byte changed', async () => {
     const versions = withVersion(long.versions, 3, (v) => ({ ...v, file: v.file.replace('"d"', '"D"') }));
-    await refused(versions, 3, `its file's SHA-256 is `);
-    await refused(versions, 3, `, the record says ${long.records[2]?.sha256}`);
+    await refused(versions, 3, 'file-hash-mismatch', `its file's SHA-256 is `);
+    await refused(versions, 3, 'file-hash-mismatch', `, the record says ${long.records[2]?.sha256}`);
   });
 
   it('a history with a version dropped', async () => {
     const versions = long.versions.filter((_, i) => i !== 2);
-    await refused(versions, 3, 'version 3 is missing: got version 4 at position 3');
+    await refused(versions, 3, 'version-missing', 'version 3 is missing: got version 4 at position 3');
   });
 
   it('versions out of order', async () => {
     const v = long.versions;
-    await refused([v[0]!, v[2]!, v[1]!, ...v.slice(3)], 2, 'version 2 is missing: got version 3 at position 2');
-    await refused([v[0]!, v[1]!, v[1]!, ...v.slice(2)], 3, 'got version 2 at position 3, out of order');
+    await refused(
+      [v[0]!, v[2]!, v[1]!, ...v.slice(3)],
+      2,
+      'version-missing',
+      'version 2 is missing: got version 3 at position 2',
+    );
+    await refused(
+      [v[0]!, v[1]!, v[1]!, ...v.slice(2)],
+      3,
+      'version-out-of-order',
+      'got version 2 at position 3, out of order',
+    );
   });
 
   it('a record whose entry count was edited', async () => {
     const versions = withRecord(long.versions, 3, (r) => ({ ...r, entries: r.entries + 1 }));
-    await refused(versions, 3, 'its record counts 4 entries, its file has 3');
+    await refused(versions, 3, 'entry-count-mismatch', 'its record counts 4 entries, its file has 3');
   });
 
   it('a record whose change summary was edited, on its own and by the next parent link', async () => {
     const versions = withRecord(long.versions, 3, (r) => ({ ...r, changes: { ...r.changes, removed: [] } }));
-    await refused(versions, 3, "its record's change summary is not what replaying proposal");
+    await refused(versions, 3, 'replay-changes-differ', "its record's change summary is not what replaying proposal");
     // Not replayed from version 4 on, but version 4's parent no longer names it.
-    await refused(versions, 4, 'its parent is ', { from: 4 });
-    await refused(versions, 4, `but version 3's record hashes to ${sha256HexSync(versions[2]!.recordText)}`, {
-      from: 4,
-    });
+    await refused(versions, 4, 'parent-hash-mismatch', 'its parent is ', { from: 4 });
+    await refused(
+      versions,
+      4,
+      'parent-hash-mismatch',
+      `but version 3's record hashes to ${sha256HexSync(versions[2]!.recordText)}`,
+      {
+        from: 4,
+      },
+    );
   });
 
   it('a record that is not canonical JSON', async () => {
@@ -144,18 +175,23 @@ describe('verifyHistory refuses', () => {
       ...v,
       recordText: JSON.stringify(JSON.parse(v.recordText), null, 1),
     }));
-    await refused(versions, 8, 'its record is not canonical JSON (RFC 8785)');
+    await refused(versions, 8, 'record-not-canonical', 'its record is not canonical JSON (RFC 8785)');
   });
 
   it('a signature by a key no policy trusts', async () => {
-    await refused(await oneMerge(['alice', 'dave']), 2, "signature 'dave:…' is not by a key of the policy in force");
+    await refused(
+      await oneMerge(['alice', 'dave']),
+      2,
+      'signature-untrusted',
+      "signature 'dave:…' is not by a key of the policy in force",
+    );
   });
 
   it('a signature by a key an earlier policy change removed', async () => {
     const h = History.seed(FILE);
     await h.merge([policy(ROTATED)], { signers: ['alice', 'bob', 'carol'] });
     await h.merge([set('d')], { signers: ['bob', 'alice'] });
-    await refused(h.versions, 3, "signature 'alice:…' is not by a key of the policy in force");
+    await refused(h.versions, 3, 'signature-untrusted', "signature 'alice:…' is not by a key of the policy in force");
   });
 
   it('the same key counted twice under two names', async () => {
@@ -163,6 +199,7 @@ describe('verifyHistory refuses', () => {
     await refused(
       await oneMerge(['alice', alicia]),
       2,
+      'signature-duplicate',
       "signatures 'alice:…' and 'alicia:…' are by one key ('alice'); a key counts once",
     );
   });
@@ -171,6 +208,7 @@ describe('verifyHistory refuses', () => {
     await refused(
       await oneMerge(['carol']),
       2,
+      'threshold-not-met',
       'it has 1 of the 2 signatures the policy in force needs (signed: carol)',
     );
   });
@@ -180,6 +218,7 @@ describe('verifyHistory refuses', () => {
     await refused(
       await oneMerge(['alice', 'bob'], [policy(stricter)]),
       2,
+      'new-threshold-not-met',
       'it changes the policy with 2 of the 3 signatures the new policy needs (signed: alice, bob)',
     );
   });
@@ -193,9 +232,10 @@ describe('verifyHistory refuses', () => {
     await refused(
       versions,
       8,
+      'proposal-id-mismatch',
       `, the record says ${long.records[7]?.source.kind === 'proposal' && long.records[7].source.id}`,
     );
-    await refused(versions, 8, "its proposal's id is ");
+    await refused(versions, 8, 'proposal-id-mismatch', "its proposal's id is ");
   });
 
   it('a file that is valid and hashed in its record, but not what the proposal makes', async () => {
@@ -204,12 +244,103 @@ describe('verifyHistory refuses', () => {
     let versions = withVersion(long.versions, 3, (v) => ({ ...v, file: other }));
     versions = withRecord(versions, 3, (r) => ({ ...r, sha256: sha256HexSync(other), entries: 2 }));
     const id = long.records[2]?.source.kind === 'proposal' ? long.records[2].source.id : '';
-    await refused(versions, 3, `replaying proposal ${id} on version 2 gives other bytes than its file`);
+    await refused(
+      versions,
+      3,
+      'replay-bytes-differ',
+      `replaying proposal ${id} on version 2 gives other bytes than its file`,
+    );
   });
 
   it('a version made after its proposal expired', async () => {
     const h = History.seed(FILE);
     await h.merge([set('d')], { signers: ['alice', 'bob'], lifetimeMs: 30_000 });
-    await refused(h.versions, 2, 'when its proposal had expired');
+    await refused(h.versions, 2, 'merged-after-expiry', 'when its proposal had expired');
+  });
+});
+
+describe('verifyHistory names every refusal by a stable code', () => {
+  const mutate = (n: number, edit: (r: VersionRecord) => VersionRecord) => withRecord(long.versions, n, edit);
+
+  it.each([
+    [
+      'a record that is not JSON',
+      () => withVersion(long.versions, 2, (v) => ({ ...v, recordText: '{' })),
+      2,
+      'record-not-json',
+    ],
+    [
+      'a record of another shape',
+      () => withVersion(long.versions, 2, (v) => ({ ...v, recordText: '{}' })),
+      2,
+      'record-invalid',
+    ],
+    ['a record of another registry', () => mutate(2, (r) => ({ ...r, registry: 'other' })), 2, 'registry-mismatch'],
+    ['a version 1 with a parent', () => mutate(1, (r) => ({ ...r, parent: 'a'.repeat(64) })), 1, 'genesis-parent'],
+    [
+      'a version 1 made by a proposal',
+      () =>
+        mutate(1, (r) => ({ ...r, source: { kind: 'proposal', id: 'a'.repeat(64), proposal: {}, signatures: [] } })),
+      1,
+      'genesis-source',
+    ],
+    [
+      'a genesis policy that hashes to something else',
+      () => mutate(1, (r) => ({ ...r, policy: 'a'.repeat(64) })),
+      1,
+      'genesis-policy-hash',
+    ],
+    [
+      'a later version that claims to be embedded',
+      () => mutate(2, (r) => ({ ...r, source: { kind: 'embedded', policy: TEST_POLICY } })),
+      2,
+      'source-not-proposal',
+    ],
+    [
+      'a version under another policy',
+      () => mutate(2, (r) => ({ ...r, policy: 'a'.repeat(64) })),
+      2,
+      'policy-hash-mismatch',
+    ],
+    [
+      'a file that is not in the canonical form',
+      () =>
+        withRecord(
+          withVersion(long.versions, 2, (v) => ({ ...v, file: `${v.file}\n` })),
+          2,
+          (r) => ({ ...r, sha256: sha256HexSync(`${long.versions[1]?.file ?? ''}\n`) }),
+        ),
+      2,
+      'file-not-canonical',
+    ],
+    [
+      'a proposal carrying a member a proposal cannot',
+      () =>
+        mutate(2, (r) =>
+          r.source.kind === 'proposal'
+            ? { ...r, source: { ...r.source, proposal: { ...r.source.proposal, extra: 1 } } }
+            : r,
+        ),
+      2,
+      'proposal-invalid',
+    ],
+    [
+      'a malformed signature',
+      () =>
+        mutate(2, (r) =>
+          r.source.kind === 'proposal' ? { ...r, source: { ...r.source, signatures: ['alice:!!'] } } : r,
+        ),
+      2,
+      'signature-malformed',
+    ],
+  ] as const)('%s', async (_, make, version, code) => {
+    const result = await verifyHistory(make());
+    expect(result).toMatchObject({ ok: false, version, code });
+  });
+
+  it('documents every code beside its check in docs/protocol.md', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'protocol.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Verifying a history'));
+    for (const code of VERIFY_CODES) expect(section, code).toContain(`\`${code}\``);
   });
 });

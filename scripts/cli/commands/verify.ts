@@ -49,7 +49,7 @@ export const verify: Command = {
     if (ctx.io.progress) ctx.io.err('\n');
     const result = await verifyHistory(versions, { from });
     ctx.data({ registry: name, ...result });
-    if (!result.ok) throw new CliError(`registry '${name}' fails verification at ${result.reason}`);
+    if (!result.ok) throw new CliError(`registry '${name}' fails verification at ${result.reason} (${result.code})`);
     ctx.say(
       `registry '${name}': ${result.versions} version${result.versions === 1 ? '' : 's'} verified; head version ${result.head.version}, sha256 ${result.head.sha256}`,
     );
