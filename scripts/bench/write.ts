@@ -5,7 +5,8 @@ import { readRegistry, writeRegistry, type Registry } from '../../src/nix/regist
 import { readPolicy } from '../../src/protocol/policy.js';
 import type { Proposal } from '../../src/protocol/proposal.js';
 import { recordText, type VersionRecord } from '../../src/protocol/record.js';
-import { nextVersion, review, type ReviewHead } from '../../src/protocol/review.js';
+import { review, type ReviewHead } from '../../src/protocol/review.js';
+import { nextVersion } from '../../src/protocol/versions.js';
 import { attributeSignatures } from '../../src/protocol/signatures.js';
 import { proposalBytes, signingMessage } from '../../src/protocol/signing.js';
 import { prepareSeed } from '../../src/store/seed.js';

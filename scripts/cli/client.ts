@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { firstIssue } from '../../src/protocol/issues.js';
 import { CliError } from './errors.js';
 
 /**
@@ -69,8 +70,7 @@ export class Client {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')}: ${issue.message})` : '';
+      const where = ` (at ${firstIssue(parsed.error.issues)})`;
       throw new CliError(
         `${this.#base} answered ${route} in a form this command does not know${where}: not a flake-registry-service, or another version`,
       );

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { firstIssue } from '../../src/protocol/issues.js';
+import { SHA256_HEX } from '../../src/protocol/names.js';
 import { formatSignature, type SecretKey } from '../../src/crypto/keys.js';
 import type { Change } from '../../src/protocol/changes.js';
 import { newProposalSchema, submissionSchema, type Proposal, type Submission } from '../../src/protocol/proposal.js';
@@ -18,31 +20,25 @@ import { escapeInvisibleInJson } from '../../src/protocol/text.js';
 
 export const approvalFileSchema = z.strictObject({
   registry: z.string(),
-  id: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+  id: z.string().regex(SHA256_HEX, 'must be 64 lowercase hex digits'),
   signature: z.string(),
 });
 export type ApprovalFile = z.infer<typeof approvalFileSchema>;
 
 export type WireFile = { kind: 'proposal'; submission: Submission } | { kind: 'approval'; approval: ApprovalFile };
 
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid';
-  return issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message;
-}
-
 /** A proposal file or an approval file, told apart by their members. */
 export function readWireFile(json: unknown, source: string): WireFile {
   if (typeof json === 'object' && json !== null && 'proposal' in json) {
     const parsed = submissionSchema.safeParse(json);
-    if (!parsed.success) throw new CliError(`${source} is not a signed proposal: ${firstIssue(parsed.error)}`);
+    if (!parsed.success) throw new CliError(`${source} is not a signed proposal: ${firstIssue(parsed.error.issues)}`);
     // What is signed is the proposal as written, not as parsed back.
     const raw = (json as { proposal: Submission['proposal'] }).proposal;
     return { kind: 'proposal', submission: { proposal: raw, signatures: parsed.data.signatures } };
   }
   if (typeof json === 'object' && json !== null && 'signature' in json) {
     const parsed = approvalFileSchema.safeParse(json);
-    if (!parsed.success) throw new CliError(`${source} is not an approval: ${firstIssue(parsed.error)}`);
+    if (!parsed.success) throw new CliError(`${source} is not an approval: ${firstIssue(parsed.error.issues)}`);
     return { kind: 'approval', approval: parsed.data };
   }
   throw new CliError(
@@ -73,7 +69,7 @@ export function makeProposal(draft: ProposalDraft): Proposal {
     created: seconds(created),
     expires: seconds(created + draft.lifetimeMs),
   });
-  if (!parsed.success) throw new CliError(`the proposal is invalid: ${firstIssue(parsed.error)}`);
+  if (!parsed.success) throw new CliError(`the proposal is invalid: ${firstIssue(parsed.error.issues)}`);
   return parsed.data;
 }
 

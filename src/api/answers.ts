@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SHA256_HEX } from '../protocol/names.js';
 import { attrValueSchema } from '../nix/registry-schema.js';
 import { policySchema } from '../protocol/changes.js';
 import { proposalSchema } from '../protocol/proposal.js';
@@ -19,7 +20,7 @@ export type Frozen<T> = T extends readonly (infer U)[]
     ? { readonly [K in keyof T]: Frozen<T[K]> }
     : T;
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const sha256 = z.string().regex(SHA256_HEX);
 const time = z.iso.datetime();
 
 export const headSchema = z.strictObject({

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { registryFileSchema } from '../nix/registry-schema.js';
-import { REGISTRY_NAME } from '../protocol/names.js';
+import { REGISTRY_NAME, SHA256_HEX } from '../protocol/names.js';
 import { approvalSchema, submissionSchema } from '../protocol/proposal.js';
 import {
   healthSchema,
@@ -58,13 +58,10 @@ const version = z
   .string()
   .regex(/^[1-9][0-9]{0,9}$/)
   .meta({ description: 'A version number, from 1', example: '3' });
-const id = z
-  .string()
-  .regex(/^[0-9a-f]{64}$/)
-  .meta({
-    description: "A proposal's id: the SHA-256 of its canonical bytes",
-    example: EXAMPLES.proposalView.id,
-  });
+const id = z.string().regex(SHA256_HEX).meta({
+  description: "A proposal's id: the SHA-256 of its canonical bytes",
+  example: EXAMPLES.proposalView.id,
+});
 const decimal = (description: string, example: string) =>
   z
     .string()

@@ -1,4 +1,4 @@
-import { REGISTRY_NAME } from '../protocol/names.js';
+import { REGISTRY_NAME, SHA256_HEX } from '../protocol/names.js';
 import { LogError } from './errors.js';
 
 /**
@@ -31,7 +31,6 @@ export interface Leaf {
   readonly file: string;
 }
 
-const HEX_SHA256 = /^[0-9a-f]{64}$/;
 const VERSION = /^[1-9][0-9]{0,15}$/;
 const FIELDS = ['registry', 'version', 'record', 'file'] as const;
 
@@ -40,8 +39,8 @@ function problem(leaf: Leaf): string | undefined {
   if (!REGISTRY_NAME.test(leaf.registry))
     return `registry name ${JSON.stringify(leaf.registry)} is not a registry name`;
   if (!Number.isSafeInteger(leaf.version) || leaf.version < 1) return `version ${leaf.version} is not a version number`;
-  if (!HEX_SHA256.test(leaf.record)) return `record hash ${JSON.stringify(leaf.record)} is not 64 lowercase hex digits`;
-  if (!HEX_SHA256.test(leaf.file)) return `file hash ${JSON.stringify(leaf.file)} is not 64 lowercase hex digits`;
+  if (!SHA256_HEX.test(leaf.record)) return `record hash ${JSON.stringify(leaf.record)} is not 64 lowercase hex digits`;
+  if (!SHA256_HEX.test(leaf.file)) return `file hash ${JSON.stringify(leaf.file)} is not 64 lowercase hex digits`;
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import { KeyError, parsePublicKey, type PublicKey } from '../crypto/keys.js';
 import { sha256HexSync } from '../crypto/sha256.js';
 import { canonicalJson } from './canonical.js';
 import { policySchema } from './changes.js';
+import { firstIssue } from './issues.js';
 
 /**
  * A registry's trust policy: the maintainers' public keys (Nix's format) and how
@@ -35,9 +36,7 @@ export class PolicyError extends Error {
 export function readPolicy(value: unknown): Policy {
   const parsed = policySchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw new PolicyError(`policy: ${where}${issue?.message ?? 'not a policy'}`);
+    throw new PolicyError(`policy: ${firstIssue(parsed.error.issues)}`);
   }
   const json = parsed.data;
   if (json.keys.length === 0) throw new PolicyError('policy: lists no keys');

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SHA256_HEX } from './names.js';
 import { sha256HexSync } from '../crypto/sha256.js';
 import { canonicalJson } from './canonical.js';
 
@@ -14,7 +15,7 @@ import { canonicalJson } from './canonical.js';
  * - `changes`: what changed from the previous version, by entry.
  */
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const sha256 = z.string().regex(SHA256_HEX);
 
 export const changeSummarySchema = z.strictObject({
   added: z.array(z.string()),

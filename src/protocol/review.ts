@@ -1,14 +1,12 @@
-import { sha256HexSync } from '../crypto/sha256.js';
 import type { ChangeSummary } from '../nix/diff.js';
 import { applyChanges, type EditError } from '../nix/edit.js';
 import { diffRegistries } from '../nix/diff.js';
 import { formatImpact, resolutionImpact, type ImpactRow } from '../nix/impact.js';
 import { lintRegistry, newFindings, type Finding } from '../nix/lint.js';
 import { mergeChanges, type MergeResult } from '../nix/merge.js';
-import { writeRegistry, type Registry } from '../nix/registry.js';
+import type { Registry } from '../nix/registry.js';
 import { entryChanges } from './changes.js';
 import type { Proposal } from './proposal.js';
-import type { VersionRecord } from './record.js';
 
 /**
  * What a proposal would do to a registry, decided before anyone signs and again
@@ -92,36 +90,4 @@ export function review(base: Registry, head: ReviewHead, proposal: Proposal): Re
 function proposedSummary(base: Registry, proposal: Proposal): ChangeSummary | undefined {
   const applied = applyChanges(base, entryChanges(proposal.changes).edits);
   return applied.ok ? diffRegistries(base, applied.registry).summary : undefined;
-}
-
-export interface NextVersion {
-  readonly record: VersionRecord;
-  readonly body: string;
-}
-
-/** The version a merge makes: its file and its record, linked to its parent and the policy in force. */
-export function nextVersion(args: {
-  readonly parent: VersionRecord;
-  readonly parentHash: string;
-  readonly policySha256: string;
-  readonly id: string;
-  readonly proposal: Proposal;
-  readonly signatures: readonly string[];
-  readonly registry: Registry;
-  readonly summary: ChangeSummary;
-  readonly created: string;
-}): NextVersion {
-  const body = writeRegistry(args.registry);
-  const record: VersionRecord = {
-    registry: args.parent.registry,
-    version: args.parent.version + 1,
-    sha256: sha256HexSync(body),
-    parent: args.parentHash,
-    policy: args.policySha256,
-    created: args.created,
-    entries: args.registry.entries.length,
-    source: { kind: 'proposal', id: args.id, proposal: args.proposal, signatures: [...args.signatures] },
-    changes: args.summary,
-  };
-  return { record, body };
 }

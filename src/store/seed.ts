@@ -1,10 +1,9 @@
-import { sha256HexSync } from '../crypto/sha256.js';
-import { readRegistry, writeRegistry } from '../nix/registry.js';
-import { diffRegistries } from '../nix/diff.js';
+import { readRegistry } from '../nix/registry.js';
 import { parsePublicKey } from '../crypto/keys.js';
 import { PolicyError, readPolicy, type PolicyJson } from '../protocol/policy.js';
 import { nameProblem, showInvisible } from '../protocol/text.js';
 import type { VersionRecord } from '../protocol/record.js';
+import { genesisVersion } from '../protocol/versions.js';
 
 /**
  * A registry the service starts with: `registries/NAME.json`, its trust policy
@@ -36,18 +35,7 @@ export function prepareSeed(embedded: EmbeddedRegistry, extraKeys: readonly stri
     const problem = nameProblem(key.name);
     if (problem) throw new PolicyError(`policy: key name '${showInvisible(key.name)}' ${problem}`);
   }
-  const body = writeRegistry(registry);
-  const record: VersionRecord = {
-    registry: embedded.name,
-    version: 1,
-    sha256: sha256HexSync(body),
-    parent: null,
-    policy: policy.sha256,
-    created: new Date(embedded.created).toISOString(),
-    entries: registry.entries.length,
-    source: { kind: 'embedded', policy: policy.json },
-    changes: diffRegistries({ entries: [] }, registry).summary,
-  };
+  const { body, record } = genesisVersion(embedded.name, registry, policy, new Date(embedded.created).toISOString());
   return { body, record };
 }
 

@@ -1,8 +1,10 @@
 import type { Registry } from '../nix/registry.js';
+import { canonicalJson } from '../protocol/canonical.js';
 import type { Policy } from '../protocol/policy.js';
 import { MAX_CLOCK_SKEW_MS, type Proposal } from '../protocol/proposal.js';
 import { recordHash, type VersionRecord } from '../protocol/record.js';
-import { nextVersion, review, type Review, type ReviewHead } from '../protocol/review.js';
+import { review, type Review, type ReviewHead } from '../protocol/review.js';
+import { nextVersion } from '../protocol/versions.js';
 import { candidateKeys, met, tally, type Attributed } from '../protocol/signatures.js';
 import { formatPublicKey, formatSignature, parseSignature } from '../crypto/keys.js';
 import type { ProposalStatus } from './contract.js';
@@ -127,7 +129,8 @@ export function decideSubmission(state: WriterState, now: number, request: Signe
   const view = reviewView(proposal.base, head.version, reviewed, proposed && state.policy.policy, proposed);
   return {
     writes: [
-      { op: 'add-proposal', row, body: JSON.stringify(proposal), review: JSON.stringify(view) },
+      // Stored as its canonical JSON: the bytes its id and signatures cover.
+      { op: 'add-proposal', row, body: canonicalJson(proposal), review: JSON.stringify(view) },
       ...signatureWrites(state, id, signatures, proposed, now),
     ],
     outcome: { ok: true, id, created: true },

@@ -5,7 +5,7 @@ import { createApp } from '../../src/http/app.js';
 import { diffRegistries } from '../../src/nix/diff.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
 import { recordText, versionRecordSchema, type VersionRecord } from '../../src/protocol/record.js';
-import { nextVersion } from '../../src/protocol/review.js';
+import { nextVersion } from '../../src/protocol/versions.js';
 import { proposalBytes } from '../../src/protocol/signing.js';
 import { kvKeys } from '../../src/store/layout.js';
 import type { EmbeddedRegistry } from '../../src/store/seed.js';

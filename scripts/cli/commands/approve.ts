@@ -1,4 +1,5 @@
 import { formatSignature, parseSignature, type SecretKey } from '../../../src/crypto/keys.js';
+import { SHA256_HEX } from '../../../src/protocol/names.js';
 import type { Proposal, Submission } from '../../../src/protocol/proposal.js';
 import { signProposal, verifyProposalSignature } from '../../../src/protocol/signing.js';
 import { proposalViewSchema } from '../../../src/api/answers.js';
@@ -13,10 +14,8 @@ import { idOf, readWireFile, type ApprovalFile } from '../wire.js';
 
 /** `approve`, `sign` and `submit`: adding signatures, online or through files. */
 
-const PROPOSAL_ID = /^[0-9a-f]{64}$/;
-
 function checkId(id: string, command: string): void {
-  if (!PROPOSAL_ID.test(id)) throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, command);
+  if (!SHA256_HEX.test(id)) throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, command);
 }
 
 /** The proposal from a wire-form file (offline approval). */

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { SHA256_HEX } from '../../../src/protocol/names.js';
 import { join } from 'node:path';
 import { NixError } from '../../../src/nix/errors.js';
 import { diffRegistries, type ChangeSummary } from '../../../src/nix/diff.js';
@@ -54,8 +55,7 @@ export const show: Command = {
       if (list.proposals.length > 0) ctx.say('flake-registry show ID shows one in full');
       return;
     }
-    if (!/^[0-9a-f]{64}$/.test(id))
-      throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, 'show');
+    if (!SHA256_HEX.test(id)) throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, 'show');
     const view = await ctx.client().getJson(`/registries/${seg(name)}/proposals/${id}`, proposalViewSchema);
     ctx.say(proposalText(view));
     ctx.data(view);

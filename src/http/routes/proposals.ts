@@ -1,4 +1,6 @@
 import { Hono, type Context } from 'hono';
+import { firstIssue } from '../../protocol/issues.js';
+import { SHA256_HEX } from '../../protocol/names.js';
 import type * as z from 'zod';
 import { approvalSchema, submissionSchema } from '../../protocol/proposal.js';
 import { StorageError, writerFailure } from '../../store/errors.js';
@@ -13,14 +15,13 @@ import {
 import { readJsonBody } from '../body.js';
 import { cacheControl } from '../caching.js';
 import type { AppEnv } from '../env.js';
-import { decimalParam, latestVersion, queryParams, registryName } from '../params.js';
+import { decimalParam, queryParams, registryName } from '../params.js';
 import { Problem } from '../problem.js';
 
-const PROPOSAL_ID = /^[0-9a-f]{64}$/;
-
-/** The registry's writer, after making sure the registry is hosted and seeded (404 otherwise). */
+/** The registry's writer, after making sure the registry is hosted and seeded (404 otherwise): its head suffices. */
 async function writerOf(c: Context<AppEnv>, name: string): Promise<WriterRpc> {
-  await latestVersion(c.var.store, name);
+  if (!(await c.var.store.head(name)))
+    throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
   return c.env.REGISTRY_WRITER.get(c.env.REGISTRY_WRITER.idFromName(name));
 }
 
@@ -37,13 +38,11 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const errors = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
-  const first = errors[0];
-  const where = first && first.path !== '' ? `${first.path}: ` : '';
-  throw new Problem('invalid-proposal', `${where}${first?.message ?? 'invalid'}`, { errors });
+  throw new Problem('invalid-proposal', firstIssue(result.error.issues), { errors });
 }
 
 function proposalId(value: string): string {
-  if (!PROPOSAL_ID.test(value)) {
+  if (!SHA256_HEX.test(value)) {
     throw new Problem('invalid-request', `proposal id: must be 64 lowercase hex digits, got '${value}'`);
   }
   return value;

@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
-import { sha256Hex } from '../../crypto/sha256.js';
 import { ConfigurationError } from '../../store/errors.js';
-import { recordText, type VersionRecord } from '../../protocol/record.js';
+import { recordHash, recordText, type VersionRecord } from '../../protocol/record.js';
 import { cacheControl } from '../caching.js';
 import { etagFor, type Validators } from '../conditional.js';
 import type { AppEnv } from '../env.js';
@@ -24,12 +23,12 @@ const MAX_PAGE = 100;
 // A record never changes: its canonical text, bytes and hash are made once per record kept.
 const servedRecords = new WeakMap<VersionRecord, { bytes: Uint8Array; validators: Validators }>();
 
-async function servedRecord(record: VersionRecord): Promise<{ bytes: Uint8Array; validators: Validators }> {
+function servedRecord(record: VersionRecord): { bytes: Uint8Array; validators: Validators } {
   let served = servedRecords.get(record);
   if (!served) {
     // Exactly the bytes the next version's `parent` hashes (canonical JSON).
     const bytes = utf8(recordText(record));
-    const validators = { etag: etagFor(await sha256Hex(bytes)), lastModified: new Date(record.created) };
+    const validators = { etag: etagFor(recordHash(record)), lastModified: new Date(record.created) };
     served = { bytes, validators };
     servedRecords.set(record, served);
   }
@@ -97,7 +96,7 @@ export const registryRoutes = new Hono<AppEnv>()
     const n = versionNumber(c.req.param('n'));
     queryParams(c.req.url, []);
     const record = await pinnedRecord(c.var.store, name, n);
-    const served = await servedRecord(record);
+    const served = servedRecord(record);
     return respondWith(c.req.raw, {
       validators: served.validators,
       bytes: served.bytes,
