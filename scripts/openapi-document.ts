@@ -68,6 +68,12 @@ function response(operation: Operation, answer: Answer): ZodOpenApiResponseObjec
       ...(answer.example === undefined ? {} : { example: answer.example }),
     };
   }
+  if (answer.other) {
+    content[answer.other.contentType] = {
+      schema: answer.other.binary ? z.string().meta({ format: 'binary' }) : z.string(),
+      ...(answer.other.example === undefined ? {} : { example: answer.other.example }),
+    };
+  }
   if (answer.problems) {
     const kinds = answer.problems;
     content[PROBLEM_CONTENT_TYPE] = {
@@ -138,6 +144,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       { name: 'Resolve', description: 'What a flake reference means here' },
       { name: 'History', description: 'Every version, with the hashes that link them' },
       { name: 'Proposals', description: 'Signed changes, their review and approvals' },
+      { name: 'Transparency log', description: 'One history for everyone: C2SP tlog-tiles and checkpoints' },
       { name: 'Service', description: 'The service itself' },
     ],
     paths,

@@ -142,7 +142,12 @@ async function benchSignatures(options: WriteOptions, log: Log): Promise<void> {
 
 /** A KV namespace in memory: enough of the binding for the read-side store. */
 function memoryKv(values: Map<string, string>): KvReader {
-  return { get: (key: string) => Promise.resolve(values.get(key) ?? null) };
+  const get = (key: string, type: 'text' | 'arrayBuffer') => {
+    const value = values.get(key);
+    if (value === undefined) return Promise.resolve(null);
+    return Promise.resolve(type === 'text' ? value : new TextEncoder().encode(value).buffer);
+  };
+  return { get } as KvReader;
 }
 
 function heapAfterGc(): number {

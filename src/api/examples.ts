@@ -30,6 +30,17 @@ const HASH = (c: string) => c.repeat(64);
 const NIXPKGS = 'flake:nixpkgs';
 
 export const EXAMPLES = {
+  /** docs/log.md's worked example (the test there checks it): registry `global`'s log at size 3. */
+  checkpoint: [
+    'registry.example.org/registries/global/log',
+    '3',
+    '/0Lkgus/3wiYHn5VWzSnhqMxUvw2hNWHaguSkDjIfRY=',
+    '',
+    '— registry.example.org vltrI0gwMuqRsK+mtf8aqGJhRR9T29i3SgBPWnXkkuX3KX3U0farRkrb52E1ISkRUeuUvC5jvUyjcG8rC6rca4AD+QI=',
+    '— registry.example.org jz3hcgAAAABppCpAmE6eOBFpF8wALAl+RzdZcw2GfqQ72ZCdKxHu5gfh0OD2/a2d7dPiSdnc4ylaeJxYV6fyvGUXY0B9bF22qur3Ag==',
+    '',
+  ].join('\n'),
+  vkey: 'registry.example.org+be5b6b23+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea',
   registryFile: {
     version: 2,
     flakes: [

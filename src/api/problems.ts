@@ -73,6 +73,8 @@ export const PROBLEMS = {
   'unknown-registry': { status: 404, title: 'Unknown registry', members: none },
   'unknown-version': { status: 404, title: 'Unknown registry version', members: none },
   'no-route': { status: 404, title: 'No such resource', members: none },
+  'no-log-key': { status: 404, title: 'No transparency log key', members: none },
+  'unknown-tile': { status: 404, title: 'No such log tile', members: none },
   'method-not-allowed': { status: 405, title: 'Method not allowed', members: none },
   'precondition-failed': { status: 412, title: 'Precondition failed', members: none },
   cycle: { status: 422, title: 'Cycle in the flake registries', members: none },

@@ -27,6 +27,8 @@ export interface Answer {
   readonly description: string;
   /** An `application/json` body. */
   readonly json?: z.ZodType;
+  /** A body of another type: text (a signed note, a key) or bytes (a log tile). */
+  readonly other?: { readonly contentType: string; readonly binary?: true; readonly example?: string };
   /** Problem kinds answered with this status (`application/problem+json`). */
   readonly problems?: readonly ProblemKind[];
   /** Validators and cache headers sent with it. */
@@ -41,7 +43,7 @@ export interface Operation {
   readonly path: string;
   readonly summary: string;
   readonly description: string;
-  readonly tag: 'Registry files' | 'Resolve' | 'History' | 'Proposals' | 'Service';
+  readonly tag: 'Registry files' | 'Resolve' | 'History' | 'Proposals' | 'Transparency log' | 'Service';
   readonly params?: { readonly path?: z.ZodObject; readonly query?: z.ZodObject };
   readonly body?: z.ZodType;
   readonly bodyExample?: unknown;
@@ -453,12 +455,94 @@ export const OPERATIONS: readonly Operation[] = [
       ...STORE_ERRORS,
     },
   },
+  {
+    id: 'logCheckpoint',
+    method: 'get',
+    path: '/registries/{name}/log/checkpoint',
+    tag: 'Transparency log',
+    summary: "The log's signed checkpoint",
+    description:
+      "The registry log's head as a C2SP tlog-checkpoint (origin, size, root), a C2SP signed note signed by the log key and cosigned by it with the time (tlog-cosignature), refreshed hourly so that clients can refuse a stale view. See docs/log.md.",
+    params: { path: z.strictObject({ name }) },
+    responses: {
+      200: {
+        description: 'The checkpoint note',
+        other: { contentType: 'text/plain', example: EXAMPLES.checkpoint },
+        headers: ['Cache-Control'],
+      },
+      ...QUERY_ERRORS,
+      404: {
+        description: 'No such registry, or no log key is configured',
+        problems: ['unknown-registry', 'no-log-key'],
+      },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'logKey',
+    method: 'get',
+    path: '/registries/{name}/log/key',
+    tag: 'Transparency log',
+    summary: "The log's verifier key",
+    description:
+      'The C2SP vkey the checkpoint is signed with, for a first pin (a pin is best given out of band: this trusts the server the first time).',
+    params: { path: z.strictObject({ name }) },
+    responses: {
+      200: {
+        description: 'The vkey and a newline',
+        other: { contentType: 'text/plain', example: `${EXAMPLES.vkey}\n` },
+        headers: ['Cache-Control'],
+      },
+      ...QUERY_ERRORS,
+      404: {
+        description: 'No such registry, or no log key is configured',
+        problems: ['unknown-registry', 'no-log-key'],
+      },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'logTile',
+    method: 'get',
+    path: '/registries/{name}/log/tile/{tile}',
+    tag: 'Transparency log',
+    summary: 'A log tile or entry bundle',
+    description:
+      'C2SP tlog-tiles: `tile/L/N[.p/W]` (hashes) or `tile/entries/N[.p/W]` (leaves). Immutable. `{tile}` spans several path segments.',
+    params: {
+      path: z.strictObject({
+        name,
+        tile: z.string().meta({ description: 'The rest of a tlog-tiles path', example: '0/000.p/3' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'The tile',
+        other: { contentType: 'application/octet-stream', binary: true },
+        headers: ['Cache-Control'],
+      },
+      ...QUERY_ERRORS,
+      404: {
+        description: 'No such registry, or the log has no such tile',
+        problems: ['unknown-registry', 'unknown-tile'],
+      },
+      ...STORE_ERRORS,
+    },
+  },
 ];
 
-/** A path of the table as a pattern over request paths. */
+/**
+ * A path of the table as a pattern over request paths: a parameter is one
+ * segment, but `{tile}`, a tlog-tiles path, spans several (`0/x001/234.p/5`).
+ */
 const compiled = OPERATIONS.map((operation) => ({
   operation,
-  pattern: new RegExp(`^${operation.path.replace(/\{[a-z]+\}/g, '[^/]+').replace(/\./g, '\\.')}$`),
+  pattern: new RegExp(
+    `^${operation.path
+      .replace(/\./g, '\\.')
+      .replace('{tile}', '.+')
+      .replace(/\{[a-z]+\}/g, '[^/]+')}$`,
+  ),
 }));
 
 /** The operations at a request path, whatever their method. */

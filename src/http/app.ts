@@ -8,6 +8,7 @@ import { Problem, problemResponse } from './problem.js';
 import { registryRoutes } from './routes/registries.js';
 import { serviceRoutes } from './routes/service.js';
 import { proposalRoutes } from './routes/proposals.js';
+import { logRoutes } from './routes/log.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { allowedAt } from '../api/routes.js';
 
@@ -87,6 +88,7 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   app.route('/', registryRoutes);
   app.route('/', resolveRoutes);
   app.route('/', proposalRoutes);
+  app.route('/', logRoutes);
 
   // No handler for this method: a known path answers a preflight or 405, any other 404.
   app.notFound((c) => {

@@ -10,5 +10,7 @@ export const cacheControl = {
   immutable: 'public, max-age=31536000, immutable',
   /** Listings that a merge changes; short so new versions show up quickly. */
   listing: 'public, max-age=60',
+  /** A checkpoint proves freshness: reused for seconds at most (docs/log.md). */
+  checkpoint: 'public, max-age=5',
   none: 'no-store',
 } as const;

@@ -15,6 +15,10 @@ export const kvKeys = {
   head: (registry: string) => `registry/${registry}/head`,
   versionFile: (registry: string, version: number) => `registry/${registry}/version/${pad(version)}/file`,
   versionRecord: (registry: string, version: number) => `registry/${registry}/version/${pad(version)}/record`,
+  /** A log tile or entry bundle, by its tlog-tiles path (`tile/0/000.p/3`): immutable. */
+  logTile: (registry: string, path: string) => `registry/${registry}/log/${path}`,
+  /** The signed checkpoint note: changes with every version and every cosignature. */
+  logCheckpoint: (registry: string) => `registry/${registry}/log/checkpoint`,
 } as const;
 
 export { REGISTRY_NAME } from '../protocol/names.js';

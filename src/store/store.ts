@@ -21,6 +21,10 @@ export interface RegistryStore {
   learnHead(registry: string, head: Head): void;
   /** Keeps a version this isolate already holds (from the writer), so it is served without KV. */
   learnVersion(version: StoredVersion): void;
+  /** A log tile or entry bundle by its tlog-tiles path, or null when KV has none (immutable once there). */
+  logTile(registry: string, path: string): Promise<Uint8Array | null>;
+  /** The signed checkpoint note KV has, or null; kept a few seconds at most. */
+  checkpoint(registry: string): Promise<string | null>;
 }
 
 /** Asks the registry's writer for its head when KV has none yet (a fresh store). */
@@ -29,7 +33,13 @@ export type Seeder = (registry: string) => Promise<Head>;
 /** The one KV call the read side makes (a KVNamespace binding is one). */
 export interface KvReader {
   get(key: string, type: 'text'): Promise<string | null>;
+  get(key: string, type: 'arrayBuffer'): Promise<ArrayBuffer | null>;
 }
+
+/** How long a checkpoint read from KV is reused: short, for freshness is what it proves. */
+const CHECKPOINT_TTL_MS = 5_000;
+/** Log tiles kept per isolate, by bytes: a full tile is 8 KiB. */
+const TILE_BYTES = 4 * 1024 * 1024;
 
 export interface KvStoreOptions {
   readonly kv: KvReader;
@@ -68,6 +78,8 @@ export class KvRegistryStore implements RegistryStore {
   readonly #heads = new Map<string, { head: Head; until: number }>();
   readonly #versions: Lru<string, StoredVersion>;
   readonly #records = new Lru<string, VersionRecord>(1024);
+  readonly #tiles = new Lru<string, Uint8Array>(TILE_BYTES, (key, bytes) => key.length + bytes.byteLength);
+  readonly #checkpoints = new Map<string, { note: string; until: number }>();
 
   constructor(options: KvStoreOptions) {
     this.names = options.names;
@@ -150,6 +162,30 @@ export class KvRegistryStore implements RegistryStore {
       throw new StorageError(`version ${version} of registry '${registry}' is not readable yet`);
     }
     return new StoredVersion(parseJson(VersionRecordSchema, rawRecord, registry), body);
+  }
+
+  async logTile(registry: string, path: string): Promise<Uint8Array | null> {
+    const key = kvKeys.logTile(registry, path);
+    const cached = this.#tiles.get(key);
+    if (cached) return cached;
+    let buffer: ArrayBuffer | null;
+    try {
+      buffer = await this.#kv.get(key, 'arrayBuffer');
+    } catch (cause) {
+      throw new StorageError(`KV read of '${key}' failed`, { cause });
+    }
+    if (buffer === null) return null;
+    const bytes = new Uint8Array(buffer);
+    this.#tiles.set(key, bytes);
+    return bytes;
+  }
+
+  async checkpoint(registry: string): Promise<string | null> {
+    const cached = this.#checkpoints.get(registry);
+    if (cached && cached.until > this.#now()) return cached.note;
+    const note = await this.#get(kvKeys.logCheckpoint(registry));
+    if (note !== null) this.#checkpoints.set(registry, { note, until: this.#now() + CHECKPOINT_TTL_MS });
+    return note;
   }
 
   async #get(key: string): Promise<string | null> {

@@ -67,6 +67,7 @@ export interface WriterMethods {
   proposal(id: string): ProposalView | undefined;
   proposals(status: ProposalStatus | undefined, limit: number): ProposalSummary[];
   policy(): PolicyView | undefined;
+  checkpoint(): Promise<string | undefined>;
 }
 
 /**

@@ -1,13 +1,28 @@
+import type { SecretKey } from '../crypto/keys.js';
+import { signCheckpoint } from '../log/checkpoint.js';
+import { bundlePath, newTiles, tileBytes, formatBundle, tilePath } from '../log/tiles.js';
 import { kvKeys } from '../store/layout.js';
+import type { WriterLog } from './log.js';
 import { headOf } from './outcomes.js';
 import type { WriterSql } from './sql.js';
-import { META } from './tables.js';
+import { META, textKeys } from './tables.js';
 
 /** KV takes at most one write a second to one key. */
 const HEAD_WRITE_INTERVAL_MS = 1_000;
 const RETRY_MS = { first: 1_000, max: 5 * 60_000 };
 /** How often a reader's report of a missing KV head may make the writer write it again. */
 const REPAIR_INTERVAL_MS = 60_000;
+/**
+ * How often the writer cosigns its checkpoint again with the time, so that a
+ * client can tell a current view from a stale one (docs/log.md, Freshness).
+ */
+export const COSIGN_INTERVAL_MS = 60 * 60_000;
+
+/** The log's key and the origin line of a registry's checkpoints. */
+export interface LogSigning {
+  readonly key: SecretKey;
+  readonly origin: (registry: string) => string;
+}
 
 /**
  * Copies the writer's versions to KV, the replica readers use. Idempotent and
@@ -20,13 +35,23 @@ export class Publisher {
   readonly #ctx: DurableObjectState;
   readonly #sql: WriterSql;
   readonly #kv: () => KVNamespace;
+  readonly #log: WriterLog;
+  readonly #signing: () => Promise<LogSigning | undefined>;
   #running = false;
   #lastRepair = 0;
 
-  constructor(ctx: DurableObjectState, sql: WriterSql, kv: () => KVNamespace) {
+  constructor(
+    ctx: DurableObjectState,
+    sql: WriterSql,
+    kv: () => KVNamespace,
+    log: WriterLog,
+    signing: () => Promise<LogSigning | undefined>,
+  ) {
     this.#ctx = ctx;
     this.#sql = sql;
     this.#kv = kv;
+    this.#log = log;
+    this.#signing = signing;
   }
 
   /** After a merge: publish now, without holding up the caller. */
@@ -48,7 +73,9 @@ export class Publisher {
       for (;;) {
         const head = this.#sql.headVersion();
         await this.#publishVersions(registry, head);
-        const wait = await this.#publishHead(registry, head);
+        await this.#publishTiles(registry, head);
+        // The checkpoint names only what readers can have: versions up to the head KV has.
+        const wait = Math.max(await this.#publishHead(registry, head), await this.#publishCheckpoint(registry));
         if (wait > 0) {
           await this.#alarmAt(Date.now() + wait);
           break;
@@ -85,13 +112,63 @@ export class Publisher {
     await this.publish();
   }
 
-  /** Sets the alarm for the next thing due: publishing still pending, else `expiry`. */
+  /** Sets the alarm for the next thing due: publishing still pending, else the next cosignature or `expiry`. */
   async schedule(expiry: number | undefined): Promise<void> {
     const pending =
       this.#sql.meta(META.headPublished) < this.#sql.headVersion() ||
       this.#sql.meta(META.published) < this.#sql.headVersion();
-    const due = pending ? Date.now() : expiry;
-    if (due !== undefined) await this.#alarmAt(due);
+    const signing = await this.#signing();
+    const cosign = signing ? this.#sql.meta(META.cosignedAt) + COSIGN_INTERVAL_MS : undefined;
+    const due = pending ? Date.now() : Math.min(expiry ?? Infinity, cosign ?? Infinity);
+    if (Number.isFinite(due)) await this.#alarmAt(due);
+  }
+
+  /** The tiles and entry bundles the log's current size adds to what KV has (docs/log.md). */
+  async #publishTiles(registry: string, head: number): Promise<void> {
+    const tree = this.#log.tree(registry);
+    const size = Math.min(tree.size, head);
+    const published = this.#sql.meta(META.logPublished);
+    if (size <= published) return;
+    const { tiles, bundles } = newTiles(published, size);
+    for (const tile of tiles) await this.#kv().put(kvKeys.logTile(registry, tilePath(tile)), tileBytes(tree, tile));
+    for (const bundle of bundles) {
+      const from = bundle.index * 256;
+      const entries = this.#log.leaves(registry, from, from + bundle.width);
+      await this.#kv().put(kvKeys.logTile(registry, bundlePath(bundle)), formatBundle(entries));
+    }
+    this.#sql.setMeta(META.logPublished, size);
+  }
+
+  /**
+   * Signs and writes the checkpoint when the log KV has grew, or when the last
+   * cosignature is older than the interval; at most once a second, as the head.
+   * Returns how long to wait when the last write was too recent.
+   */
+  async #publishCheckpoint(registry: string): Promise<number> {
+    const signing = await this.#signing();
+    if (!signing) return 0;
+    // The size KV's head names, whose tiles KV has (tiles are written before the head).
+    const size = Math.min(this.#sql.meta(META.headPublished), this.#sql.meta(META.logPublished));
+    if (size === 0) return 0;
+    const now = Date.now();
+    const grown = this.#sql.meta(META.checkpointSize) < size;
+    if (!grown && now - this.#sql.meta(META.cosignedAt) < COSIGN_INTERVAL_MS) return 0;
+    const wait = this.#sql.meta(META.checkpointWrittenAt) + HEAD_WRITE_INTERVAL_MS - now;
+    if (wait > 0) return wait;
+    const root = this.#log.tree(registry).root(size);
+    const note = await signCheckpoint(
+      { origin: signing.origin(registry), size, root, extensions: [] },
+      signing.key,
+      now,
+    );
+    this.#sql.setMeta(META.checkpointWrittenAt, now);
+    this.#sql.putText(textKeys.checkpoint, note);
+    await this.#kv().put(kvKeys.logCheckpoint(registry), note);
+    this.#sql.setMeta(META.checkpointSize, size);
+    this.#sql.setMeta(META.cosignedAt, now);
+    // Cosigned again from the alarm, so the served checkpoint never grows old.
+    await this.#alarmAt(now + COSIGN_INTERVAL_MS);
+    return 0;
   }
 
   /**

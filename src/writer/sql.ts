@@ -194,6 +194,29 @@ export class WriterSql {
     return row.t ?? undefined;
   }
 
+  /** The log's leaves from `from` (a leaf index) on, in order: version `leaf + 1`'s record and file hashes. */
+  leaves(from = 0): { leaf: number; record_sha256: string; file_sha256: string }[] {
+    return this.#sql
+      .exec<{ leaf: number; record_sha256: string; file_sha256: string }>(
+        'SELECT leaf, record_sha256, file_sha256 FROM log_leaves WHERE leaf >= ? ORDER BY leaf',
+        from,
+      )
+      .toArray();
+  }
+
+  logSize(): number {
+    return this.#sql.exec<{ n: number }>('SELECT count(*) AS n FROM log_leaves').one().n;
+  }
+
+  addLeaf(leaf: number, recordSha256: string, fileSha256: string): void {
+    this.#sql.exec(
+      'INSERT INTO log_leaves (leaf, record_sha256, file_sha256) VALUES (?, ?, ?)',
+      leaf,
+      recordSha256,
+      fileSha256,
+    );
+  }
+
   meta(key: (typeof META)[keyof typeof META]): number {
     const rows = this.#sql.exec<{ value: number }>('SELECT value FROM meta WHERE key = ?', key).toArray();
     return rows[0]?.value ?? 0;

@@ -3,6 +3,7 @@ import { Lru } from '../lru.js';
 import { readPolicy, type Policy } from '../protocol/policy.js';
 import { proposedPolicy, type Proposal } from '../protocol/proposal.js';
 import { loadHead, type LoadedHead, type PolicyInForce, type Write, type WriterState } from './decide.js';
+import type { WriterLog } from './log.js';
 import type { ProposalRow, SignatureRow, WriterSql } from './sql.js';
 
 /**
@@ -14,6 +15,7 @@ import type { ProposalRow, SignatureRow, WriterSql } from './sql.js';
  */
 export class StoredState implements WriterState {
   readonly #sql: WriterSql;
+  readonly #log: WriterLog;
   #head: LoadedHead | undefined;
   #staged: { head: LoadedHead; body: string } | undefined;
   /** The newest version the last committed transaction made, with its file. */
@@ -22,8 +24,9 @@ export class StoredState implements WriterState {
   readonly #policies = new Map<string, Policy>();
   readonly #bodies = new Lru<string, Proposal>(64);
 
-  constructor(sql: WriterSql) {
+  constructor(sql: WriterSql, log: WriterLog) {
     this.#sql = sql;
+    this.#log = log;
   }
 
   /** Runs `work` in one storage transaction; in-memory state follows only what was committed. */
@@ -61,6 +64,7 @@ export class StoredState implements WriterState {
           break;
         case 'add-version':
           this.#sql.addVersion(write.head.record, write.body);
+          this.#log.append(write.head.record, write.head.recordHash);
           if (write.policy) this.#sql.addPolicy(write.head.version, write.policy.sha256, write.policy.json);
           this.#staged = { head: write.head, body: write.body };
           break;

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS signatures (
   added TEXT NOT NULL,
   PRIMARY KEY (proposal, key_id)
 );
+CREATE TABLE IF NOT EXISTS log_leaves (
+  leaf INTEGER PRIMARY KEY,
+  record_sha256 TEXT NOT NULL,
+  file_sha256 TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value INTEGER NOT NULL
@@ -50,6 +55,8 @@ export const textKeys = {
   file: (version: number) => `file/${version}`,
   proposal: (id: string) => `proposal/${id}`,
   review: (id: string) => `review/${id}`,
+  /** The last checkpoint note the writer signed. */
+  checkpoint: 'checkpoint',
 } as const;
 
 /** Counters in `meta`. */
@@ -62,6 +69,12 @@ export const META = {
   headWrittenAt: 'head_written_at',
   /** Failed publishing attempts in a row, for the retry back-off. */
   failures: 'publish_failures',
+  /** The log size whose tiles KV has. */
+  logPublished: 'log_published',
+  /** The size of the checkpoint KV has, and when it was cosigned and written (ms). */
+  checkpointSize: 'checkpoint_size',
+  cosignedAt: 'cosigned_at',
+  checkpointWrittenAt: 'checkpoint_written_at',
 } as const;
 
 /**

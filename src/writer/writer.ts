@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { parseSignature, verify, type PublicKey } from '../crypto/keys.js';
+import { logOrigin, readLogKey } from '../log/origin.js';
 import { sha256HexSync } from '../crypto/sha256.js';
 import { PolicyError, readPolicy, type Policy } from '../protocol/policy.js';
 import { proposedPolicy, type Proposal } from '../protocol/proposal.js';
@@ -27,13 +28,17 @@ import {
   type SignedRequest,
 } from './decide.js';
 import { headOf, signatureProblem, unknownProposal } from './outcomes.js';
-import { Publisher } from './publish.js';
+import { WriterLog } from './log.js';
+import { Publisher, type LogSigning } from './publish.js';
 import { WriterSql } from './sql.js';
+import { textKeys } from './tables.js';
 import { StoredState } from './state.js';
 import { proposalSummary, proposalView } from './views.js';
 
 interface WriterEnv {
   readonly REGISTRY_KV: KVNamespace;
+  /** The log's signing key, in Nix's secret-key format (a Worker secret; `.dev.vars` locally). */
+  readonly LOG_SIGNING_KEY?: string;
 }
 
 /**
@@ -47,13 +52,39 @@ interface WriterEnv {
 export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMethods {
   readonly #sql: WriterSql;
   readonly #state: StoredState;
+  readonly #log: WriterLog;
   readonly #publisher: Publisher;
+  #signing: { text: string; signing: LogSigning | undefined } | undefined;
 
   constructor(ctx: DurableObjectState, env: WriterEnv) {
     super(ctx, env);
     this.#sql = new WriterSql(ctx.storage.sql);
-    this.#state = new StoredState(this.#sql);
-    this.#publisher = new Publisher(ctx, this.#sql, () => this.env.REGISTRY_KV);
+    this.#log = new WriterLog(this.#sql);
+    this.#state = new StoredState(this.#sql, this.#log);
+    this.#publisher = new Publisher(
+      ctx,
+      this.#sql,
+      () => this.env.REGISTRY_KV,
+      this.#log,
+      () => this.#logSigning(),
+    );
+  }
+
+  /**
+   * The log key, read once per value. Without one the log's leaves and tiles
+   * are kept and served all the same; only checkpoints wait for a key.
+   */
+  async #logSigning(): Promise<LogSigning | undefined> {
+    const text = this.env.LOG_SIGNING_KEY?.trim() ?? '';
+    if (this.#signing?.text === text) return this.#signing.signing;
+    const read = await readLogKey(text);
+    // A key that cannot be used stops checkpoints, never the registry's publishing;
+    // the checkpoint route says what is wrong with it.
+    if (read && 'problem' in read) console.error(`${read.problem}; no checkpoint is signed`);
+    const signing: LogSigning | undefined =
+      read && 'key' in read ? { key: read.key, origin: (registry) => logOrigin(read.key.name, registry) } : undefined;
+    this.#signing = { text, signing };
+    return signing;
   }
 
   /**
@@ -69,6 +100,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
         const policy = seed.record.source.kind === 'embedded' ? seed.record.source.policy : undefined;
         if (!policy) throw new Error('version 1 must carry its genesis policy');
         this.#sql.addVersion(seed.record, seed.body);
+        this.#log.append(seed.record);
         this.#sql.addPolicy(1, seed.record.policy, policy);
       });
       // Readers read version 1 from KV next: a failure here is theirs to report (503).
@@ -102,6 +134,15 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
   proposals(status: ProposalStatus | undefined, limit: number): ProposalSummary[] {
     this.#expire(Date.now());
     return this.#sql.proposals(status, limit).map((row) => proposalSummary(this.#state, row));
+  }
+
+  /**
+   * The newest checkpoint note, after publishing what KV lacks (a reader found
+   * none in KV: it lags, or the log key was set after the last merge).
+   */
+  async checkpoint(): Promise<string | undefined> {
+    await this.#publisher.publish();
+    return this.#sql.text(textKeys.checkpoint);
   }
 
   policy(): PolicyView | undefined {

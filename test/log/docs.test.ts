@@ -13,7 +13,8 @@ import { formatVerifierKey, parseVerifierKey, verifierKey } from '../../src/log/
 import { RFC8032_VECTORS, hex } from '../crypto/vectors.js';
 import { toHex } from './vectors.js';
 
-const NAME = 'registry.example.org/registries/global/log';
+const NAME = 'registry.example.org';
+const ORIGIN = 'registry.example.org/registries/global/log';
 
 /** The values printed in the worked example of docs/log.md, in the order they appear. */
 function workedExample() {
@@ -90,11 +91,11 @@ describe('the worked example of docs/log.md', () => {
   it('prints the note signCheckpoint makes at that time, which opens with the vkey', async () => {
     const k = await key();
     const root = decodeBase64(example.roots[2]!);
-    const checkpoint = { origin: NAME, size: 3, root, extensions: [] };
+    const checkpoint = { origin: ORIGIN, size: 3, root, extensions: [] };
     expect(await signCheckpoint(checkpoint, k, example.time * 1000)).toBe(example.note);
     const opened = await openCheckpoint(example.note, {
       key: example.vkey,
-      origin: NAME,
+      origin: ORIGIN,
       now: example.time * 1000,
       maxAgeMs: 60_000,
     });
@@ -109,7 +110,7 @@ describe('the worked example of docs/log.md', () => {
       format: 'der',
       type: 'spki',
     });
-    const body = formatCheckpoint({ origin: NAME, size: 3, root: decodeBase64(example.roots[2]!), extensions: [] });
+    const body = formatCheckpoint({ origin: ORIGIN, size: 3, root: decodeBase64(example.roots[2]!), extensions: [] });
     const [first = '', second = ''] = example.note
       .slice(body.length + 1)
       .trimEnd()

@@ -76,3 +76,6 @@ export const KEYS = {
 
 /** Two of alice, bob and carol must sign. */
 export const TEST_POLICY = { keys: [KEYS.alice.public, KEYS.bob.public, KEYS.carol.public], threshold: 2 };
+
+/** The public half of the tests' log key (LOG_SIGNING_KEY in test/worker/wrangler.toml). */
+export const LOG_PUBLIC_KEY = 'registry.test:vgXCu0R6NAbTzSEPx3PEdHulifnXfK2wXYCx/8M0WA8=';

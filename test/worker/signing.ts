@@ -108,8 +108,8 @@ export async function team(policy: unknown = TEST_POLICY): Promise<{ name: strin
 }
 
 /** Another isolate's view of `name` (its own memory): what it serves once KV has caught up. */
-export function freshService(name: string, policy: unknown = TEST_POLICY): TestService {
-  return serve([{ name, file: teamRegistry, policy, created: CREATED }]);
+export function freshService(name: string, policy: unknown = TEST_POLICY, vars?: Record<string, string>): TestService {
+  return serve([{ name, file: teamRegistry, policy, created: CREATED }], vars ? { vars } : {});
 }
 
 /** Every version of `name` as the service serves it, for the history verifier. */
