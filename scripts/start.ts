@@ -13,6 +13,8 @@ import { checkCheckout } from './check-registries.js';
 import { portFree } from './dev-server.js';
 
 const root = join(import.meta.dirname, '..');
+// Found first: npm may be killed while this starts, and it must not leave a server behind.
+const job = await jobOf();
 const args = process.argv.slice(2);
 const logRequests = args.includes('--log-requests');
 const passed = args.filter((a) => a !== '--log-requests');
@@ -81,14 +83,23 @@ function stop(): void {
   setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on('exit', (code, signal) => {
+  // workerd outlives a wrangler killed outright; whatever it left in this job goes too.
+  void leftovers().then((pids) => {
+    for (const pid of pids) signalPid(pid, 'SIGKILL');
+    if (signal === 'SIGKILL' && !stopping)
+      console.error('flake-registry-service: wrangler was killed; stopped the rest');
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+});
 // `npm start` runs this under npm, a shell and tsx, all in one process group: if any of
 // them goes (npm killed alone does not pass anything on), stop too rather than leave the
 // server running.
-const ancestors = await jobAncestors();
-setInterval(() => {
-  if (ancestors.some((pid) => !alive(pid))) stop();
-}, 500).unref();
+const watchOnce = (): void => {
+  if (job.watched.some((pid) => !alive(pid))) stop();
+};
+watchOnce();
+setInterval(watchOnce, 500).unref();
 
 const deadline = Date.now() + 120_000;
 while (Date.now() < deadline && child.exitCode === null) {
@@ -114,35 +125,66 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The processes above this one in its process group: npm, the shell it ran and tsx. */
-async function jobAncestors(): Promise<number[]> {
-  let table: string;
+function signalPid(pid: number, signal: NodeJS.Signals): void {
   try {
-    table = (await promisify(execFile)('ps', ['-A', '-o', 'pid=,ppid=,pgid='])).stdout;
+    process.kill(pid, signal);
   } catch {
-    return [process.ppid];
+    // Already gone.
   }
+}
+
+async function processTable(): Promise<Map<number, { ppid: number; pgid: number }>> {
   const rows = new Map<number, { ppid: number; pgid: number }>();
-  for (const line of table.split('\n')) {
-    const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
-    if (pid !== undefined && ppid !== undefined && pgid !== undefined) rows.set(pid, { ppid, pgid });
+  try {
+    const table = (await promisify(execFile)('ps', ['-A', '-o', 'pid=,ppid=,pgid='])).stdout;
+    for (const line of table.split('\n')) {
+      const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
+      if (pid !== undefined && ppid !== undefined && pgid !== undefined) rows.set(pid, { ppid, pgid });
+    }
+  } catch {
+    // No ps: only the parent is watched.
   }
+  return rows;
+}
+
+/**
+ * This job: its process group, and the processes to watch, the ones above this in
+ * it (npm, the shell it ran and tsx) and the group's leader (npm, when a shell runs
+ * `npm start`), which may already be gone by the time this looks.
+ */
+async function jobOf(): Promise<{ group: number | undefined; watched: number[] }> {
+  const rows = await processTable();
   const group = rows.get(process.pid)?.pgid;
-  const chain: number[] = [];
+  const watched: number[] = [];
   for (let pid = process.ppid; pid > 1 && rows.get(pid)?.pgid === group; pid = rows.get(pid)?.ppid ?? 0) {
-    chain.push(pid);
+    watched.push(pid);
   }
-  return chain.length > 0 ? chain : [process.ppid];
+  if (group !== undefined && group !== process.pid && !watched.includes(group)) watched.push(group);
+  return { group, watched: watched.length > 0 ? watched : [process.ppid] };
+}
+
+/** What is left in this job but this process and those above it: a killed wrangler's workerd. */
+async function leftovers(): Promise<number[]> {
+  if (job.group === undefined) return [];
+  const rows = await processTable();
+  return [...rows]
+    .filter(([pid, row]) => row.pgid === job.group && pid !== process.pid && !job.watched.includes(pid))
+    .map(([pid]) => pid);
 }
 
 /**
  * The local runtime reports a client that went away mid-request as an uncaught
  * "Network connection lost" of its own (the request proxy in front of the Worker,
- * which production does not have): nothing went wrong in the service, so the
- * line and the blank lines around it are dropped. Everything else passes as is.
+ * which production does not have), and a malformed Content-Length as an uncaught
+ * exception with its stack: nothing went wrong in the service, so these lines and
+ * the blank and stack lines around them are dropped. Everything else passes as is.
  */
 function quietened(): Transform {
-  const NOISE = /^\s*✘ \[ERROR\] Uncaught Error: Network connection lost\.?\s*$/;
+  const NOISE = [
+    /^\s*✘ \[ERROR\] Uncaught Error: Network connection lost\.?\s*$/,
+    // A request whose Content-Length the runtime's own HTTP parser refuses (Cloudflare answers 400 then).
+    /^\s*✘ \[ERROR\] Uncaught exception: kj\/compat\/http\.c\+\+:\d+: failed: invalid Content-Length header value/,
+  ];
   // eslint-disable-next-line no-control-regex -- colours are ANSI escapes
   const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
   let pending = '';
@@ -153,12 +195,12 @@ function quietened(): Transform {
     let out = '';
     for (const line of lines) {
       const bare = plain(line);
-      if (bare.trim() === '') {
+      if (bare.trim() === '' || (dropBlanks > 0 && /^\s+stack: /.test(bare))) {
         if (dropBlanks > 0) dropBlanks--;
         else blanks.push(line);
-      } else if (NOISE.test(bare)) {
+      } else if (NOISE.some((re) => re.test(bare))) {
         blanks = [];
-        dropBlanks = 2;
+        dropBlanks = 3;
       } else {
         dropBlanks = 0;
         out += blanks.join('') + line;

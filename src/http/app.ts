@@ -65,8 +65,9 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
       await next();
     }
     // A body no route read (a 404, a 405, a refusal before reading) is read and dropped,
-    // so the connection can carry the next request; a client that goes away meanwhile
-    // is nobody's error.
+    // so the connection can carry the next request; one that does not arrive within a
+    // second is let go of instead, so a body that never comes holds no answer up. A client
+    // that goes away meanwhile is nobody's error.
     await discardBody(c.req.raw);
     // HEAD runs the GET handler and drops the body afterwards: a length measured
     // here is the GET's, so HEAD and GET agree on every route.

@@ -20,14 +20,16 @@ export async function readJsonBody(request: Request): Promise<unknown> {
     throw new Problem('unsupported-media-type', `send the body as application/json, not '${type || 'nothing'}'`);
   }
   // JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset would be read as what it is not.
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(type)?.[1];
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
-    throw new Problem('unsupported-media-type', `send the body in UTF-8, not in charset '${charset}'`);
+  const charsets = [...type.matchAll(/;\s*charset\s*=\s*"?([^";\s]*)"?/gi)].map((m) => m[1] ?? '');
+  const other = charsets.find((c) => !/^utf-?8$/i.test(c));
+  if (other !== undefined) {
+    throw new Problem('unsupported-media-type', `send the body in UTF-8, not in charset '${other}'`);
   }
+  if (charsets.length > 1) throw new Problem('unsupported-media-type', 'name the charset once');
   const declared = Number(request.headers.get('Content-Length') ?? '0');
   if (declared > MAX_BODY_BYTES) {
-    // Past what is worth reading to keep the connection, answered at once, without
-    // waiting for a body that may never come.
+    // Refused unread: the app drops what arrives within a second (so a kept-alive connection
+    // goes on), and past what is worth reading answers at once.
     if (declared > DRAIN_LIMIT_BYTES) await request.body?.cancel().catch(() => undefined);
     throw tooLarge();
   }
@@ -94,9 +96,13 @@ export async function readJsonBody(request: Request): Promise<unknown> {
 const tooLarge = () =>
   new Problem('payload-too-large', `the body is larger than ${MAX_BODY_BYTES} bytes`, {}, { Connection: 'close' });
 
+/** How long a body nobody reads is waited for before it is let go of. */
+const DRAIN_WAIT_MS = 1_000;
+
 /**
- * Reads and drops a body nobody read, up to DRAIN_LIMIT_BYTES (then lets go of
- * the rest), so a kept-alive connection can carry the next request. Never
+ * Reads and drops a body nobody read, so a kept-alive connection can carry the
+ * next request: up to DRAIN_LIMIT_BYTES and DRAIN_WAIT_MS, after which the rest
+ * is let go of (a body that never comes must not hold up the answer). Never
  * throws: a client that went away has nothing left to be told.
  */
 export async function discardBody(request: Request): Promise<void> {
@@ -104,17 +110,22 @@ export async function discardBody(request: Request): Promise<void> {
   const reader = (request.body as ReadableStream<Uint8Array>).getReader();
   reader.closed.catch(() => undefined);
   let size = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), DRAIN_WAIT_MS);
+  });
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      size += value.byteLength;
-      if (size > DRAIN_LIMIT_BYTES) {
-        await reader.cancel();
-        return;
-      }
+      const read = await Promise.race([reader.read(), late]);
+      if (read === 'late') break;
+      if (read.done) return;
+      size += read.value.byteLength;
+      if (size > DRAIN_LIMIT_BYTES) break;
     }
+    await reader.cancel();
   } catch {
     // The client went away.
+  } finally {
+    if (timer !== null) clearTimeout(timer);
   }
 }

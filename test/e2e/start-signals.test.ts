@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { portFree, startDevServer, type DevServer } from '../../scripts/dev-server.js';
+import { freePort, portFree, startDevServer, type DevServer } from '../../scripts/dev-server.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -64,6 +64,7 @@ describe('npm start, stopped', () => {
     ['SIGINT to its whole process group (Ctrl-C)', 'group', 'SIGINT'],
     ['SIGKILL to npm alone', 'npm', 'SIGKILL'],
     ['SIGKILL to the start script alone', 'script', 'SIGKILL'],
+    ['SIGKILL to wrangler itself (its workerd stays otherwise)', 'wrangler', 'SIGKILL'],
   ] as const)(
     'leaves no server behind after %s',
     async (_, target, sig) => {
@@ -78,6 +79,33 @@ describe('npm start, stopped', () => {
         signal(pid as number, sig);
       }
       expect(await gone(s)).toEqual([]);
+    },
+    60_000,
+  );
+});
+
+describe('npm start, killed while it starts', () => {
+  it.each([400, 1_500])(
+    'leaves no server behind when npm is killed %i ms after it starts',
+    async (ms) => {
+      const port = await freePort();
+      const state = mkdtempSync(join(tmpdir(), 'flake-registry-early-'));
+      const npm = spawn('npm', ['start', '--', '--port', String(port), '--persist-to', state], {
+        cwd: root,
+        detached: true,
+        stdio: 'ignore',
+      });
+      try {
+        await sleep(ms);
+        signal(npm.pid as number, 'SIGKILL');
+        // Long enough for a start that was not stopped to be serving.
+        await sleep(15_000);
+        expect(processesWith(`--port ${port}`).concat(processesWith(`:${port} `))).toEqual([]);
+        expect(await portFree(port)).toBe(true);
+      } finally {
+        signal(-(npm.pid as number), 'SIGKILL');
+        rmSync(state, { recursive: true, force: true });
+      }
     },
     60_000,
   );
