@@ -144,10 +144,11 @@ export function quotedText(text: string): string[] {
 
 /** Which policy counted the signatures: the one in force, or for a merged proposal the one that merged it. */
 function policyName(view: ProposalView): string {
+  // `since` is the version that set the policy; it governs the versions after it.
   const since = view.approvals.policy.since;
   return view.status === 'merged'
-    ? `policy that merged it (in force from version ${since})`
-    : `policy in force (since version ${since})`;
+    ? `policy that merged it (set by version ${since})`
+    : `policy in force (set by version ${since})`;
 }
 
 /** A proposal with its review, as `show ID` and `approve` print it. */
@@ -176,9 +177,13 @@ export function proposalText(view: ProposalView): string {
 
 /** Signatures counted against each threshold, and what is still needed. */
 export function signatureLines(view: ProposalView): string[] {
+  const uncounted = view.signatures.filter((s) => !s.counted).map((s) => s.key.split(':')[0] ?? s.key);
   return [
     threshold(policyName(view), view.approvals.policy),
     ...(view.approvals.newPolicy ? [threshold('new policy', view.approvals.newPolicy)] : []),
+    ...(uncounted.length > 0
+      ? [`not counted: ${uncounted.join(', ')} (keys the policy no longer trusts; their signatures stay on record)`]
+      : []),
     needsLine(view),
   ];
 }

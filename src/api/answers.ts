@@ -191,7 +191,15 @@ export const proposalViewSchema = z
     status: proposalStatusSchema,
     proposal: proposalSchema,
     submitted: time,
-    signatures: z.array(z.strictObject({ key: z.string(), signature: z.string(), added: time })),
+    signatures: z.array(
+      z.strictObject({
+        key: z.string(),
+        signature: z.string(),
+        added: time,
+        /** Whether it counts towards the thresholds: false for a key the policy no longer trusts. */
+        counted: z.boolean(),
+      }),
+    ),
     approvals: z.strictObject({
       /** The policy the signatures are counted against: in force now, or the one that merged it. */
       policy: thresholdSchema.extend({ sha256, since: z.int().positive() }),

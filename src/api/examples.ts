@@ -106,7 +106,7 @@ export const EXAMPLES = {
     status: 'open',
     proposal: PROPOSAL,
     submitted: '2026-03-01T12:00:05.000Z',
-    signatures: [{ key: KEY, signature: SIGNATURE, added: '2026-03-01T12:00:05.000Z' }],
+    signatures: [{ key: KEY, signature: SIGNATURE, added: '2026-03-01T12:00:05.000Z', counted: true }],
     approvals: {
       policy: { have: 1, need: 2, signers: ['maintainer-1'], remaining: ['maintainer-2'], sha256: HASH('d'), since: 1 },
       missing: 1,

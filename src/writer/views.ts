@@ -32,7 +32,13 @@ export function proposalView(state: WriterState, row: ProposalRow, review: Revie
     status: row.status,
     proposal,
     submitted: row.submitted,
-    signatures: signatures.map((s) => ({ key: s.key, signature: s.signature, added: s.added })),
+    signatures: signatures.map((s) => ({
+      key: s.key,
+      signature: s.signature,
+      added: s.added,
+      counted:
+        deciding.policy.keys.some((k) => k.id === s.key_id) || proposed?.keys.some((k) => k.id === s.key_id) === true,
+    })),
     approvals: {
       policy,
       ...(proposed ? { newPolicy: tally(proposed, keys) } : {}),

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { encodeBase64 } from '../crypto/base64.js';
 import { parseSignature, verify, type PublicKey } from '../crypto/keys.js';
 import { logOrigin, readLogKey } from '../log/origin.js';
 import { sha256HexSync } from '../crypto/sha256.js';
@@ -31,9 +32,21 @@ import { headOf, signatureProblem, unknownProposal } from './outcomes.js';
 import { WriterLog } from './log.js';
 import { Publisher, type LogSigning } from './publish.js';
 import { WriterSql } from './sql.js';
-import { textKeys } from './tables.js';
+import { META, textKeys } from './tables.js';
 import { StoredState } from './state.js';
 import { proposalSummary, proposalView } from './views.js';
+
+/** A signature's bytes (its name aside), or the text itself when it is malformed (then it matches nothing). */
+function signatureBytesOf(text: string): string {
+  try {
+    return encodeBase64(parseSignature(text).bytes);
+  } catch {
+    return `malformed:${text}`;
+  }
+}
+
+/** How many proposals one transaction settles after a policy change (each merge is a review). */
+const SETTLE_BATCH = 16;
 
 interface WriterEnv {
   readonly REGISTRY_KV: KVNamespace;
@@ -157,6 +170,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
   /** The alarm's work: expired proposals leave storage, and KV gets whatever it lacks. */
   async maintain(now: number): Promise<void> {
     this.#expire(now);
+    await this.#settleAll(now);
     await this.#publisher.publish();
     await this.#publisher.schedule(this.#sql.nextExpiry());
   }
@@ -172,6 +186,8 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
       if (!(error instanceof PolicyError)) throw error;
       return { ok: false, problem: { kind: 'invalid-policy', detail: error.message } };
     }
+    const repeated = this.#repeated(id, texts);
+    if (repeated) return repeated;
     const signed = await this.#attribute(signingMessage(bytes), texts, proposed);
     if (!signed.ok) return signed;
     return this.#decide(now, (state) =>
@@ -184,11 +200,27 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
     if (!this.#state.proposal(id)) return unknownProposal(id);
     const proposal = this.#state.proposalBody(id);
     const proposed = this.#state.proposedPolicy(id);
+    const repeated = this.#repeated(id, [text]);
+    if (repeated) return repeated;
     const signed = await this.#attribute(signingMessage(proposalBytes(proposal)), [text], proposed);
     if (!signed.ok) return signed;
     return this.#decide(now, (state) =>
       decideApproval(state, now, { id, proposal, proposed, signatures: signed.value }),
     );
+  }
+
+  /**
+   * A closed proposal sent again with signatures it carries already (the same
+   * bytes) is the same request again, answered with what it became: even when
+   * the policy no longer trusts a key that signed it (the rotation it merged
+   * may have removed that very key).
+   */
+  #repeated(id: string, texts: readonly string[]): WriteOutcome | undefined {
+    const row = this.#state.proposal(id);
+    if (!row || row.status === 'open') return undefined;
+    const carried = new Set(this.#state.signatures(id).map((s) => signatureBytesOf(s.signature)));
+    if (!texts.every((t) => carried.has(signatureBytesOf(t)))) return undefined;
+    return { ok: true, created: false, view: proposalView(this.#state, row, this.#review(id)) };
   }
 
   /**
@@ -261,6 +293,8 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
     };
     if (merged) this.#publisher.soon();
     await this.#publisher.schedule(this.#sql.nextExpiry());
+    // Proposals a policy change brought to their thresholds, left for the alarm: now.
+    if (this.#sql.meta(META.settlePending) === 1) await this.ctx.storage.setAlarm(Date.now());
     if (!outcome.ok) return outcome;
     const row = state.proposal(outcome.id);
     if (!row) return unknownProposal(outcome.id);
@@ -268,13 +302,40 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
     return { ok: true, created: outcome.created, view, ...(merged ? { merged } : {}) };
   }
 
-  /** Merges `id` if it is ready; after a policy change, every open proposal that now is. */
+  /**
+   * Merges `id` if it is ready. After a policy change, every open proposal may
+   * now be ready (or in conflict): a first batch is settled here, the rest from
+   * the alarm a batch per transaction, so no transaction holds the object long.
+   */
   #settle(now: number, id: string): void {
     const writes = decideMerge(this.#state, now, id);
     this.#state.apply(writes);
-    const policyChanged = writes.some((w) => w.op === 'add-version' && w.policy !== undefined);
-    if (!policyChanged) return;
-    for (const row of this.#state.openProposals()) this.#settle(now, row.id);
+    if (!writes.some((w) => w.op === 'add-version' && w.policy !== undefined)) return;
+    this.#sql.setMeta(META.settlePending, 1);
+    this.#settleBatch(now);
+  }
+
+  /** Settles up to SETTLE_BATCH open proposals; the caller holds the transaction. */
+  #settleBatch(now: number): void {
+    let settled = 0;
+    for (const row of this.#state.openProposals()) {
+      const writes = decideMerge(this.#state, now, row.id);
+      if (writes.length === 0) continue;
+      this.#state.apply(writes);
+      // Another policy change: proposals already looked at may be ready now.
+      if (writes.some((w) => w.op === 'add-version' && w.policy !== undefined)) return;
+      if (++settled >= SETTLE_BATCH) return;
+    }
+    this.#sql.setMeta(META.settlePending, 0);
+  }
+
+  /** The alarm's share of a policy change's settling: a batch per transaction, other requests in between. */
+  async #settleAll(now: number): Promise<void> {
+    while (this.#sql.meta(META.settlePending) === 1) {
+      this.#state.transaction(this.ctx.storage, () => this.#settleBatch(now));
+      this.#publisher.soon();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
 
   #expire(now: number): void {

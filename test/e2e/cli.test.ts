@@ -104,7 +104,7 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
       'nixpkgs/nixos-25.05: github:NixOS/nixpkgs/nixos-25.05 -> github:NixOS/nixpkgs/release-25.05',
     );
     expect(shown).toContain(
-      'policy in force (since version 1): 1 of 2 (signed by alice; 1 more from registry-maintainer-1, registry-maintainer-2, bob)',
+      'policy in force (set by version 1): 1 of 2 (signed by alice; 1 more from registry-maintainer-1, registry-maintainer-2, bob)',
     );
     expect(await ok('proposals', '--status', 'open')).toContain(first);
 
@@ -227,7 +227,7 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     const open = await ok('show', id);
     expect(open).toContain('- flake:nix\n');
     expect(open).toContain(
-      'policy in force (since version 1): 1 of 2 (signed by alice; 1 more from registry-maintainer-1, registry-maintainer-2, bob)',
+      'policy in force (set by version 1): 1 of 2 (signed by alice; 1 more from registry-maintainer-1, registry-maintainer-2, bob)',
     );
     expect(await ok('proposals', '--status', 'open')).toMatch(/^[0-9a-f]{64} {2}open, base 3, 1 signature, expires /);
   });

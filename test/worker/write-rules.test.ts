@@ -1,4 +1,4 @@
-import { runInDurableObject } from 'cloudflare:test';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/protocol/changes.js';
 import type { ProposalView } from '../../src/writer/contract.js';
@@ -194,7 +194,7 @@ describe('reviews tell the truth', () => {
     const p = proposal(name, 1, [set('tool', 'acme')]);
     expect((await submit(service, p, ['alice', 'bob'])).status).toBe(201);
     const again = await postJson(service, `/registries/${name}/proposals`, await submission(p, ['alice', 'bob']));
-    expect(again.status).toBe(200);
+    expect(again.status, await again.clone().text()).toBe(200);
     expect(await again.json<ProposalView>()).toMatchObject({ status: 'merged' });
     const counted = await approve(service, p, 'bob');
     expect(counted.status).toBe(200);
@@ -329,5 +329,68 @@ describe('requests refused before any route', () => {
     expect(res.status).toBe(414);
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
     expect((await res.json<Problem>()).type).toBe(problemType('uri-too-long'));
+  });
+});
+
+describe('a policy change that brings many proposals to their thresholds', () => {
+  it('settles a first batch at once and the rest from the alarm, a batch per transaction', async () => {
+    const { name, service } = await team({
+      keys: [KEYS.alice.public, KEYS.bob.public, KEYS.carol.public],
+      threshold: 3,
+    });
+    const waiting = Array.from({ length: 40 }, (_, i) => proposal(name, 1, [set(`w${i}`, 'acme')]));
+    for (const p of waiting) expect((await submit(service, p, ['alice', 'bob'])).status).toBe(201);
+    const lower = proposal(name, 1, [
+      { op: 'policy', policy: { keys: [KEYS.alice.public, KEYS.bob.public, KEYS.carol.public], threshold: 2 } },
+    ]);
+    expect(await (await submit(service, lower, ['alice', 'bob', 'carol'])).json<ProposalView>()).toMatchObject({
+      status: 'merged',
+    });
+    const open = async () =>
+      (
+        await (
+          await service.fetch(`/registries/${name}/proposals?status=open&limit=100`)
+        ).json<{ proposals: unknown[] }>()
+      ).proposals.length;
+    const left = await open();
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThan(40);
+    await runDurableObjectAlarm(writerOf(name));
+    expect(await open()).toBe(0);
+  });
+
+  it('answers a retry by a key the merged rotation removed with what the proposal became', async () => {
+    const { name, service } = await team();
+    const rotate = proposal(name, 1, [
+      { op: 'policy', policy: { keys: [KEYS.alice.public, KEYS.carol.public], threshold: 2 } },
+    ]);
+    const first = await submission(rotate, ['alice', 'bob', 'carol']);
+    expect((await postJson(service, `/registries/${name}/proposals`, first)).status).toBe(201);
+    // bob's own signature, sent again: the same request, though the policy now leaves bob out.
+    const again = await postJson(service, `/registries/${name}/proposals`, {
+      proposal: rotate,
+      signatures: [first.signatures[1]],
+    });
+    expect(again.status, await again.clone().text()).toBe(200);
+    const view = await again.json<ProposalView>();
+    expect(view.status).toBe('merged');
+    const approval = await postJson(service, `/registries/${name}/proposals/${idOf(rotate)}/approvals`, {
+      signature: first.signatures[1],
+    });
+    expect(approval.status).toBe(200);
+    await approval.arrayBuffer();
+  });
+
+  it('shows which signatures no longer count after a rotation removed their key', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [set('tool', 'acme')]);
+    expect((await submit(service, p, ['bob'])).status).toBe(201);
+    const rotate = proposal(name, 1, [
+      { op: 'policy', policy: { keys: [KEYS.alice.public, KEYS.carol.public], threshold: 2 } },
+    ]);
+    expect((await submit(service, rotate, ['alice', 'bob', 'carol'])).status).toBe(201);
+    const view = await (await service.fetch(`/registries/${name}/proposals/${idOf(p)}`)).json<ProposalView>();
+    expect(view.signatures.map((s) => [s.key.split(':')[0], s.counted])).toEqual([['bob', false]]);
+    expect(view.approvals.policy).toMatchObject({ have: 0, need: 2 });
   });
 });

@@ -81,6 +81,8 @@ export const approve: Command = {
 
     let proposal: Proposal;
     let signatures: readonly string[];
+    /** Keys whose signatures the service holds but no longer counts (online only). */
+    let uncounted: readonly string[] = [];
     if (file !== undefined) {
       const submission = await proposalFromFile(ctx, file);
       proposal = submission.proposal;
@@ -102,10 +104,16 @@ export const approve: Command = {
         throw new CliError(`proposal ${id} is ${view.status}, not open: there is nothing to approve`);
       proposal = view.proposal;
       signatures = view.signatures.map((s) => s.signature);
+      uncounted = view.signatures.filter((s) => !s.counted).map((s) => s.key);
       ctx.say(proposalText(view));
     }
     if (await alreadySigned(key, proposal, signatures)) {
-      throw new CliError(`proposal ${id} already carries a signature by this key ('${key.name}')`);
+      const mine = uncounted.some((k) => k.split(':')[1] === key.publicKey.id);
+      throw new CliError(
+        mine
+          ? `proposal ${id} carries a signature by this key ('${key.name}') already, but it no longer counts: the policy in force does not trust this key`
+          : `proposal ${id} already carries a signature by this key ('${key.name}')`,
+      );
     }
     await confirmOrStop(
       ctx,
