@@ -7,17 +7,24 @@
  *
  * - refused everywhere: controls (Cc) but a message's newline and tab, format
  *   characters (Cf: bidi marks and overrides, zero-width characters, the BOM,
- *   tags), surrogates (Cs), private use (Co), unassigned code points (Cn), and
- *   the line and paragraph separators (Zl, Zp);
- * - refused in names as well: every space (Zs), names being single words.
+ *   tags), surrogates (Cs), private use (Co), unassigned code points (Cn), the
+ *   line and paragraph separators (Zl, Zp), every other character Unicode calls
+ *   default-ignorable (they render as nothing: the combining grapheme joiner,
+ *   Hangul fillers, variation selectors; in a message the two emoji variation
+ *   selectors U+FE0E and U+FE0F are kept), the blank braille pattern U+2800, and
+ *   more than four combining marks in a row (text piled up over what follows);
+ * - names are single words of letters, digits and ASCII punctuation (no space,
+ *   no `:`), so that two names that look alike are alike.
  *
  * The rule applies to what is submitted from now on. Histories keep what older
  * rules let through, so the verifier does not apply it, and whatever shows
  * stored text escapes it with `showInvisible`.
  */
 
-const UNSAFE_IN_MESSAGE = /(?![\n\t])[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
-const UNSAFE_IN_NAME = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+const UNSAFE_IN_MESSAGE =
+  /(?![\n\t\uFE0E\uFE0F])[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|\p{M}{5}/u;
+/** Anything but a letter, a digit or ASCII punctuation other than `:`; default-ignorable letters too. */
+const UNSAFE_IN_NAME = /\p{Default_Ignorable_Code_Point}|[^\p{L}\p{N}!-9;-@[-`{-~]/u;
 
 const NAMES: Readonly<Record<number, string>> = {
   0x09: 'CHARACTER TABULATION',
@@ -46,6 +53,12 @@ const NAMES: Readonly<Record<number, string>> = {
   0x2069: 'POP DIRECTIONAL ISOLATE',
   0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
   0xfff9: 'INTERLINEAR ANNOTATION ANCHOR',
+  0x034f: 'COMBINING GRAPHEME JOINER',
+  0x115f: 'HANGUL CHOSEONG FILLER',
+  0x1160: 'HANGUL JUNGSEONG FILLER',
+  0x3164: 'HANGUL FILLER',
+  0xffa0: 'HALFWIDTH HANGUL FILLER',
+  0x2800: 'BRAILLE PATTERN BLANK',
 };
 
 const CATEGORIES: readonly (readonly [RegExp, string])[] = [
@@ -57,6 +70,9 @@ const CATEGORIES: readonly (readonly [RegExp, string])[] = [
   [/\p{Zl}/u, 'a line separator, Zl'],
   [/\p{Zp}/u, 'a paragraph separator, Zp'],
   [/\p{Zs}/u, 'a space, Zs'],
+  [/\p{Default_Ignorable_Code_Point}/u, 'default-ignorable'],
+  [/\p{M}/u, 'a combining mark, M'],
+  [/\p{S}/u, 'a symbol, S'],
 ];
 
 /** `U+202E (RIGHT-TO-LEFT OVERRIDE, a format character, Cf)`. */
@@ -72,20 +88,22 @@ export function describeCharacter(ch: string): string {
 /** What is wrong with a message, naming the first refused character by code point; undefined when nothing. */
 export function messageProblem(text: string): string | undefined {
   const found = UNSAFE_IN_MESSAGE.exec(text);
-  return found === null
-    ? undefined
-    : `holds ${describeCharacter(found[0])}: only visible characters, spaces, newlines and tabs`;
+  if (found === null) return undefined;
+  if (found[0].length > 2 && /^\p{M}+$/u.test(found[0])) {
+    return `piles five combining marks or more on one character (from ${describeCharacter(found[0])}): only visible characters, spaces, newlines and tabs`;
+  }
+  return `holds ${describeCharacter(found[0])}: only visible characters, spaces, newlines and tabs`;
 }
 
-/** The same for a key's or a signature's name, where spaces are refused too. */
+/** The same for a key's or a signature's name: one word of letters, digits and ASCII punctuation. */
 export function nameProblem(text: string): string | undefined {
   const found = UNSAFE_IN_NAME.exec(text);
   return found === null
     ? undefined
-    : `holds ${describeCharacter(found[0])}: a name is visible characters only, without spaces`;
+    : `holds ${describeCharacter(found[0])}: a name is one word of letters, digits and ASCII punctuation`;
 }
 
-const INVISIBLE = /(?![\n ])[\p{C}\p{Zl}\p{Zp}\p{Zs}]/gu;
+const INVISIBLE = /(?![\n \uFE0E\uFE0F])[\p{C}\p{Zl}\p{Zp}\p{Zs}\p{Default_Ignorable_Code_Point}\u2800]/gu;
 
 /**
  * Text to show, with every character the rule above refuses (and every space

@@ -225,6 +225,14 @@ describe('text a reviewer can trust', () => {
     ['U+000D', '\r'],
     ['U+E000', '\ue000'],
     ['U+0378', '\u0378'],
+    ['U+034F', '\u034f'],
+    ['U+3164', '\u3164'],
+    ['U+115F', '\u115f'],
+    ['U+FE00', '\ufe00'],
+    ['U+E0100', '\u{e0100}'],
+    ['U+17B4', '\u17b4'],
+    ['U+2800', '\u2800'],
+    ['U+0301', '\u0301'.repeat(40)],
   ];
 
   it.each(refused)('refuses a message holding %s, naming it by code point', async (code, ch) => {
@@ -250,6 +258,8 @@ describe('text a reviewer can trust', () => {
     ['U+202E', '\u202e'],
     ['U+200B', '\u200b'],
     ['U+00A0', '\u00a0'],
+    ['U+FE00', '\ufe00'],
+    ['U+3164', '\u3164'],
   ])('refuses a signature whose name holds %s', async (code, ch) => {
     const { name, service } = await team();
     const p = proposal(name, 1, [set('tool', 'acme')]);
@@ -259,16 +269,19 @@ describe('text a reviewer can trust', () => {
     expect(JSON.stringify(await res.json())).toContain(code);
   });
 
-  it('refuses a policy change that names a key with a bidi override', async () => {
+  it.each([
+    ['a bidi override', 'dave\u202e', 'U+202E'],
+    ['a variation selector that makes it look like another key', 'carol\ufe00', 'U+FE00'],
+  ])('refuses a policy change that names a key with %s', async (_, keyName, code) => {
     const { name, service } = await team();
-    const evil = KEYS.dave.public.replace(/^dave:/, 'dave\u202e:');
+    const evil = KEYS.dave.public.replace(/^dave:/, `${keyName}:`);
     const res = await submit(
       service,
       proposal(name, 1, [{ op: 'policy', policy: { keys: [KEYS.alice.public, evil], threshold: 1 } }]),
       ['alice'],
     );
     expect(res.status).toBe(400);
-    expect(JSON.stringify(await res.json())).toContain('U+202E');
+    expect(JSON.stringify(await res.json())).toContain(code);
   });
 
   it('refuses a body declared in another charset than UTF-8', async () => {

@@ -26,6 +26,9 @@ describe("a proposer's message as the command prints it", () => {
     ['U+00A0', '\u00a0', '\\u{A0}'],
     ['a tab', '\t', '\\u{9}'],
     ['a carriage return', '\r', '\\u{D}'],
+    ['U+FE00, a variation selector', '\ufe00', '\\u{FE00}'],
+    ['U+3164, a Hangul filler', '\u3164', '\\u{3164}'],
+    ['U+2800, blank braille', '\u2800', '\\u{2800}'],
   ])('shows %s, which older versions stored, visibly', (_, ch, shown) => {
     const [line] = quotedText(`a${ch}b`);
     expect(line).toBe(`  | a${shown}b`);
