@@ -130,7 +130,16 @@ export type ThresholdView = z.infer<typeof thresholdSchema>;
 export const findingSchema = z
   .strictObject({
     severity: z.enum(['error', 'warning']),
-    kind: z.enum(['duplicate-from', 'cycle', 'shadowed', 'dangling', 'override-ref', 'override-rev']),
+    kind: z.enum([
+      'duplicate-from',
+      'cycle',
+      'shadowed',
+      'dangling',
+      'override-ref',
+      'override-rev',
+      'unsafe-text',
+      'old-nix',
+    ]),
     entry: z.int().nonnegative(),
     from: z.string(),
     exact: z.boolean(),

@@ -34,7 +34,8 @@ import type { Registry, RegistryEntry } from './registry.js';
  * entries whose target another entry can take up.
  */
 
-export type FindingKind = 'duplicate-from' | 'cycle' | 'shadowed' | 'dangling' | 'override-ref' | 'override-rev';
+export type FindingKind =
+  'duplicate-from' | 'cycle' | 'shadowed' | 'dangling' | 'override-ref' | 'override-rev' | 'unsafe-text' | 'old-nix';
 
 export interface Finding {
   readonly severity: 'error' | 'warning';
@@ -55,6 +56,9 @@ const SEVERITY: Record<FindingKind, Finding['severity']> = {
   dangling: 'warning',
   'override-ref': 'warning',
   'override-rev': 'warning',
+  // Nix prints attribute values as they are: a terminal would obey what they hold.
+  'unsafe-text': 'error',
+  'old-nix': 'warning',
 };
 
 /** Stand-ins for a query's ref and rev when asking a target whether it can take one. */
@@ -84,6 +88,9 @@ interface EntryFacts {
 
 const factsCache = new WeakMap<RegistryEntry, EntryFacts>();
 
+/** Controls, format characters (bidi overrides, zero-width ones) and line separators. */
+const UNSAFE_TEXT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
 function factsOf(entry: RegistryEntry): EntryFacts {
   let facts = factsCache.get(entry);
   if (facts !== undefined) return facts;
@@ -102,6 +109,27 @@ function factsOf(entry: RegistryEntry): EntryFacts {
         const query = inputToURL({ ...entry.from, rev: SAMPLE_REV });
         own.push({ kind: 'override-rev', message: `a query with a rev, such as '${query}', fails: ${problem}` });
       }
+    }
+  }
+  for (const [side, attrs] of [
+    ['from', entry.from],
+    ['to', entry.dir === undefined ? entry.to : { ...entry.to, dir: entry.dir }],
+  ] as const) {
+    for (const [name, value] of Object.entries(attrs)) {
+      const found = typeof value === 'string' ? UNSAFE_TEXT.exec(value) : null;
+      if (found) {
+        const cp = `U+${(found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+        own.push({
+          kind: 'unsafe-text',
+          message: `its '${side}.${name}' holds ${cp}, a control or format character: Nix prints attribute values as they are (nix registry list), so a terminal would obey it`,
+        });
+      }
+    }
+    if (attrs['type'] === 'file') {
+      own.push({
+        kind: 'old-nix',
+        message: `its '${side}' is of type 'file', which Nix 2.8 does not know: there nix registry list stops at this entry and lookups through it fail (later versions read it)`,
+      });
     }
   }
   const pinned = getRef(entry.from) !== undefined || getRev(entry.from) !== undefined;
@@ -201,6 +229,8 @@ const ORDER: readonly FindingKind[] = [
   'dangling',
   'override-ref',
   'override-rev',
+  'unsafe-text',
+  'old-nix',
 ];
 
 function danglingText(notFoundText: string): string {

@@ -1,6 +1,7 @@
 import type { AttrValue, Attrs } from './attrs.js';
 import { compareKeys } from './attrs.js';
 import { NixError } from './errors.js';
+import { MAX_FLAKE_REF_LENGTH } from './flakeref.js';
 import { inputFromAttrs, inputToURL } from './input.js';
 import { firstSchemaProblem } from './registry-schema.js';
 
@@ -237,12 +238,18 @@ function checkPrintable(entry: RegistryEntry, index: number): void {
     ['from', entry.from],
     ['to', entry.to],
   ] as const) {
+    let url: string;
     try {
-      inputToURL(attrs);
+      url = inputToURL(attrs);
     } catch (e) {
       if (!(e instanceof NixError)) throw e;
       const text = `its '${side}' cannot be written as a flake reference: ${e.message}`;
       throw new NixError('invalid-registry', entryMessage(index, entry.from, text));
+    }
+    // A `from` no ref can be written for is an entry nobody can ask for.
+    if (side === 'from' && url.length > MAX_FLAKE_REF_LENGTH) {
+      const text = `its 'from' is ${url.length} characters as a flake reference, longer than the ${MAX_FLAKE_REF_LENGTH} a lookup takes`;
+      throw new NixError('invalid-registry', `invalid flake registry entry ${index}: ${text}`);
     }
   }
 }

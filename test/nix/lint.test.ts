@@ -328,3 +328,26 @@ describe.skipIf(officialRegistryPath === undefined)('the official registry (test
     expect(resolvedAfter(load(), [change], 'nixpkgs')).toBe(FALLBACK_URL);
   });
 });
+
+describe('lintRegistry: what Nix would print or could not read', () => {
+  const file = (entries: { from: unknown; to: unknown }[]) =>
+    brief(lintRegistry(readRegistry(JSON.stringify({ version: 2, flakes: entries }))));
+  const from = { type: 'indirect', id: 'x' };
+
+  it.each([
+    ['an escape in a github owner', { type: 'github', owner: 'o\u001b[31m', repo: 'r' }],
+    ['a newline in a path', { type: 'path', path: '/srv/a\nb' }],
+    ['a bidi override in a ref', { type: 'github', owner: 'o', repo: 'r', ref: 'main\u202e' }],
+    ['a zero-width space in a dir', { type: 'github', owner: 'o', repo: 'r', dir: 'a\u200bb' }],
+  ])('refuses %s: Nix prints attribute values as they are', (_, to) => {
+    expect(file([{ from, to }])).toContain('0 error unsafe-text');
+  });
+
+  it('warns of a target of type file, which Nix 2.8 cannot show', () => {
+    expect(file([{ from, to: { type: 'file', url: 'https://example.org/data.txt' } }])).toContain('0 warning old-nix');
+  });
+
+  it('finds neither in ordinary targets', () => {
+    expect(file([{ from, to: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-25.05' } }])).toEqual([]);
+  });
+});

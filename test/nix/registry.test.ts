@@ -352,3 +352,19 @@ describe('registries/*.json', () => {
     expect(writeRegistry(readRegistry(text))).toBe(text);
   });
 });
+
+describe('readRegistry: entries nobody could ask for', () => {
+  it('refuses a from longer than any flake reference a lookup takes, without repeating it', () => {
+    const id = `a${'b'.repeat(100_000)}`;
+    const text = JSON.stringify({
+      version: 2,
+      flakes: [{ from: { type: 'indirect', id }, to: { type: 'github', owner: 'o', repo: 'r' } }],
+    });
+    expect(() => readRegistry(text)).toThrow(/^invalid flake registry entry 0: its 'from' is 100007 characters/);
+    try {
+      readRegistry(text);
+    } catch (e) {
+      expect((e as Error).message.length).toBeLessThan(200);
+    }
+  });
+});
