@@ -2,7 +2,7 @@ import type { ChangeSummary } from '../../src/nix/diff.js';
 import { diffRegistries } from '../../src/nix/diff.js';
 import { labelOf } from '../../src/nix/entry-key.js';
 import { flakeRefToString } from '../../src/nix/flakeref.js';
-import { formatImpact, resolutionImpact, type ImpactRow } from '../../src/nix/impact.js';
+import { attrChanges, formatImpact, resolutionImpact, type ImpactRow } from '../../src/nix/impact.js';
 import type { Registry, RegistryEntry } from '../../src/nix/registry.js';
 import { showInvisible } from '../../src/protocol/text.js';
 import type { ProposalSummary, ProposalView, ThresholdView } from '../../src/api/answers.js';
@@ -45,7 +45,14 @@ export function entryDiff(before: Registry, after: Registry): EntryDiff {
   const lines = [
     ...summary.added.map((l) => `+ ${l} -> ${target(a, l)}`),
     ...summary.removed.map((l) => `- ${l} -> ${target(b, l)}`),
-    ...summary.changed.map((l) => `~ ${l}: ${target(b, l)} -> ${target(a, l)}`),
+    ...summary.changed.map((l) => {
+      const [was, now] = [b.get(l), a.get(l)];
+      const line = `~ ${l}: ${target(b, l)} -> ${target(a, l)}`;
+      if (!was || !now || target(b, l) !== target(a, l)) return line;
+      // The same URL: what changed is what it does not show (a narHash, a name).
+      const attrs = (e: RegistryEntry) => (e.dir === undefined ? e.to : { ...e.to, dir: e.dir });
+      return `${line} (attributes: ${attrChanges(attrs(was), attrs(now)).join('; ')})`;
+    }),
     ...summary.moved.map((l) => `^ ${l} moved${position(l)}`),
   ];
   return { summary, impact: resolutionImpact(before, after, summary), lines };

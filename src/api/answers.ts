@@ -148,7 +148,12 @@ export const findingSchema = z
   .meta({ id: 'Finding' });
 
 const impactOutcome = z.union([
-  z.strictObject({ url: z.string(), dir: z.string().optional() }),
+  z.strictObject({
+    url: z.string(),
+    dir: z.string().optional(),
+    /** The resolved attributes: they may hold more than the URL shows (a narHash, a name). */
+    attrs: z.record(z.string(), attrValueSchema),
+  }),
   z.strictObject({ error: z.string() }),
 ]);
 

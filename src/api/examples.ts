@@ -119,8 +119,14 @@ export const EXAMPLES = {
       impact: [
         {
           ref: NIXPKGS,
-          before: { url: 'github:NixOS/nixpkgs/nixpkgs-unstable' },
-          after: { url: 'github:NixOS/nixpkgs/nixos-24.05' },
+          before: {
+            url: 'github:NixOS/nixpkgs/nixpkgs-unstable',
+            attrs: { owner: 'NixOS', ref: 'nixpkgs-unstable', repo: 'nixpkgs', type: 'github' },
+          },
+          after: {
+            url: 'github:NixOS/nixpkgs/nixos-24.05',
+            attrs: { owner: 'NixOS', ref: 'nixos-24.05', repo: 'nixpkgs', type: 'github' },
+          },
           changed: true,
           text: 'nixpkgs: github:NixOS/nixpkgs/nixpkgs-unstable -> github:NixOS/nixpkgs/nixos-24.05',
         },

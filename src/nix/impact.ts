@@ -1,5 +1,5 @@
 import type { Attrs } from './attrs.js';
-import { compareKeys } from './attrs.js';
+import { compareKeys, sortAttrs, type AttrValue } from './attrs.js';
 import type { ChangeSummary } from './diff.js';
 import { attrsKey, baseKey, labelParts } from './entry-key.js';
 import { NixError } from './errors.js';
@@ -19,7 +19,13 @@ import type { Registry, RegistryEntry } from './registry.js';
  * backwards from the touched entries through an index of targets.
  */
 
-export type ImpactOutcome = { readonly url: string; readonly dir?: string } | { readonly error: string };
+/**
+ * What a ref resolved to: its URL as Nix prints it and its attributes, which
+ * may hold more than the URL shows (a git input's `narHash`, a tarball's `name`).
+ */
+export type ImpactOutcome =
+  | { readonly url: string; readonly dir?: string; readonly attrs: Readonly<Record<string, AttrValue>> }
+  | { readonly error: string };
 
 export interface ImpactRow {
   /** The ref looked up, as Nix prints it (`flake:nixpkgs/nixos-25.05`). */
@@ -33,12 +39,13 @@ function outcome(input: Attrs, layers: readonly LayerRef[]): ImpactOutcome {
   const r = resolve({ input, dir: '' }, layers);
   if (!r.ok) return { error: r.error.message };
   const url = flakeRefToString(r.resolved);
-  return r.resolved.dir === '' ? { url } : { url, dir: r.resolved.dir };
+  const attrs = sortAttrs(r.resolved.input);
+  return r.resolved.dir === '' ? { url, attrs } : { url, dir: r.resolved.dir, attrs };
 }
 
 function sameOutcome(a: ImpactOutcome, b: ImpactOutcome): boolean {
   if ('error' in a || 'error' in b) return 'error' in a && 'error' in b && a.error === b.error;
-  return a.url === b.url && a.dir === b.dir;
+  return a.url === b.url && a.dir === b.dir && attrsKey(a.attrs) === attrsKey(b.attrs);
 }
 
 function touchedInputs(summary: ChangeSummary): Attrs[] {
@@ -114,10 +121,24 @@ function show(o: ImpactOutcome): string {
   return 'error' in o ? `error: ${o.error}` : o.url;
 }
 
+/** `narHash: (none) -> sha256-…`, for attributes that differ between two outcomes the URLs do not tell apart. */
+export function attrChanges(
+  before: Readonly<Record<string, AttrValue>>,
+  after: Readonly<Record<string, AttrValue>>,
+): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(compareKeys);
+  const shown = (v: AttrValue | undefined) => (v === undefined ? '(none)' : String(v));
+  return keys.filter((k) => before[k] !== after[k]).map((k) => `${k}: ${shown(before[k])} -> ${shown(after[k])}`);
+}
+
 /** `nixpkgs: github:NixOS/nixpkgs/nixpkgs-unstable -> github:NixOS/nixpkgs/nixos-25.05`, or `… (unchanged)`. */
 export function formatImpact(row: ImpactRow): string {
   const label = row.ref.startsWith('flake:') ? row.ref.slice('flake:'.length) : row.ref;
-  return row.changed
-    ? `${label}: ${show(row.before)} -> ${show(row.after)}`
-    : `${label}: ${show(row.after)} (unchanged)`;
+  if (!row.changed) return `${label}: ${show(row.after)} (unchanged)`;
+  const { before, after } = row;
+  if (!('error' in before) && !('error' in after) && before.url === after.url && before.dir === after.dir) {
+    // Same URL, other attributes: say which, never "unchanged".
+    return `${label}: ${before.url}, attributes changed (${attrChanges(before.attrs, after.attrs).join('; ')})`;
+  }
+  return `${label}: ${show(before)} -> ${show(after)}`;
 }

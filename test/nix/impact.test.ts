@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffRegistries } from '../../src/nix/diff.js';
 import { formatImpact, resolutionImpact } from '../../src/nix/impact.js';
+import { readRegistry } from '../../src/nix/registry.js';
 import type { ImpactRow } from '../../src/nix/impact.js';
 import type { E } from './lookup-helpers.js';
 import { CHANNEL_LAYOUT, chan, reg } from './edit-helpers.js';
@@ -53,7 +54,7 @@ describe('resolutionImpact', () => {
     expect(rows).toEqual<ImpactRow[]>([
       {
         ref: 'flake:x',
-        before: { url: 'github:o/x?dir=sub', dir: 'sub' },
+        before: { url: 'github:o/x?dir=sub', dir: 'sub', attrs: { owner: 'o', repo: 'x', type: 'github' } },
         after: { error: "cannot find flake 'flake:x' in the flake registries" },
         changed: true,
       },
@@ -74,5 +75,27 @@ describe('resolutionImpact', () => {
       `nixpkgs/nixos-unstable: ${chan('nixos-unstable')} (unchanged)`,
       `nixpkgs/nixos-26.11: github:NixOS/nixpkgs/nixos-26.11 -> ${chan('nixos-26.11')}`,
     ]);
+  });
+});
+
+describe('resolutionImpact of attributes a URL does not show', () => {
+  it('says which attributes changed instead of calling the ref unchanged', () => {
+    const git = (extra: Record<string, unknown>) =>
+      readRegistry(
+        JSON.stringify({
+          version: 2,
+          flakes: [
+            {
+              from: { type: 'indirect', id: 'g' },
+              to: { type: 'git', url: 'https://example.org/x', ref: 'main', ...extra },
+            },
+          ],
+        }),
+      );
+    const [b, a] = [git({}), git({ narHash: 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', allRefs: true })];
+    const rows = resolutionImpact(b, a, diffRegistries(b, a).summary).map(formatImpact);
+    expect(rows[0]).toMatch(
+      /^g: git\+https:\/\/example\.org\/x\?ref=main, attributes changed \(allRefs: \(none\) -> true; narHash: \(none\) -> sha256-A+=\)$/,
+    );
   });
 });
