@@ -22,7 +22,7 @@
  */
 
 const UNSAFE_IN_MESSAGE =
-  /(?![\n\t\uFE0E\uFE0F])[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|\p{M}{5}/u;
+  /(?!\n|\t|\uFE0E|\uFE0F)[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|\p{M}{5}/u;
 /** Anything but a letter, a digit or ASCII punctuation other than `:`; default-ignorable letters too. */
 const UNSAFE_IN_NAME = /\p{Default_Ignorable_Code_Point}|[^\p{L}\p{N}!-9;-@[-`{-~]/u;
 
@@ -103,7 +103,7 @@ export function nameProblem(text: string): string | undefined {
     : `holds ${describeCharacter(found[0])}: a name is one word of letters, digits and ASCII punctuation`;
 }
 
-const INVISIBLE = /(?![\n \uFE0E\uFE0F])[\p{C}\p{Zl}\p{Zp}\p{Zs}\p{Default_Ignorable_Code_Point}\u2800]/gu;
+const INVISIBLE = /(?!\n| |\uFE0E|\uFE0F)[\p{C}\p{Zl}\p{Zp}\p{Zs}\p{Default_Ignorable_Code_Point}\u2800]/gu;
 
 /**
  * Text to show, with every character the rule above refuses (and every space
