@@ -26,7 +26,7 @@ export const PROPOSAL_LIFETIME: DurationRule = {
 export function parseDuration(text: string, rule: DurationRule = PROPOSAL_LIFETIME): number {
   const smallest = `1${rule.units[0] ?? 'm'}`;
   const takes = `a whole number of ${rule.units.map(unitName).join(', ')} from ${smallest} to ${rule.max.text}, like ${examples(rule)}`;
-  const m = /^([0-9]{1,7})([a-z])$/.exec(text.trim());
+  const m = /^([0-9]+)([a-z])$/.exec(text.trim());
   const unit = m?.[2] as Unit | undefined;
   if (!m || unit === undefined || !rule.units.includes(unit))
     throw new Error(`'${text}' is not a duration: give ${takes}`);

@@ -71,7 +71,7 @@ async function checkProtected(io: Io, path: string): Promise<void> {
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
     const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
     throw new CliError(
-      `UNPROTECTED PRIVATE KEY FILE: '${path}' has permissions ${mode}, so others may read the key, which is not used; fix it with: chmod 600 ${path}`,
+      `UNPROTECTED PRIVATE KEY FILE: '${path}' has permissions ${mode}, so others may ${(stat.mode & 0o044) !== 0 ? 'read' : 'change'} the key, which is not used; fix it with: chmod 600 ${path}`,
     );
   }
 }

@@ -80,6 +80,8 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
     if ((c.res.status === 200 || c.res.status === 304) && !c.res.headers.has('Vary')) {
       c.res.headers.set('Vary', 'Accept-Encoding');
     }
+    // Cloudflare sends Date on every answer; the local runtime does not (RFC 9110 §6.6.1 asks for it).
+    if (!c.res.headers.has('Date')) c.res.headers.set('Date', new Date().toUTCString());
     // Pages and tools on other origins may read every answer, validators included.
     c.res.headers.set('Access-Control-Allow-Origin', '*');
     c.res.headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);

@@ -98,6 +98,13 @@ describe('bad key files: one line naming the file and what is wrong, never the s
     }
   });
 
+  it('a secret key file others may change, named as such', async () => {
+    const name = write('open-0620.sec', TEST_SECRET, 0o620);
+    const r = await run(['pubkey', name]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("'open-0620.sec' has permissions 0620, so others may change the key");
+  });
+
   it('a secret key reached through a symbolic link', async () => {
     write('real.sec', TEST_SECRET);
     symlinkSync(join(dir, 'real.sec'), join(dir, 'link.sec'));

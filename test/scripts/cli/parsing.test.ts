@@ -72,6 +72,7 @@ describe('durations (--expires-in)', () => {
       "'1s' is not a duration: give a whole number of minutes (m), hours (h), days (d) from 1m to 90d, like 30m, 12h, 7d",
     );
     expect(() => parseDuration('91d')).toThrow("'91d' is longer than 90d, the longest a proposal may stay open");
+    expect(() => parseDuration('99999999999999999999d')).toThrow('longer than 90d');
   });
 
   it('tells a value that starts with a dash how to give it', async () => {
