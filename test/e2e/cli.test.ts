@@ -206,6 +206,17 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     mkdirSync(join(checkout, 'registries'), { recursive: true });
     const seed = readRegistry(readFileSync(join(root, 'registries', 'global.json'), 'utf8'));
     const edit = { entries: seed.entries.filter((e) => e.from['id'] !== 'templates') };
+    // Also the entry a merge added since version 1 (the 25.05 pin), added here with another target: a clash.
+    const clashing = {
+      entries: [
+        {
+          from: { type: 'indirect', id: 'nixpkgs', ref: 'nixos-25.05' },
+          to: { type: 'github', owner: 'someone', repo: 'nixpkgs' },
+          exact: true,
+        },
+        ...edit.entries,
+      ],
+    };
     writeFileSync(join(checkout, 'registries', 'global.json'), writeRegistry(edit));
     const checkoutStatus = await inProcess(['status'], {
       cwd: work,
@@ -220,6 +231,17 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
       /Uploading it as it is would also revert \d+ entr(y|ies) merged since version 1: /,
     );
     expect(checkoutStatus.stdout).not.toContain('To publish it');
+    writeFileSync(join(checkout, 'registries', 'global.json'), writeRegistry(clashing));
+    const clash = await inProcess(['status'], {
+      cwd: work,
+      root: checkout,
+      env: { FLAKE_REGISTRY_URL: server.origin },
+      fetch: globalThis.fetch,
+    });
+    expect(clash.stdout).toContain(
+      'It edits 1 entry that merged changes since version 1 changed too; uploading it would overwrite them: flake:nixpkgs/nixos-25.05 (exact).',
+    );
+    expect(clash.stdout).not.toContain('To publish it');
     // Without an id, `show` lists the open proposals; with one, it shows it in full.
     const listed = await ok('show');
     const [id] = /^[0-9a-f]{64}/.exec(listed) ?? [''];

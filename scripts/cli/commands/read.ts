@@ -5,9 +5,11 @@ import { NixError } from '../../../src/nix/errors.js';
 import { diffRegistries, type ChangeSummary } from '../../../src/nix/diff.js';
 import { readRegistry, writeRegistry, type Registry } from '../../../src/nix/registry.js';
 import { formatImpact } from '../../../src/nix/impact.js';
+import { readPolicy } from '../../../src/protocol/policy.js';
 import type { VersionRecord } from '../../../src/protocol/record.js';
 import {
   PROPOSAL_STATUSES,
+  policyAnswerSchema,
   proposalListSchema,
   proposalViewSchema,
   registryListSchema,
@@ -218,12 +220,19 @@ export const status: Command = {
         `${r.name}: version ${latest.version}, ${r.entries} entries, ${open.proposals.length} open proposal${open.proposals.length === 1 ? '' : 's'}`,
       );
       for (const line of checkoutLines(local, r.name, latest.version)) ctx.say(`  ${line}`);
+      const policy = await checkoutPolicy(ctx, r.name);
+      if (policy.state === 'differs') {
+        ctx.say(
+          `  ${policy.path} differs from the policy in force (set by version ${policy.since}): editing it changes nothing once the registry exists; change keys with flake-registry propose policy FILE`,
+        );
+      }
       rows.push({
         name: r.name,
         version: latest.version,
         entries: r.entries,
         open: open.proposals.length,
         checkout: local,
+        policy,
       });
     }
     ctx.data(rows);
@@ -240,10 +249,10 @@ type CheckoutState =
    * version 1 (what someone edited in the checkout); `reverts`: entries the live
    * registry changed since version 1 that uploading the file would set back.
    */
-  | { state: 'differs'; path: string; edits: string[]; reverts: string[] }
+  | { state: 'differs'; path: string; edits: string[]; reverts: string[]; clashes: string[] }
   | { state: 'unreadable'; path: string; detail: string };
 
-const labels = (s: ChangeSummary): string[] => [...s.added, ...s.removed, ...s.changed, ...s.moved];
+const labels = (s: ChangeSummary): string[] => [...new Set([...s.added, ...s.removed, ...s.changed, ...s.moved])];
 
 /** How registries/NAME.json in the checkout stands against the live registry, and which side is newer. */
 async function checkoutFile(ctx: Context, name: string, latest: ServedVersion): Promise<CheckoutState> {
@@ -262,8 +271,36 @@ async function checkoutFile(ctx: Context, name: string, latest: ServedVersion): 
   const seed = latest.version === 1 ? latest : await fetchVersion(ctx.client(), name, 1);
   if (writeRegistry(local) === seed.text) return { state: 'older', path };
   const edits = new Set(labels(diffRegistries(seed.registry, local).summary));
+  const merged = new Set(labels(diffRegistries(seed.registry, latest.registry).summary));
   const upload = labels(diffRegistries(latest.registry, local).summary);
-  return { state: 'differs', path, edits: [...edits], reverts: upload.filter((l) => !edits.has(l)) };
+  return {
+    state: 'differs',
+    path,
+    edits: [...edits],
+    // What merged since version 1 and an upload would undo: set back to version 1 ...
+    reverts: upload.filter((l) => merged.has(l) && !edits.has(l)),
+    // ... or overwritten with the checkout's own edit of the same entry.
+    clashes: upload.filter((l) => merged.has(l) && edits.has(l)),
+  };
+}
+
+/** Whether registries/NAME.policy.json in the checkout is the policy in force (as bytes of keys and threshold). */
+async function checkoutPolicy(
+  ctx: Context,
+  name: string,
+): Promise<{ state: 'absent' } | { state: 'same' | 'differs'; path: string; since: number }> {
+  const root = ctx.io.root;
+  const path = join('registries', `${name}.policy.json`);
+  if (root === undefined || !existsSync(join(root, path))) return { state: 'absent' };
+  const live = await ctx.client().getJson(`/registries/${seg(name)}/policy`, policyAnswerSchema);
+  let same = false;
+  try {
+    // Compared as policies: the same keys (by bytes) under the same names, and threshold.
+    same = readPolicy(JSON.parse(readFileSync(join(root, path), 'utf8'))).sha256 === live.sha256;
+  } catch {
+    same = false;
+  }
+  return { state: same ? 'same' : 'differs', path, since: live.since };
 }
 
 function checkoutLines(local: CheckoutState, name: string, version: number): string[] {
@@ -281,11 +318,21 @@ function checkoutLines(local: CheckoutState, name: string, version: number): str
       const lines = [
         `${local.path} differs from version ${version}, the live registry: it edits ${local.edits.length} entr${local.edits.length === 1 ? 'y' : 'ies'} against version 1${local.edits.length > 0 ? ` (${local.edits.join(', ')})` : ''}.`,
       ];
-      if (local.reverts.length === 0) {
+      const entries = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`;
+      if (local.reverts.length > 0) {
+        lines.push(
+          `Uploading it as it is would also revert ${entries(local.reverts.length)} merged since version 1: ${local.reverts.join(', ')}.`,
+        );
+      }
+      if (local.clashes.length > 0) {
+        lines.push(
+          `It edits ${entries(local.clashes.length)} that merged changes since version 1 changed too; uploading it would overwrite them: ${local.clashes.join(', ')}.`,
+        );
+      }
+      if (local.reverts.length + local.clashes.length === 0) {
         lines.push(`To publish it: flake-registry upload ${local.path} --registry ${name} --key SECRET_FILE`);
       } else {
         lines.push(
-          `Uploading it as it is would also revert ${local.reverts.length} entr${local.reverts.length === 1 ? 'y' : 'ies'} merged since version 1: ${local.reverts.join(', ')}.`,
           `Propose the edits alone (flake-registry propose set ...), or start from the live file (flake-registry diff, or GET /registries/${name}/flake-registry.json).`,
         );
       }
