@@ -202,12 +202,9 @@ export const sync: Command = {
     if (!REGISTRY_NAME.test(name)) throw new UsageError(`--registry '${name}' is not a registry name`, 'sync');
     const to = resolve(ctx.io.cwd, requiredOption(args, 'to', 'sync'));
     const stateDir = resolve(ctx.io.cwd, stringOption(args, 'state') ?? defaultStateDir(ctx));
-    const trust = stringOption(args, 'trust');
+    const trust = stringOption(args, 'trust')?.toLowerCase();
     if (trust !== undefined && !SHA256.test(trust)) {
-      throw new UsageError(
-        `--trust takes the SHA-256 of version 1's record, 64 lowercase hex digits, got '${trust}'`,
-        'sync',
-      );
+      throw new UsageError(`--trust takes the SHA-256 of version 1's record, 64 hex digits, got '${trust}'`, 'sync');
     }
     let given: VerifierKey | undefined;
     const logKeyText = stringOption(args, 'log-key');
