@@ -41,3 +41,36 @@ export function trustedKeysOfLine(line: string): string[] | undefined {
 export function devTrustedKeys(text: string): string[] {
   return devVarsLines(text).flatMap((line) => trustedKeysOfLine(line) ?? []);
 }
+
+/** The `NAME=value` line of `.dev.vars` for `name`, the value unquoted, or undefined if none (the last one wins, as in dotenv). */
+export function devVar(text: string, name: string): string | undefined {
+  const line = new RegExp(`^\\s*(?:export\\s+)?${name}\\s*=(.*)$`);
+  let value: string | undefined;
+  for (const l of devVarsLines(text)) {
+    const match = line.exec(l);
+    if (!match) continue;
+    const raw = (match[1] ?? '').trim();
+    const quote = raw[0];
+    if (quote === '"' || quote === "'") {
+      const end = raw.indexOf(quote, 1);
+      if (end < 0) throw new DevVarsError(`.dev.vars: ${name} must be on one line (its closing quote is missing)`);
+      value = raw.slice(1, end);
+    } else {
+      value = raw.replace(/(^|\s)#.*$/, '').trim();
+    }
+  }
+  return value;
+}
+
+/** `text` with its `name` line set to `value` (in place of every earlier one, or added at the end). */
+export function setDevVar(text: string | undefined, name: string, value: string): string {
+  const lines = text === undefined || text === '' ? [] : devVarsLines(text);
+  const eol = text?.includes('\r\n') ? '\r\n' : '\n';
+  const line = new RegExp(`^\\s*(?:export\\s+)?${name}\\s*=`);
+  const set = `${name}="${value}"`;
+  const at = lines.findIndex((l) => line.test(l));
+  const kept = lines.filter((l) => !line.test(l));
+  if (at < 0) kept.push(set);
+  else kept.splice(at, 0, set);
+  return `${kept.join(eol)}${eol}`;
+}

@@ -32,7 +32,7 @@ const port = option('--port', '8787');
 const origin = `http://${ip}:${port}`;
 
 // Refused before wrangler starts, so the reason is the only thing printed.
-const problems = checkCheckout(root);
+const problems = await checkCheckout(root);
 if (problems.length > 0) {
   for (const line of problems) console.error(`flake-registry-service: ${line}`);
   process.exit(1);

@@ -43,6 +43,20 @@ export class Client {
     return this.#request('GET', path);
   }
 
+  /**
+   * GET a path's exact bytes, whatever the status: for the routes whose answers are bytes
+   * (log tiles) or that the caller reads by status. Only an unreachable server throws.
+   */
+  async raw(path: string): Promise<{ readonly status: number; readonly bytes: Uint8Array; readonly res: Response }> {
+    const url = `${this.#base}${path}`;
+    try {
+      const res = await this.#fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+      return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()), res };
+    } catch (error) {
+      throw new CliError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, { cause: error });
+    }
+  }
+
   /** GET a JSON answer, read through the API's schema for it (src/api/answers.ts). */
   async getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
     return this.#read(await this.get(path), 'GET', path, schema);

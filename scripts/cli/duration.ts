@@ -44,3 +44,10 @@ function examples(rule: DurationRule): string {
 }
 
 export const DEFAULT_EXPIRY = '7d';
+
+/** `sync --max-age`: the oldest checkpoint cosignature sync accepts. */
+export const CHECKPOINT_AGE: DurationRule = {
+  units: ['s', 'm', 'h', 'd'],
+  max: { ms: 365 * 86_400_000, text: '365d' },
+  why: 'a view older than a year proves nothing recent',
+};

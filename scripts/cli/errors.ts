@@ -20,6 +20,24 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * What a server sent does not verify: sync refuses it, leaving its file and state as they
+ * were. Printed as a line starting `SECURITY ERROR`, then the evidence, indented: exit 3.
+ */
+export class SecurityError extends Error {
+  override readonly name = 'SecurityError';
+  constructor(
+    message: string,
+    /** A stable name for what failed: a log or verifier code, or `anchor-mismatch`, `fork`, … */
+    readonly code: string,
+    /** What was expected and what was served, a line each. */
+    readonly evidence: readonly string[] = [],
+  ) {
+    super(message);
+  }
+}
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_SECURITY = 3;

@@ -6,8 +6,9 @@ import { keygen, pubkey, trustLocal } from './commands/keys.js';
 import { proposeMove, proposePolicy, proposeRemove, proposeSet } from './commands/propose.js';
 import { diff, history, proposals, resolve, show, status } from './commands/read.js';
 import { upload } from './commands/upload.js';
+import { sync } from './commands/sync.js';
 import { verify } from './commands/verify.js';
-import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_SECURITY, EXIT_USAGE, SecurityError, UsageError } from './errors.js';
 import { processIo, type Io } from './io.js';
 
 /** `flake-registry`: the admin CLI of the flake registry service. */
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   resolve,
   status,
   verify,
+  sync,
 ];
 
 function topHelp(): string {
@@ -125,6 +127,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const hint = error.command === undefined ? 'flake-registry --help' : `flake-registry ${error.command} --help`;
       io.err(`flake-registry: ${showInvisible(error.message)} (see ${hint})\n`);
       return EXIT_USAGE;
+    }
+    if (error instanceof SecurityError) {
+      io.err(`SECURITY ERROR: ${showInvisible(error.message)} (${error.code})\n`);
+      for (const line of error.evidence) io.err(`  ${showInvisible(line)}\n`);
+      return EXIT_SECURITY;
     }
     if (error instanceof CliError) {
       io.err(`flake-registry: ${showInvisible(error.message)}\n`);

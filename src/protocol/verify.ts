@@ -125,30 +125,130 @@ export async function verifyHistory(
   if (versions.length === 0) {
     return { ok: false, version: 1, code: 'empty-history', reason: 'version 1 is missing: the history is empty' };
   }
-  const walk = new Walk(from);
+  const walked = await walk(new Walk(from), 1, versions);
+  if (!walked.ok) return walked;
+  const { verified: _verified, ...result } = walked;
+  return result;
+}
+
+/**
+ * What a verifier keeps of a history it verified, to go on from there later with the
+ * new versions only: its last version's record hash and file, and the policy in force
+ * after it. The file is kept because the next merge is replayed on it.
+ */
+export interface VerifiedHead {
+  readonly registry: string;
+  readonly version: number;
+  /** SHA-256 of the version's record, the parent hash the next version must name. */
+  readonly recordHash: string;
+  /** The version's registry file, exactly its bytes. */
+  readonly file: string;
+  /** The policy in force after it: the one the next version is signed under. */
+  readonly policy: PolicyJson;
+  /** The version that policy is in force since (1, or the version after the change that set it). */
+  readonly policySince: number;
+}
+
+export interface ResumeOptions {
+  /**
+   * The registry file of an earlier verified version, which a new version's proposal was
+   * based on (a merge is replayed from its proposal's base). The caller vouches for its
+   * bytes (a resuming client checks them against the version's log leaf). Without it, such
+   * a proposal cannot be replayed and resuming throws.
+   */
+  readonly baseFile?: (version: number) => Promise<string>;
+}
+
+export type ResumeResult =
+  (Extract<VerifyResult, { ok: true }> & { readonly verified: VerifiedHead }) | Extract<VerifyResult, { ok: false }>;
+
+/**
+ * Verifies the versions after `verified` (versions[i] is version verified.version + 1 + i)
+ * with exactly the checks and codes of verifyHistory, as if the whole history were walked
+ * again; from version 1 when nothing was verified before. `versions` counts only the new
+ * ones, and `verified` is where the next resumption starts. Nothing new verifies as the
+ * head kept.
+ */
+export async function resumeHistory(
+  verified: VerifiedHead | undefined,
+  versions: readonly HistoryVersion[],
+  options: ResumeOptions = {},
+): Promise<ResumeResult> {
+  if (verified === undefined) {
+    if (versions.length === 0) {
+      return { ok: false, version: 1, code: 'empty-history', reason: 'version 1 is missing: the history is empty' };
+    }
+    return walk(new Walk(1, options.baseFile), 1, versions);
+  }
+  const policy = readPolicy(verified.policy);
+  const head: Checked = {
+    version: verified.version,
+    sha256: await sha256Hex(verified.file),
+    recordHash: verified.recordHash,
+    registry: readRegistry(verified.file),
+  };
+  const w = new Walk(verified.version + 1, options.baseFile, {
+    name: verified.registry,
+    head,
+    file: verified.file,
+    policy,
+    policySince: verified.policySince,
+  });
+  return walk(w, verified.version + 1, versions);
+}
+
+async function walk(w: Walk, first: number, versions: readonly HistoryVersion[]): Promise<ResumeResult> {
   try {
-    for (const [i, version] of versions.entries()) await walk.check(i + 1, version);
+    for (const [i, version] of versions.entries()) await w.check(first + i, version);
   } catch (error) {
     if (error instanceof Refusal) return { ok: false, version: error.version, code: error.code, reason: error.message };
     throw error;
   }
-  return walk.result();
+  return { ...w.result(), verified: w.head() };
 }
 
 interface Checked {
-  readonly record: VersionRecord;
+  readonly version: number;
+  /** SHA-256 of the version's file. */
+  readonly sha256: string;
   readonly recordHash: string;
   readonly registry: Registry;
 }
 
+/** Where a walk resumes: a head verified before and the policy in force after it. */
+interface Start {
+  readonly name: string;
+  readonly head: Checked;
+  readonly file: string;
+  readonly policy: Policy;
+  readonly policySince: number;
+}
+
 class Walk {
   readonly #from: number;
-  readonly #checked: Checked[] = [];
+  readonly #baseFile: ((version: number) => Promise<string>) | undefined;
+  /** The versions checked (or the head resumed from), by number. */
+  readonly #checked = new Map<number, Checked>();
+  /** Earlier versions' registries read through baseFile, when resuming. */
+  readonly #bases = new Map<number, Registry>();
+  #name: string | undefined;
+  #last: Checked | undefined;
+  #lastFile: string | undefined;
+  #count = 0;
   #policy: Policy | undefined;
   #policySince = 1;
 
-  constructor(from: number) {
+  constructor(from: number, baseFile?: (version: number) => Promise<string>, start?: Start) {
     this.#from = from;
+    this.#baseFile = baseFile;
+    if (start) {
+      this.#name = start.name;
+      this.#checked.set(start.head.version, start.head);
+      this.#last = start.head;
+      this.#lastFile = start.file;
+      this.#policy = start.policy;
+      this.#policySince = start.policySince;
+    }
   }
 
   async check(n: number, version: HistoryVersion): Promise<void> {
@@ -162,24 +262,58 @@ class Walk {
     }
     if (record.version < n)
       refuse(n, 'version-out-of-order', `got version ${record.version} at position ${n}, out of order`);
-    const name = this.#checked[0]?.record.registry ?? record.registry;
+    const name = this.#name ?? record.registry;
     if (record.registry !== name)
       refuse(n, 'registry-mismatch', `its record is for registry '${record.registry}', not '${name}'`);
+    this.#name = name;
     const registry = await readFile(n, version.file, record);
     if (n === 1) this.#genesis(record, registry);
     else await this.#merge(n, record, version.file);
-    this.#checked.push({ record, registry, recordHash: await sha256Hex(version.recordText) });
+    const checked: Checked = {
+      version: n,
+      sha256: record.sha256,
+      recordHash: await sha256Hex(version.recordText),
+      registry,
+    };
+    this.#checked.set(n, checked);
+    this.#last = checked;
+    this.#lastFile = version.file;
+    this.#count++;
   }
 
-  result(): VerifyResult {
-    const head = this.#checked[this.#checked.length - 1];
+  result(): Extract<VerifyResult, { ok: true }> {
+    const head = this.#last;
     if (!head || !this.#policy) throw new Error('nothing was verified');
     return {
       ok: true,
-      versions: this.#checked.length,
-      head: { version: head.record.version, sha256: head.record.sha256 },
+      versions: this.#count,
+      head: { version: head.version, sha256: head.sha256 },
       policy: this.#policy.json,
     };
+  }
+
+  head(): VerifiedHead {
+    const head = this.#last;
+    if (!head || !this.#policy || this.#name === undefined || this.#lastFile === undefined)
+      throw new Error('nothing was verified');
+    return {
+      registry: this.#name,
+      version: head.version,
+      recordHash: head.recordHash,
+      file: this.#lastFile,
+      policy: this.#policy.json,
+      policySince: this.#policySince,
+    };
+  }
+
+  /** The registry of a version checked before: in this walk, or (resuming) read through baseFile. */
+  async #registryAt(n: number): Promise<Registry> {
+    const known = this.#checked.get(n)?.registry ?? this.#bases.get(n);
+    if (known) return known;
+    if (!this.#baseFile) throw new Error(`version ${n}'s file is needed to replay a proposal based on it`);
+    const registry = readRegistry(await this.#baseFile(n));
+    this.#bases.set(n, registry);
+    return registry;
   }
 
   #genesis(record: VersionRecord, registry: Registry): void {
@@ -209,7 +343,7 @@ class Walk {
   }
 
   async #merge(n: number, record: VersionRecord, file: string): Promise<void> {
-    const parent = this.#checked[n - 2];
+    const parent = this.#checked.get(n - 1);
     const inForce = this.#policy;
     if (!parent || !inForce) throw new Error('versions are checked in order');
     if (record.parent !== parent.recordHash) {
@@ -246,9 +380,8 @@ class Walk {
 
     if (n >= this.#from) {
       await checkSignatures(n, signingMessage(bytes), source.signatures, inForce, proposed);
-      const base = this.#checked[proposal.base - 1];
-      if (!base) throw new Error('the base was checked before');
-      const merged = replay(base.registry, proposal.base, { version: n - 1, registry: parent.registry }, proposal);
+      const base = await this.#registryAt(proposal.base);
+      const merged = replay(base, proposal.base, { version: n - 1, registry: parent.registry }, proposal);
       if (!merged.ok) {
         const why =
           merged.reason === 'conflict'

@@ -1,5 +1,6 @@
 import type { SecretKey } from '../crypto/keys.js';
 import { signCheckpoint } from '../log/checkpoint.js';
+import { verifierKey } from '../log/vkey.js';
 import { bundlePath, newTiles, tileBytes, formatBundle, tilePath } from '../log/tiles.js';
 import { kvKeys } from '../store/layout.js';
 import type { WriterLog } from './log.js';
@@ -152,7 +153,9 @@ export class Publisher {
     if (size === 0) return 0;
     const now = Date.now();
     const grown = this.#sql.meta(META.checkpointSize) < size;
-    if (!grown && now - this.#sql.meta(META.cosignedAt) < COSIGN_INTERVAL_MS) return 0;
+    const keyId = verifierKey(signing.key.publicKey).keyId;
+    const rekeyed = this.#sql.meta(META.checkpointKeyId) !== keyId;
+    if (!grown && !rekeyed && now - this.#sql.meta(META.cosignedAt) < COSIGN_INTERVAL_MS) return 0;
     const wait = this.#sql.meta(META.checkpointWrittenAt) + HEAD_WRITE_INTERVAL_MS - now;
     if (wait > 0) return wait;
     const root = this.#log.tree(registry).root(size);
@@ -166,6 +169,7 @@ export class Publisher {
     await this.#kv().put(kvKeys.logCheckpoint(registry), note);
     this.#sql.setMeta(META.checkpointSize, size);
     this.#sql.setMeta(META.cosignedAt, now);
+    this.#sql.setMeta(META.checkpointKeyId, keyId);
     // Cosigned again from the alarm, so the served checkpoint never grows old.
     await this.#alarmAt(now + COSIGN_INTERVAL_MS);
     return 0;

@@ -75,6 +75,8 @@ export const META = {
   checkpointSize: 'checkpoint_size',
   cosignedAt: 'cosigned_at',
   checkpointWrittenAt: 'checkpoint_written_at',
+  /** The signed-note key id of the key that signed that checkpoint: another key signs anew at once. */
+  checkpointKeyId: 'checkpoint_key_id',
   /** 1 while open proposals a merged policy change may have brought to their thresholds wait to be settled. */
   settlePending: 'settle_pending',
 } as const;

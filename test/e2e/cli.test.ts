@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
@@ -56,6 +57,8 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     work = mkdtempSync(join(tmpdir(), 'flake-registry-cli-e2e-'));
     env = { ...process.env, FLAKE_REGISTRY_URL: undefined };
     for (const name of ['alice', 'bob', 'mallory']) await ok('keygen', '--name', name, '--out', `${name}.sec`);
+    await ok('keygen', '--name', 'localhost', '--out', 'log.sec');
+    const logKey = readFileSync(join(work, 'log.sec'), 'utf8').trim();
     // `trust-local` writes the .dev.vars of the checkout it belongs to; run in-process with the
     // work directory standing in for the checkout, so the real one is left without a .dev.vars.
     const pubs = await Promise.all(['alice', 'bob'].map(async (n) => (await ok('pubkey', `${n}.sec`)).trim()));
@@ -67,7 +70,7 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
     server = await startDevServer({
       root,
       persistTo: join(work, 'state'),
-      args: ['--var', `DEV_TRUSTED_KEYS:${value ?? ''}`, '--log-level', 'warn'],
+      args: ['--var', `DEV_TRUSTED_KEYS:${value ?? ''}`, '--var', `LOG_SIGNING_KEY:${logKey}`, '--log-level', 'warn'],
     });
     env = { ...env, FLAKE_REGISTRY_URL: server.origin };
   });
@@ -281,5 +284,30 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
 
     expect((await ok('history', '--limit', '1')).startsWith('version 3 ')).toBe(true);
     expect(await ok('verify', '--registry', 'global')).toMatch(/^registry 'global': 3 versions verified/);
+  });
+
+  it('verify checks the whole transparency log against the history, with the key given or served', async () => {
+    const vkey = (await ok('pubkey', '--vkey', 'log.sec')).trim();
+    // The checkpoint follows a merge within about a second.
+    let out = '';
+    for (let i = 0; i < 20 && !out.includes('log: 3 leaves'); i++) {
+      out = await ok('verify', '--registry', 'global', '--log-key', vkey);
+      if (!out.includes('log: 3 leaves')) await sleep(250);
+    }
+    expect(out).toContain(
+      'log: 3 leaves verified against the history, checkpoint signed by localhost (the key given)\n',
+    );
+    expect(await ok('verify', '--registry', 'global')).toContain('(the key the server gives)');
+    const answer = await json<{ ok: boolean; log: { size: number; key: string } }>('verify', '--registry', 'global');
+    expect(answer.log).toMatchObject({ size: 3, key: 'localhost' });
+    const other = (await ok('pubkey', '--vkey', 'mallory.sec')).trim();
+    const wrong = await cli('verify', '--registry', 'global', '--log-key', other);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(
+      /^flake-registry: registry 'global' fails verification: its log: .*\((unknown-key|wrong-origin)\)\n$/,
+    );
+    const bad = await cli('verify', '--registry', 'global', '--log-key', 'not-a-vkey');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--log-key');
   });
 });

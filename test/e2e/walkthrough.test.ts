@@ -139,7 +139,7 @@ describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
   });
 
   it('has the blocks the walkthrough is made of', () => {
-    expect(blocks.map((b) => b.kind)).toEqual(['server', 'run', 'run', 'server', 'run', 'run', 'run', 'run']);
+    expect(blocks.map((b) => b.kind)).toEqual(['server', 'run', 'run', 'server', 'run', 'run', 'run', 'run', 'run']);
   });
 
   it('runs every block as written, and each shows what the README says it does', async () => {
@@ -156,7 +156,7 @@ describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
       ).toBe(0);
       outputs.push(run.stdout);
     }
-    const [keys, trust, proposeApprove, served, upload, verify] = outputs;
+    const [keys, trust, proposeApprove, served, upload, verify, synced] = outputs;
     expect(keys).toMatch(/^alice:[A-Za-z0-9+/]{43}=\n/);
     expect(trust).toContain('.dev.vars');
     expect(proposeApprove).toMatch(/merged/);
@@ -164,6 +164,13 @@ describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
     expect(served).toContain('flake:my-tool');
     expect(upload).toMatch(/merged/);
     expect(verify).toMatch(/3 versions/);
+    expect(trust).toContain('LOG_SIGNING_KEY');
+    expect(verify).toMatch(/^log: \d leaves verified against the history, checkpoint signed by localhost/m);
+    expect(synced).toMatch(/^global: version 3 \(sha256 [0-9a-f]{64}\) written to .*global-verified\.json\n/);
+    expect(synced).toContain('flake:my-tool');
+    expect(readFileSync(join(work, 'global-verified.json'), 'utf8')).toBe(
+      await (await fetch(`http://127.0.0.1:${port}/registries/global/versions/3/flake-registry.json`)).text(),
+    );
     const file = await (await fetch(`http://127.0.0.1:${port}/flake-registry.json`)).text();
     expect(file).toContain('"owner": "example-org",\n        "repo": "my-tool"');
     expect(file).toContain('"owner": "example-org",\n        "repo": "agenix"');

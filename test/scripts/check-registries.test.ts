@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { embeddedRegistries } from '../../registries/index.js';
-import { checkEmbedded } from '../../scripts/check-registries.js';
-import { devTrustedKeys } from '../../scripts/dev-vars.js';
+import { checkCheckout, checkEmbedded } from '../../scripts/check-registries.js';
+import { devTrustedKeys, devVar, setDevVar } from '../../scripts/dev-vars.js';
+import { TEST_SECRET } from './cli/helpers.js';
 
 describe('the embedded-registry check run before every start and deploy', () => {
   it('passes the registries this repository ships', () => {
@@ -51,5 +55,25 @@ describe('keys trusted for local development, checked before a start', () => {
     expect(problem).toContain('DEV_TRUSTED_KEYS in .dev.vars');
     const listed = (embeddedRegistries[0]?.policy as { keys: string[] }).keys[0] ?? '';
     expect(checkEmbedded(embeddedRegistries, [listed])).toEqual([]);
+  });
+});
+
+describe('the log key in .dev.vars', () => {
+  it('refuses a LOG_SIGNING_KEY that cannot sign notes, naming .dev.vars, and reads one set by trust-local', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'check-log-key-'));
+    try {
+      writeFileSync(join(root, '.dev.vars'), 'LOG_SIGNING_KEY="not a key"\n');
+      expect(await checkCheckout(root)).toEqual([
+        expect.stringMatching(/^LOG_SIGNING_KEY is not a secret key in Nix's format: .* \(in \.dev\.vars\)$/),
+      ]);
+      writeFileSync(join(root, '.dev.vars'), `OTHER=1\nLOG_SIGNING_KEY="${TEST_SECRET}"\n`);
+      expect(await checkCheckout(root)).toEqual([]);
+      expect(devVar(`LOG_SIGNING_KEY=a\nLOG_SIGNING_KEY='b' # later\n`, 'LOG_SIGNING_KEY')).toBe('b');
+      expect(setDevVar('A=1\nLOG_SIGNING_KEY=a\nB=2\nLOG_SIGNING_KEY=b\n', 'LOG_SIGNING_KEY', 'c')).toBe(
+        'A=1\nLOG_SIGNING_KEY="c"\nB=2\n',
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

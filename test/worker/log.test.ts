@@ -1,7 +1,9 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { sha256HexSync } from '../../src/crypto/sha256.js';
-import { openCheckpoint } from '../../src/log/checkpoint.js';
+import { env } from 'cloudflare:workers';
+import { parseSecretKey } from '../../src/crypto/keys.js';
+import { openCheckpoint, signCheckpoint } from '../../src/log/checkpoint.js';
 import { followLog, readVersionLeaves } from '../../src/log/client.js';
 import { parseVerifierKey } from '../../src/log/vkey.js';
 import type { Change } from '../../src/protocol/changes.js';
@@ -112,6 +114,44 @@ describe("each registry's transparency log", () => {
     expect(after.timestamp).toBeGreaterThan(before.timestamp - 7200);
     expect(again).not.toBe(first);
   }, 20_000);
+
+  it('signs anew at once when the log key changed, instead of serving a note of the old key', async () => {
+    const { name } = await team();
+    const note = await checkpointAt(name, 1);
+    const vkey = (await text(freshService(name), `/registries/${name}/log/key`)).body.trim();
+    // As after a rotation: KV and the writer hold a checkpoint of another key.
+    const old = await parseSecretKey(
+      'registry.test:nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2DXWpgBgrEKt9VL/tPJZAc6DuFy89qmIyWvAhpo9wdRGg==',
+    );
+    const { checkpoint } = await openCheckpoint(note, {
+      key: vkey,
+      origin: ORIGIN(name),
+      now: Date.now(),
+      maxAgeMs: DAY,
+    });
+    const stale = await signCheckpoint(checkpoint, old, Date.now());
+    await env.REGISTRY_KV.put(`registry/${name}/log/checkpoint`, stale);
+    await runInDurableObject(writerOf(name), (_, state) => {
+      state.storage.sql.exec("UPDATE meta SET value = 1 WHERE key = 'checkpoint_key_id'");
+      state.storage.sql.exec("UPDATE texts SET text = ? WHERE key = 'checkpoint'", stale);
+    });
+    // The writer signs at most once a second: until it can, the route says to try again.
+    let answer = await text(freshService(name), `/registries/${name}/log/checkpoint`);
+    for (let i = 0; answer.status === 503 && i < 30; i++) {
+      await scheduler.wait(100);
+      answer = await text(freshService(name), `/registries/${name}/log/checkpoint`);
+    }
+    expect(answer.status).toBe(200);
+    const served = answer.body;
+    expect(served).not.toBe(stale);
+    const opened = await openCheckpoint(served, {
+      key: vkey,
+      origin: ORIGIN(name),
+      now: Date.now(),
+      maxAgeMs: DAY,
+    });
+    expect(opened.checkpoint).toEqual(checkpoint);
+  });
 
   it('says in the checkpoint route that no log key is configured, and serves registries all the same', async () => {
     const { name } = await team();

@@ -1,5 +1,7 @@
 import { Hono, type Context } from 'hono';
+import type { PublicKey } from '../../crypto/keys.js';
 import { LogError } from '../../log/errors.js';
+import { parseNote } from '../../log/note.js';
 import { readLogKey } from '../../log/origin.js';
 import { parseTilePath, TILE_WIDTH, type TilePath } from '../../log/tiles.js';
 import { formatVerifierKey, verifierKey } from '../../log/vkey.js';
@@ -31,6 +33,17 @@ async function logKey(c: Context<AppEnv>) {
   return read.key;
 }
 
+/** Whether a stored note carries a signature line of `key` (read, not verified: this is the service's own). */
+function signedBy(note: string, key: PublicKey): boolean {
+  const id = verifierKey(key).keyId;
+  try {
+    return parseNote(note).lines.some((line) => line.name === key.name && line.keyId === id);
+  } catch (error) {
+    if (error instanceof LogError) return false;
+    throw error;
+  }
+}
+
 async function hostedHead(c: Context<AppEnv>, name: string): Promise<number> {
   const head = await c.var.store.head(name);
   if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
@@ -47,11 +60,12 @@ export const logRoutes = new Hono<AppEnv>()
   .get('/registries/:name/log/checkpoint', async (c) => {
     const name = registryName(c.req.param('name'));
     queryParams(c.req.url, []);
-    await logKey(c);
+    const key = await logKey(c);
     await hostedHead(c, name);
     let note = await c.var.store.checkpoint(name);
-    if (note === null) {
-      // KV has none yet: the writer publishes what it lacks and hands over its latest.
+    if (note === null || !signedBy(note, key.publicKey)) {
+      // KV has none yet, or one by a key this deployment no longer signs with: the writer
+      // publishes what it lacks (signing anew with the key it has) and hands over its latest.
       const writer: WriterRpc = c.env.REGISTRY_WRITER.get(c.env.REGISTRY_WRITER.idFromName(name));
       try {
         note = (await writer.checkpoint()) ?? null;
@@ -59,6 +73,10 @@ export const logRoutes = new Hono<AppEnv>()
         throw writerFailure(name, cause);
       }
       if (note === null) throw new StorageError(`registry '${name}' has no checkpoint yet`);
+      // The writer signs at most once a second, so a new key's first note may be a moment away.
+      if (!signedBy(note, key.publicKey)) {
+        throw new StorageError(`registry '${name}': its checkpoint is being signed with the new log key`);
+      }
     }
     return c.body(note, 200, { 'Content-Type': TEXT, 'Cache-Control': cacheControl.checkpoint });
   })

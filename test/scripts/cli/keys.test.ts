@@ -1,7 +1,8 @@
-import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSecretKey } from '../../../src/crypto/keys.js';
+import { formatVerifierKey, verifierKey } from '../../../src/log/vkey.js';
 import { cli, TEST_PUBLIC, TEST_SECRET, tempDir } from './helpers.js';
 
 const { dir, remove } = tempDir();
@@ -150,3 +151,37 @@ describe('trust-local', () => {
 });
 
 const data = () => TEST_SECRET.split(':')[1] ?? '';
+
+describe('log keys', () => {
+  it('pubkey --vkey prints the signed-note verifier key of a secret key', async () => {
+    const r = await run(['pubkey', write('log.sec', `${TEST_SECRET}\n`), '--vkey']);
+    expect(r.code).toBe(0);
+    const key = await parseSecretKey(TEST_SECRET);
+    expect(r.stdout).toBe(`${formatVerifierKey(verifierKey(key.publicKey))}\n`);
+    expect(r.stdout).toMatch(new RegExp(`^${key.name}\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]{44}\\n$`));
+  });
+
+  it('trust-local --log-key sets LOG_SIGNING_KEY in .dev.vars, once, keeping the other lines', async () => {
+    const root = join(dir, 'checkout-log');
+    mkdirSync(root);
+    writeFileSync(join(root, '.dev.vars'), 'OTHER=1\nLOG_SIGNING_KEY="old"\n');
+    const r = await cli(['trust-local', '--log-key', write('log2.sec', `${TEST_SECRET}\n`)], { cwd: dir, root });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(root, '.dev.vars'), 'utf8')).toBe(`OTHER=1\nLOG_SIGNING_KEY="${TEST_SECRET}"\n`);
+    expect(statSync(join(root, '.dev.vars')).mode & 0o777).toBe(0o600);
+    expect(r.stdout).toContain('Restart npm start');
+    expect(r.stdout).not.toContain(data());
+  });
+
+  it('trust-local --log-key refuses a key whose name a note cannot carry, changing nothing', async () => {
+    const root = join(dir, 'checkout-log-bad');
+    mkdirSync(root);
+    const made = await run(['keygen', '--name', 'log+1', '--out', 'plus.sec']);
+    expect(made.code).toBe(0);
+    const r = await cli(['trust-local', '--log-key', 'plus.sec'], { cwd: dir, root });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^flake-registry: --log-key plus\.sec's name 'log\+1' .*signed note cannot carry\n$/);
+    expect(existsSync(join(root, '.dev.vars'))).toBe(false);
+  });
+});
