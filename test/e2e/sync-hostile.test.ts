@@ -165,7 +165,11 @@ describe('sync against a hostile server', { timeout: 90_000 }, () => {
     const out = await ok('approve', view.id, ...maintainer('bob'), '--yes');
     const merged = /merged as version (\d+)/.exec(out);
     expect(merged, out).not.toBeNull();
-    return Number(merged?.[1]);
+    const version = Number(merged?.[1]);
+    // A version is synced once the log's checkpoint names it, about a second after the merge.
+    for (let i = 0; i < 100 && (await liveCheckpoint()).size < version; i++) await sleep(100);
+    expect((await liveCheckpoint()).size).toBe(version);
+    return version;
   }
 
   function newClient(): Client {
@@ -643,6 +647,70 @@ describe('sync against a hostile server', { timeout: 90_000 }, () => {
           headers: { 'content-type': 'application/problem+json' },
         });
         await refused(behind, /log key|no-log-key|downgrade/i);
+      });
+    });
+
+    describe('with --json, each refusal names its code', () => {
+      interface Failure {
+        readonly error: { readonly kind: string; readonly code?: string; readonly evidence: readonly string[] };
+      }
+      async function jsonError(client: Client, status: number): Promise<Failure['error']> {
+        const { r, before, after } = await attempt(client, ['--json']);
+        expect(after, 'FILE and the state directory byte-identical').toEqual(before);
+        expect(r.code, r.stderr).toBe(status);
+        return (JSON.parse(r.stdout) as Failure).error;
+      }
+
+      it('security: rollback, stale, tile-mismatch, leaf-mismatch, inconsistent, log-missing', async () => {
+        const cases: [Client, () => unknown, string][] = [
+          [current, () => proxy.replay(atVersion2), 'rollback'],
+          [behind, () => resigned(Date.now() - 25 * 3600_000), 'stale'],
+          [
+            behind,
+            () => proxy.on(logPath(tilePath({ level: 0, index: 0, width: 3 })), { kind: 'mutate', mutate: inLastHash }),
+            'tile-mismatch',
+          ],
+          [
+            behind,
+            async () => proxy.on(versionPath(3), { kind: 'replace', body: await forgedRecord(3) }),
+            'leaf-mismatch',
+          ],
+          [
+            current,
+            async () => {
+              const [one, two, three] = await liveLeaves(3);
+              if (!one || !two || !three) throw new Error('the log does not have 3 leaves');
+              return serveLog([one, two, { ...three, record: 'f'.repeat(64) }]);
+            },
+            'inconsistent',
+          ],
+          [
+            behind,
+            () =>
+              proxy.on(CHECKPOINT, {
+                kind: 'replace',
+                status: 404,
+                body: problemBody(new Problem('no-log-key', 'no log key is configured'), CHECKPOINT),
+                headers: { 'content-type': 'application/problem+json' },
+              }),
+            'log-missing',
+          ],
+        ];
+        for (const [client, stage, code] of cases) {
+          await stage();
+          expect(await jsonError(client, 3)).toMatchObject({ kind: 'security', code });
+          proxy.reset();
+        }
+      });
+
+      it('an unreachable server is kind "unreachable", a 500 an ordinary failure', async () => {
+        const nowhere = `http://127.0.0.1:${await freePort()}`;
+        const { r, before, after } = await attempt(behind, ['--json', '--url', nowhere]);
+        expect(after).toEqual(before);
+        expect(r.code, r.stderr).toBe(1);
+        expect((JSON.parse(r.stdout) as Failure).error.kind).toBe('unreachable');
+        proxy.on(CHECKPOINT, { kind: 'status', status: 500 });
+        expect((await jsonError(behind, 1)).kind).not.toBe('security');
       });
     });
 
