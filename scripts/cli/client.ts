@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { firstIssue } from '../../src/protocol/issues.js';
-import { CliError } from './errors.js';
+import { CliError, UnreachableError } from './errors.js';
 
 /**
  * The service's HTTP API as the CLI uses it. Every failure becomes a CliError
@@ -14,7 +14,8 @@ export interface Fetched {
   readonly headers: Headers;
 }
 
-const TIMEOUT_MS = 30_000;
+/** How long each request may take, its body included. */
+export const TIMEOUT_MS = 30_000;
 
 export class Client {
   readonly #base: string;
@@ -53,7 +54,9 @@ export class Client {
       const res = await this.#fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
       return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()), res };
     } catch (error) {
-      throw new CliError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, { cause: error });
+      throw new UnreachableError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -105,7 +108,9 @@ export class Client {
       });
       text = await res.text();
     } catch (error) {
-      throw new CliError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, { cause: error });
+      throw new UnreachableError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, {
+        cause: error,
+      });
     }
     if (res.status >= 200 && res.status < 300) return { status: res.status, text, headers: res.headers };
     throw new CliError(problemLine(res, text, `${method} ${url}`));

@@ -5,7 +5,12 @@
 
 /** Bad input, a refusal by the server, an unreachable server: exit 1. */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
+}
+
+/** The server could not be reached or did not answer in time: exit 1, like any CliError. */
+export class UnreachableError extends CliError {
+  override readonly name = 'UnreachableError';
 }
 
 /** The command line itself is wrong (unknown command or flag, missing argument): exit 2. */

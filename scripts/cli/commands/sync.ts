@@ -5,47 +5,56 @@ import { decodeBase64, encodeBase64 } from '../../../src/crypto/base64.js';
 import { sha256HexSync } from '../../../src/crypto/sha256.js';
 import { followLog, readVersionLeaves, type FollowedLog } from '../../../src/log/client.js';
 import { LogError } from '../../../src/log/errors.js';
+import type { Leaf } from '../../../src/log/leaf.js';
 import { logOrigin } from '../../../src/log/origin.js';
 import { formatVerifierKey, parseVerifierKey, type VerifierKey } from '../../../src/log/vkey.js';
 import { readRegistry } from '../../../src/nix/registry.js';
 import { REGISTRY_NAME } from '../../../src/protocol/names.js';
-import { verifyHistory, type HistoryVersion } from '../../../src/protocol/verify.js';
-import { problemLine, seg, type Client } from '../client.js';
+import { PolicyError, readPolicy, type PolicyJson } from '../../../src/protocol/policy.js';
+import { resumeHistory, type HistoryVersion, type VerifiedHead } from '../../../src/protocol/verify.js';
+import { TIMEOUT_MS, problemLine, seg, type Client } from '../client.js';
 import { flag, requiredOption, stringOption, type Command, type Context } from '../command.js';
 import { CHECKPOINT_AGE, parseDuration } from '../duration.js';
-import { CliError, SecurityError, UsageError } from '../errors.js';
+import { CliError, SecurityError, UnreachableError, UsageError } from '../errors.js';
 import { fileProblem } from '../files.js';
 import { entryDiff } from '../show.js';
 
 /**
  * `flake-registry sync`: keeps a local registry file that is only ever a version the
- * registry's maintainers signed, shown in the registry's transparency log (docs/sync.md).
- * Nix reads that file through a local path and so verifies nothing itself.
+ * registry's maintainers signed, shown in the registry's transparency log (docs/sync.md
+ * gives the checks in order and why). Nix reads that file through a local path and so
+ * verifies nothing itself.
  */
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const STATE_FORMAT = 1;
 const PARALLEL = 8;
+const DEFAULT_MAX_AGE = '24h';
 
-/** What sync keeps between runs, one file per registry in the state directory. */
+/** What sync keeps between runs: `DIR/NAME.json`, written after FILE. */
 interface SyncState {
   readonly format: typeof STATE_FORMAT;
   readonly registry: string;
-  /** SHA-256 of version 1's record: the history sync trusts starts there. */
+  /** SHA-256 of version 1's record: the history trusted starts there. */
   readonly anchor: string;
-  /** The log's verifier key, pinned at the first sync. */
+  /** The log's verifier key (NAME+ID+KEY), pinned at the first sync. */
   readonly logKey: string;
-  /** The newest verified version: its number, its record's and file's SHA-256. */
+  /** The newest verified version: its number, its record's and its file's SHA-256. */
   readonly version: number;
   readonly record: string;
   readonly file: string;
-  /** The last checkpoint verified. */
-  readonly checkpoint: { readonly size: number; readonly root: string; readonly time: number };
+  /** The policy in force after it, and the version it is in force since. */
+  readonly policy: PolicyJson;
+  readonly policySince: number;
+  /** The last checkpoint verified: its size, root (base64), cosignature time (POSIX seconds) and note. */
+  readonly checkpoint: { readonly size: number; readonly root: string; readonly time: number; readonly note: string };
 }
 
 function readState(text: string, path: string, registry: string): SyncState {
   const bad = (why: string): never => {
-    throw new CliError(`${path} is not a sync state (${why}); move it away to start again from a new anchor`);
+    throw new CliError(
+      `${path} is not a sync state (${why}); move it away to start again from a new anchor (--trust pins the old one)`,
+    );
   };
   let json: unknown;
   try {
@@ -53,46 +62,76 @@ function readState(text: string, path: string, registry: string): SyncState {
   } catch {
     return bad('not JSON');
   }
+  if (typeof json !== 'object' || json === null) return bad('not an object');
   const s = json as Partial<SyncState>;
-  if (typeof s !== 'object' || s === null || s.format !== STATE_FORMAT) return bad('unknown format');
+  if (s.format !== STATE_FORMAT) return bad(`format ${String(s.format)}, this command writes ${STATE_FORMAT}`);
   if (s.registry !== registry) return bad(`it is registry '${String(s.registry)}'s`);
   if (typeof s.anchor !== 'string' || !SHA256.test(s.anchor)) return bad('no anchor');
   if (typeof s.logKey !== 'string') return bad('no log key');
+  try {
+    parseVerifierKey(s.logKey);
+  } catch {
+    return bad('its log key is not a verifier key');
+  }
   if (!Number.isSafeInteger(s.version) || (s.version ?? 0) < 1) return bad('no version');
+  const version = s.version as number;
   if (typeof s.record !== 'string' || !SHA256.test(s.record)) return bad('no record hash');
   if (typeof s.file !== 'string' || !SHA256.test(s.file)) return bad('no file hash');
+  try {
+    readPolicy(s.policy);
+  } catch (error) {
+    if (error instanceof PolicyError) return bad(`its policy: ${error.message}`);
+    throw error;
+  }
+  if (!Number.isSafeInteger(s.policySince) || (s.policySince ?? 0) < 1 || (s.policySince ?? 0) > version + 1) {
+    return bad('no policy version');
+  }
   const c = s.checkpoint;
-  if (typeof c !== 'object' || c === null || c.size !== s.version || typeof c.root !== 'string') {
-    return bad('no checkpoint');
+  if (
+    typeof c !== 'object' ||
+    c === null ||
+    c.size !== version ||
+    typeof c.root !== 'string' ||
+    typeof c.note !== 'string' ||
+    !Number.isSafeInteger(c.time)
+  ) {
+    return bad('no checkpoint of its version');
+  }
+  try {
+    decodeBase64(c.root);
+  } catch {
+    return bad('its checkpoint root is not base64');
   }
   return s as SyncState;
 }
 
 /** Writes `bytes` to `path` so that a reader sees the old file or the new one, never half of one. */
-async function replaceFile(path: string, bytes: string, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+async function replaceFile(path: string, bytes: Uint8Array | string, mode: number): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', mode);
   try {
+    await handle.chmod(mode); // whatever the umask
     await handle.writeFile(bytes);
     await handle.sync();
-  } catch (error) {
     await handle.close();
+    await rename(temp, path);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
     await rm(temp, { force: true });
     throw error;
   }
-  await handle.close();
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+  // The rename itself survives a crash once the directory is on disk too (where it can be opened).
+  const parent = await open(dir, 'r').catch(() => undefined);
+  if (parent) {
+    await parent.sync().catch(() => undefined);
+    await parent.close();
   }
 }
 
-async function readIfThere(path: string): Promise<string | undefined> {
+async function readIfThere(path: string): Promise<Uint8Array | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return new Uint8Array(await readFile(path));
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
     throw new CliError(`${path} ${fileProblem(error)}`);
@@ -108,7 +147,8 @@ function defaultStateDir(ctx: Context): string {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const sha256Of = (text: string): string => sha256HexSync(new TextEncoder().encode(text));
+const sha256Of = (bytes: Uint8Array | string): string =>
+  sha256HexSync(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
 
 /** The bytes of a GET that must answer 200; anything else is an ordinary failure. */
 async function getBytes(client: Client, path: string): Promise<Uint8Array> {
@@ -117,15 +157,6 @@ async function getBytes(client: Client, path: string): Promise<Uint8Array> {
     throw new CliError(problemLine(got.res, new TextDecoder().decode(got.bytes), `GET ${client.base}${path}`));
   }
   return got.bytes;
-}
-
-async function getText(client: Client, path: string): Promise<string> {
-  const bytes = await getBytes(client, path);
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    throw new SecurityError(`${client.base}${path} is not UTF-8 text`, 'not-text');
-  }
 }
 
 const isNoLogKey = (status: number, bytes: Uint8Array): boolean =>
@@ -138,26 +169,31 @@ export const sync: Command = {
   usage:
     '--registry NAME --to FILE [--state DIR] [--trust SHA256] [--log-key VKEY] [--max-age DURATION] [--url URL] [--json]',
   description: [
-    "Point Nix at FILE (flake-registry = /var/lib/flake-registry/global.json): Nix checks nothing it reads, so sync does. Each run checks the registry log's checkpoint (signed by the pinned log key, of this registry, cosigned within --max-age of this machine's clock, never smaller than or inconsistent with the last one kept), every tile against it, each new version's leaf against its record and file, then the history (signatures of distinct trusted keys reaching each threshold, hash links, files byte for byte, each merge replayed). Only then is FILE replaced, and then the state.",
-    "Trust starts from version 1's record: --trust SHA256 pins it (`history` and `status` show it); without it the first sync trusts what it sees and says how to pin it. The log key is --log-key VKEY (flake-registry pubkey --vkey), else the one the server gives at the first sync. Both are kept in the state (--state, default $XDG_STATE_HOME/flake-registry, else ~/.local/state/flake-registry), with the last version and checkpoint verified.",
-    'Quiet when FILE is already the newest verified version; otherwise a line per entry changed and one for the version. Exit status: 0 up to date or updated; 1 an ordinary failure (the server unreachable or failing, each request timing out after 30 s; a file that cannot be written), FILE untouched, so Nix goes on with the last verified version; 2 a usage error; 3 SECURITY ERROR: what was served does not verify (a rollback, a fork, a stale or badly signed checkpoint, a tile, record or file that does not match, a history that does not verify), FILE and the state untouched.',
+    "Point Nix at FILE (flake-registry = /var/lib/flake-registry/global.json): Nix checks nothing it reads, so sync does, in this order. The checkpoint: signed by the pinned log key, of this registry, cosigned within --max-age of this machine's clock (and not ahead of it), never smaller than or inconsistent with the last one kept, every tile read checked against it. The new versions' leaves in the log, then each new version's record and file, byte for byte the ones their leaf names; version 1's record is the anchor, and the version verified last is still the one verified. Then the new versions with the core's verifier, from the version verified last: signatures of distinct trusted keys reaching the threshold of the policy in force, policy changes by both thresholds, hash links, each merge replayed. Only then is FILE replaced (mode 0644, written and renamed), then the state.",
+    "Trust starts from version 1's record: --trust SHA256 pins it (`history` and `status` show it); without it the first sync trusts what it sees and prints how to pin it. The log key is --log-key VKEY (flake-registry pubkey --vkey), else the one the server gives at the first sync. Both are kept in the state (DIR/NAME.json; --state DIR, default $XDG_STATE_HOME/flake-registry, else ~/.local/state/flake-registry) with the last version and checkpoint verified; a --trust or --log-key that disagrees with it is a SECURITY ERROR. The URL is not kept: a mirror serving the same signed data passes.",
+    `Nothing is printed when FILE is already the newest verified version; otherwise a line per entry changed and one for the version. Each request times out after ${TIMEOUT_MS / 1000} s.`,
+    'Exit status: 0 up to date or updated; 1 an ordinary failure (the server unreachable, slow or failing, an unknown registry, a service without a transparency log, a file that cannot be written), FILE untouched, so Nix goes on with the last verified version; 2 a usage error; 3 SECURITY ERROR: what was served does not verify (a rollback, a fork, a stale, future or badly signed checkpoint, a tile, record or file that does not match, a history that does not verify, an anchor or log key that is not the one pinned), FILE and the state untouched.',
   ],
   positionals: { min: 0, max: 0, names: '' },
   options: {
     registry: { type: 'string', value: 'NAME', description: 'the registry to follow' },
     to: { type: 'string', value: 'FILE', description: 'the registry file Nix reads (written atomically, mode 0644)' },
-    state: { type: 'string', value: 'DIR', description: 'where the anchor and last verified version are kept' },
+    state: {
+      type: 'string',
+      value: 'DIR',
+      description: 'where the anchor and last verified version are kept (default $XDG_STATE_HOME/flake-registry)',
+    },
     trust: { type: 'string', value: 'SHA256', description: "pin version 1's record hash (the first sync prints it)" },
     'log-key': { type: 'string', value: 'VKEY', description: "pin the registry log's verifier key (NAME+ID+KEY)" },
     'max-age': {
       type: 'string',
       value: 'DURATION',
-      description:
-        'the oldest checkpoint accepted, by its cosignature time against this clock: 90s, 30m, 12h, 7d (default 24h)',
+      description: `the oldest checkpoint accepted, by its cosignature time against this clock: 90s, 30m, 12h, 7d, up to ${CHECKPOINT_AGE.max.text} (default ${DEFAULT_MAX_AGE})`,
     },
   },
   examples: [
     'flake-registry sync --registry global --to /var/lib/flake-registry/global.json --url https://registry.example.org',
+    'flake-registry sync --registry global --to global.json --trust 3f1c…(64 hex digits) --log-key registry.example.org+1a2b3c4d+AQ…',
   ],
   json: true,
   server: true,
@@ -168,7 +204,10 @@ export const sync: Command = {
     const stateDir = resolve(ctx.io.cwd, stringOption(args, 'state') ?? defaultStateDir(ctx));
     const trust = stringOption(args, 'trust');
     if (trust !== undefined && !SHA256.test(trust)) {
-      throw new UsageError(`--trust takes the SHA-256 of version 1's record, 64 lowercase hex digits`, 'sync');
+      throw new UsageError(
+        `--trust takes the SHA-256 of version 1's record, 64 lowercase hex digits, got '${trust}'`,
+        'sync',
+      );
     }
     let given: VerifierKey | undefined;
     const logKeyText = stringOption(args, 'log-key');
@@ -180,29 +219,33 @@ export const sync: Command = {
         throw error;
       }
     }
-    let maxAgeMs = 86_400_000;
-    const maxAge = stringOption(args, 'max-age');
-    if (maxAge !== undefined) {
-      try {
-        maxAgeMs = parseDuration(maxAge, CHECKPOINT_AGE);
-      } catch (error) {
-        throw new UsageError(`--max-age: ${(error as Error).message}`, 'sync');
-      }
+    let maxAgeMs: number;
+    try {
+      maxAgeMs = parseDuration(stringOption(args, 'max-age') ?? DEFAULT_MAX_AGE, CHECKPOINT_AGE);
+    } catch (error) {
+      throw new UsageError(`--max-age: ${(error as Error).message}`, 'sync');
     }
-    const json = flag(args, 'json');
     try {
       await runSync(ctx, { name, to, stateDir, trust, given, maxAgeMs });
     } catch (error) {
-      if (json && (error instanceof SecurityError || error instanceof CliError)) {
-        const kind = error instanceof SecurityError ? 'security' : 'failure';
-        const code = error instanceof SecurityError ? error.code : undefined;
-        const evidence = error instanceof SecurityError ? error.evidence : [];
-        ctx.data({ registry: name, error: { kind, code, message: error.message, evidence } });
-      }
+      if (flag(args, 'json') && !(error instanceof UsageError)) ctx.data({ error: errorJson(error) });
       throw error;
     }
   },
 };
+
+function errorJson(error: unknown): unknown {
+  if (error instanceof SecurityError) {
+    return { kind: 'security', code: error.code, message: error.message, evidence: error.evidence };
+  }
+  const unreachable = error instanceof UnreachableError;
+  return {
+    kind: unreachable ? 'unreachable' : 'failure',
+    code: unreachable ? 'unreachable' : 'failure',
+    message: error instanceof Error ? error.message : String(error),
+    evidence: [],
+  };
+}
 
 interface SyncOptions {
   readonly name: string;
@@ -213,54 +256,55 @@ interface SyncOptions {
   readonly maxAgeMs: number;
 }
 
+/** A refusal: `registry 'NAME': WHAT: DETAIL`, then what was expected and what was served. */
+const refusal = (name: string, code: string, detail: string, evidence: readonly string[]): SecurityError =>
+  new SecurityError(`registry '${name}': ${code}: ${detail}`, code, evidence);
+
 async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   const { name } = o;
   const statePath = join(o.stateDir, `${name}.json`);
-  const stateText = await readIfThere(statePath);
-  const kept = stateText === undefined ? undefined : readState(stateText, statePath, name);
+  const stateBytes = await readIfThere(statePath);
+  const kept = stateBytes === undefined ? undefined : readState(decoder.decode(stateBytes), statePath, name);
   if (kept && o.trust !== undefined && o.trust !== kept.anchor) {
-    throw new SecurityError(
-      `registry '${name}': --trust is not the anchor this machine verified from`,
-      'anchor-mismatch',
-      [`--trust ${o.trust}`, `kept in ${statePath}: ${kept.anchor}`],
-    );
+    throw refusal(name, 'anchor-mismatch', '--trust is not the anchor this machine verified from', [
+      `expected (kept in ${statePath}): version 1's record sha256 ${kept.anchor}`,
+      `given: --trust ${o.trust}`,
+    ]);
   }
   if (kept && o.given && formatVerifierKey(o.given) !== kept.logKey) {
-    throw new SecurityError(
-      `registry '${name}': --log-key is not the log key this machine pinned`,
-      'log-key-mismatch',
-      [`--log-key ${formatVerifierKey(o.given)}`, `kept in ${statePath}: ${kept.logKey}`],
-    );
+    throw refusal(name, 'log-key-mismatch', '--log-key is not the log key this machine pinned', [
+      `expected (kept in ${statePath}): ${kept.logKey}`,
+      `given: --log-key ${formatVerifierKey(o.given)}`,
+    ]);
   }
 
+  // 1. The checkpoint, with the pinned key (or the one served, on first use).
   const client = ctx.client();
   const log = `/registries/${seg(name)}/log`;
+  const checkpointUrl = `${client.base}${log}/checkpoint`;
   const checkpoint = await client.raw(`${log}/checkpoint`);
   const pinnedText = kept?.logKey ?? (o.given ? formatVerifierKey(o.given) : undefined);
   if (isNoLogKey(checkpoint.status, checkpoint.bytes)) {
     if (pinnedText !== undefined) {
-      throw new SecurityError(
-        `registry '${name}': the service says it keeps no log, but this machine pinned one`,
-        'log-missing',
-        [`pinned log key: ${pinnedText}`, `${client.base}${log}/checkpoint: no-log-key`],
-      );
+      throw refusal(name, 'log-missing', 'the service says it keeps no log, but a log key is pinned (a downgrade)', [
+        `expected: a checkpoint signed by ${pinnedText}`,
+        `served: ${checkpointUrl} answered 404 no-log-key`,
+      ]);
     }
     throw new CliError(
-      `registry '${name}' has no transparency log on ${client.base} (no log key is configured): sync needs the registry's log`,
+      `registry '${name}' has no transparency log on ${client.base} (no log key is configured): sync needs the registry's transparency log`,
     );
   }
   if (checkpoint.status !== 200) {
-    throw new CliError(
-      problemLine(checkpoint.res, new TextDecoder().decode(checkpoint.bytes), `GET ${client.base}${log}/checkpoint`),
-    );
+    throw new CliError(problemLine(checkpoint.res, new TextDecoder().decode(checkpoint.bytes), `GET ${checkpointUrl}`));
   }
   let key: VerifierKey;
   let firstUseOfKey = false;
   if (pinnedText !== undefined) key = parseVerifierKey(pinnedText);
   else {
-    const served = await getText(client, `${log}/key`);
+    const served = await getBytes(client, `${log}/key`);
     try {
-      key = parseVerifierKey(served);
+      key = parseVerifierKey(new TextDecoder().decode(served));
     } catch (error) {
       if (error instanceof LogError)
         throw new CliError(`${client.base}${log}/key is not a verifier key: ${error.message}`);
@@ -268,169 +312,261 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
     }
     firstUseOfKey = true;
   }
-
-  const now = ctx.io.now().getTime();
+  const origin = logOrigin(key.name, name);
+  const logEvidence = (): string[] => [
+    `expected: a checkpoint of ${origin} signed by ${formatVerifierKey(key)}, cosigned within ${o.maxAgeMs / 1000} s` +
+      (kept ? `, extending size ${kept.checkpoint.size} root ${kept.checkpoint.root}` : ''),
+    `served: ${checkpointUrl} and the tiles under ${client.base}${log}/tile/`,
+  ];
   let followed: FollowedLog;
   try {
     followed = await followLog(checkpoint.bytes, {
       key,
-      origin: logOrigin(key.name, name),
-      now,
+      origin,
+      now: ctx.io.now().getTime(),
       maxAgeMs: o.maxAgeMs,
       ...(kept ? { kept: { size: kept.checkpoint.size, root: decodeBase64(kept.checkpoint.root) } } : {}),
       fetchTile: (path) => getBytes(client, `${log}/${path}`),
     });
   } catch (error) {
-    if (error instanceof LogError) {
-      const evidence = [`checkpoint served by ${client.base}${log}/checkpoint`, `log key ${formatVerifierKey(key)}`];
-      if (kept) evidence.push(`last checkpoint verified: size ${kept.checkpoint.size}, root ${kept.checkpoint.root}`);
-      throw new SecurityError(`registry '${name}': ${error.message}`, error.code, evidence);
-    }
+    if (error instanceof LogError) throw refusal(name, error.code, error.message, logEvidence());
     throw error;
   }
   const { size, root } = followed.checkpoint;
   if (size === 0) throw new CliError(`registry '${name}'s log is empty: nothing is published yet`);
+  const note = decoder.decode(checkpoint.bytes);
+  const checkpointJson = {
+    size,
+    root: encodeBase64(root),
+    time: new Date(followed.timestamp * 1000).toISOString(),
+  };
 
+  const current = await readIfThere(o.to);
+  const fileIntact = kept !== undefined && current !== undefined && sha256Of(current) === kept.file;
   if (kept && size === kept.version) {
-    // Nothing new; the checkpoint is the kept one, grown no further and fresh.
-    const current = await readIfThere(o.to);
-    if (current !== undefined && sha256Of(current) === kept.file) return;
-    const file = await getText(client, `/registries/${seg(name)}/versions/${kept.version}/flake-registry.json`);
-    if (sha256Of(file) !== kept.file) {
-      throw new SecurityError(`registry '${name}': version ${kept.version}'s file is not the one verified`, 'fork', [
-        `verified: sha256 ${kept.file}`,
-        `served: sha256 ${sha256Of(file)}`,
-      ]);
-    }
-    await writeOut(o.to, file);
-    ctx.say(
-      `${name}: version ${kept.version} written to ${o.to} again (it was ${current === undefined ? 'missing' : 'changed'})`,
-    );
-    ctx.data({ registry: name, updated: true, from: kept.version, version: kept.version, sha256: kept.file });
+    // Nothing new: the checkpoint is the one kept (same size, same root), and fresh.
+    if (!fileIntact) await rewrite(ctx, client, o, kept, current === undefined);
+    ctx.data({
+      registry: name,
+      updated: !fileIntact,
+      from: kept.version,
+      version: kept.version,
+      sha256: kept.file,
+      anchor: kept.anchor,
+      checkpoint: checkpointJson,
+      changes: [],
+    });
     return;
   }
 
-  // Everything from version 1: the history's hash links are checked whole each time, the
-  // signatures and replays from the first new version on.
-  const versions = await fetchVersions(ctx, client, name, size);
-  let leaves;
-  try {
-    leaves = await readVersionLeaves(followed.reader, name, 1, size);
-  } catch (error) {
-    if (error instanceof LogError) throw new SecurityError(`registry '${name}': ${error.message}`, error.code);
-    throw error;
-  }
-  for (const leaf of leaves) {
-    const version = versions[leaf.version - 1] as HistoryVersion;
-    const record = sha256Of(version.recordText);
-    const file = sha256Of(version.file);
-    if (record !== leaf.record || file !== leaf.file) {
-      const what = record !== leaf.record ? 'record' : 'file';
-      throw new SecurityError(
-        `registry '${name}': version ${leaf.version}'s ${what} is not the one the log holds`,
-        'leaf-mismatch',
-        [
-          `log: ${what} sha256 ${what === 'record' ? leaf.record : leaf.file}`,
-          `served: sha256 ${what === 'record' ? record : file}`,
-        ],
-      );
-    }
-  }
-  const anchorServed = sha256Of((versions[0] as HistoryVersion).recordText);
-  const anchor = kept?.anchor ?? o.trust;
-  if (anchor !== undefined && anchor !== anchorServed) {
-    throw new SecurityError(`registry '${name}': version 1 is not the one trusted`, 'anchor-mismatch', [
-      `trusted: version 1's record sha256 ${anchor}`,
-      `served: ${anchorServed}`,
+  // 2. The new versions' leaves, authenticated by the checkpoint.
+  const first = kept ? kept.version + 1 : 1;
+  const leaves = await leavesOf(followed, name, first, size, logEvidence);
+
+  // 3. Their records and files, exactly the bytes their leaves name.
+  const versions = await fetchVersions(ctx, client, name, leaves);
+  const anchorServed = kept?.anchor ?? sha256Of((versions[0] as HistoryVersion).recordText);
+  if (!kept && o.trust !== undefined && o.trust !== anchorServed) {
+    throw refusal(name, 'anchor-mismatch', 'version 1 is not the one trusted', [
+      `expected (--trust): version 1's record sha256 ${o.trust}`,
+      `served: ${client.base}/registries/${seg(name)}/versions/1 with sha256 ${anchorServed}`,
     ]);
   }
+  let head: VerifiedHead | undefined;
   if (kept) {
-    const served = sha256Of((versions[kept.version - 1] as HistoryVersion).recordText);
+    const path = `/registries/${seg(name)}/versions/${kept.version}`;
+    const served = sha256Of(await getBytes(client, path));
     if (served !== kept.record) {
-      throw new SecurityError(
-        `registry '${name}': version ${kept.version} is not the one verified: two histories`,
-        'fork',
-        [`verified: version ${kept.version}'s record sha256 ${kept.record}`, `served: ${served}`],
-      );
+      throw refusal(name, 'fork', `version ${kept.version} is not the one verified: two histories`, [
+        `expected (kept in ${statePath}): version ${kept.version}'s record sha256 ${kept.record}`,
+        `served: ${client.base}${path} with sha256 ${served}`,
+      ]);
     }
-  }
-  const result = await verifyHistory(versions, { from: kept ? kept.version + 1 : 1 });
-  if (!result.ok) {
-    throw new SecurityError(`registry '${name}': the history does not verify: ${result.reason}`, result.code);
+    const file =
+      fileIntact && current ? decoder.decode(current) : await verifiedFile(client, name, kept.version, kept.file);
+    head = {
+      registry: name,
+      version: kept.version,
+      recordHash: kept.record,
+      file,
+      policy: kept.policy,
+      policySince: kept.policySince,
+    };
   }
 
-  const head = versions[size - 1] as HistoryVersion;
-  await writeOut(o.to, head.file);
+  // 4. The new versions with the core's verifier, from where it stopped.
+  const result = await resumeHistory(head, versions, {
+    baseFile: async (n) => {
+      const [leaf] = await leavesOf(followed, name, n, n, logEvidence);
+      return verifiedFile(client, name, n, (leaf as Leaf).file);
+    },
+  });
+  if (!result.ok) {
+    throw refusal(name, result.code, `the history does not verify: ${result.reason}`, [
+      `expected: version ${result.version} signed and made as the policy in force and its parent require`,
+      `served: ${client.base}/registries/${seg(name)}/versions/${result.version} (${result.code})`,
+    ]);
+  }
+
+  // 5. FILE, then the state.
+  const newest = result.verified;
+  const sha256 = sha256Of(newest.file);
+  await writeOut(o.to, newest.file);
   const state: SyncState = {
     format: STATE_FORMAT,
     registry: name,
     anchor: anchorServed,
     logKey: formatVerifierKey(key),
-    version: size,
-    record: sha256Of(head.recordText),
-    file: sha256Of(head.file),
-    checkpoint: { size, root: encodeBase64(root), time: followed.timestamp },
+    version: newest.version,
+    record: newest.recordHash,
+    file: sha256,
+    policy: newest.policy,
+    policySince: newest.policySince,
+    checkpoint: { size, root: encodeBase64(root), time: followed.timestamp, note },
   };
   try {
     await mkdir(o.stateDir, { recursive: true, mode: 0o700 });
     await replaceFile(statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600);
   } catch (error) {
-    throw new CliError(`cannot write the sync state ${statePath}: ${(error as Error).message}`);
+    throw new CliError(
+      `${o.to} holds version ${newest.version}, but the sync state ${statePath} cannot be written: ${(error as Error).message}`,
+    );
   }
 
-  const before = kept ? (versions[kept.version - 1] as HistoryVersion).file : undefined;
-  const lines = before === undefined ? [] : entryDiff(readRegistry(before), readRegistry(head.file)).lines;
+  const lines = head ? entryDiff(readRegistry(head.file), readRegistry(newest.file)).lines : [];
+  if (kept && !fileIntact) {
+    ctx.say(`${o.to} was ${current === undefined ? 'missing' : 'changed since the last sync'}: written again`);
+  }
   for (const line of lines) ctx.say(line);
   ctx.say(
     kept
-      ? `${name}: version ${kept.version} -> ${size} (sha256 ${state.file})`
-      : `${name}: version ${size} (sha256 ${state.file}) written to ${o.to}`,
+      ? `${name}: version ${kept.version} -> ${newest.version} (sha256 ${sha256})`
+      : `${name}: version ${newest.version} (sha256 ${sha256}) written to ${o.to}`,
   );
-  if (!kept) {
-    const pin = o.trust === undefined;
-    if (pin || firstUseOfKey) {
-      ctx.io.err(
-        `flake-registry: first sync of '${name}': trusted ${pin ? `version 1's record sha256 ${anchorServed}` : ''}${pin && firstUseOfKey ? ' and ' : ''}${firstUseOfKey ? `the log key ${state.logKey}` : ''} as ${client.base} gave ${pin && firstUseOfKey ? 'them' : 'it'}; pin ${pin && firstUseOfKey ? 'them' : 'it'} with${pin ? ` --trust ${anchorServed}` : ''}${firstUseOfKey ? ` --log-key ${state.logKey}` : ''}\n`,
-      );
-    }
+  if (!kept && (o.trust === undefined || firstUseOfKey)) {
+    const trusted = [
+      ...(o.trust === undefined ? [`version 1's record sha256 ${anchorServed}`] : []),
+      ...(firstUseOfKey ? [`the log key ${state.logKey}`] : []),
+    ];
+    const pins = [
+      ...(o.trust === undefined ? [`--trust ${anchorServed}`] : []),
+      ...(firstUseOfKey ? [`--log-key ${state.logKey}`] : []),
+    ];
+    ctx.io.err(
+      `flake-registry: first sync of '${name}': trusted ${trusted.join(' and ')} as ${client.base} gave ${trusted.length === 1 ? 'it' : 'them'}; check ${trusted.length === 1 ? 'it' : 'them'} out of band and pin with ${pins.join(' ')}\n`,
+    );
   }
   ctx.data({
     registry: name,
     updated: true,
     from: kept?.version ?? null,
-    version: size,
-    sha256: state.file,
+    version: newest.version,
+    sha256,
     anchor: anchorServed,
-    checkpoint: state.checkpoint,
+    checkpoint: checkpointJson,
     changes: lines,
   });
 }
 
+async function leavesOf(
+  followed: FollowedLog,
+  name: string,
+  from: number,
+  to: number,
+  evidence: () => string[],
+): Promise<Leaf[]> {
+  try {
+    return await readVersionLeaves(followed.reader, name, from, to);
+  } catch (error) {
+    if (error instanceof LogError)
+      throw new SecurityError(`registry '${name}': ${error.code}: ${error.message}`, error.code, evidence());
+    throw error;
+  }
+}
+
+/** Version n's file, which must hash to `sha256` (a kept hash or its log leaf's). */
+async function verifiedFile(client: Client, name: string, n: number, sha256: string): Promise<string> {
+  const path = `/registries/${seg(name)}/versions/${n}/flake-registry.json`;
+  const bytes = await getBytes(client, path);
+  const served = sha256Of(bytes);
+  if (served !== sha256) {
+    throw refusal(name, 'file-mismatch', `version ${n}'s file is not the one verified`, [
+      `expected: sha256 ${sha256}`,
+      `served: ${client.base}${path} with sha256 ${served}`,
+    ]);
+  }
+  return decodeText(name, bytes, path);
+}
+
+/** FILE missing or edited while nothing is new: the kept version's file again. */
+async function rewrite(ctx: Context, client: Client, o: SyncOptions, kept: SyncState, missing: boolean): Promise<void> {
+  const file = await verifiedFile(client, o.name, kept.version, kept.file);
+  await writeOut(o.to, file);
+  ctx.say(
+    `${o.to} was ${missing ? 'missing' : 'changed since the last sync'}: version ${kept.version} of '${o.name}' written again (sha256 ${kept.file})`,
+  );
+}
+
+function decodeText(name: string, bytes: Uint8Array, path: string): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw refusal(name, 'not-text', `${path} is not UTF-8 text`, [
+      'expected: UTF-8 text',
+      `served: ${bytes.length} bytes`,
+    ]);
+  }
+}
+
 async function writeOut(path: string, file: string): Promise<void> {
   try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
     await replaceFile(path, file, 0o644);
   } catch (error) {
     throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
   }
 }
 
-async function fetchVersions(ctx: Context, client: Client, name: string, size: number): Promise<HistoryVersion[]> {
-  const versions = new Array<HistoryVersion>(size);
-  for (let start = 1; start <= size; start += PARALLEL) {
-    const batch = Array.from({ length: Math.min(PARALLEL, size - start + 1) }, (_, i) => start + i);
+/** The records and files of the versions `leaves` name, each exactly the bytes its leaf names. */
+async function fetchVersions(
+  ctx: Context,
+  client: Client,
+  name: string,
+  leaves: readonly Leaf[],
+): Promise<HistoryVersion[]> {
+  const versions = new Array<HistoryVersion>(leaves.length);
+  const progress = ctx.io.progress && leaves.length > PARALLEL;
+  for (let start = 0; start < leaves.length; start += PARALLEL) {
     await Promise.all(
-      batch.map(async (n) => {
-        const base = `/registries/${seg(name)}/versions/${n}`;
-        const [recordText, file] = await Promise.all([
-          getText(client, base),
-          getText(client, `${base}/flake-registry.json`),
+      leaves.slice(start, start + PARALLEL).map(async (leaf, i) => {
+        const base = `/registries/${seg(name)}/versions/${leaf.version}`;
+        const [record, file] = await Promise.all([
+          getBytes(client, base),
+          getBytes(client, `${base}/flake-registry.json`),
         ]);
-        versions[n - 1] = { recordText, file };
+        for (const [what, bytes, path, expected] of [
+          ['record', record, base, leaf.record],
+          ['file', file, `${base}/flake-registry.json`, leaf.file],
+        ] as const) {
+          const served = sha256Of(bytes);
+          if (served !== expected) {
+            throw refusal(
+              name,
+              'leaf-mismatch',
+              `version ${leaf.version}'s ${what} is not the one its log leaf names`,
+              [
+                `expected (the log's leaf ${leaf.version - 1}): ${what} sha256 ${expected}`,
+                `served: ${client.base}${path} with sha256 ${served}`,
+              ],
+            );
+          }
+        }
+        versions[start + i] = { recordText: decodeText(name, record, base), file: decodeText(name, file, base) };
       }),
     );
-    if (ctx.io.progress && size > PARALLEL)
-      ctx.io.err(`\rfetching versions of '${name}': ${Math.min(size, start + PARALLEL - 1)}/${size}`);
+    if (progress)
+      ctx.io.err(`\rfetching versions of '${name}': ${Math.min(leaves.length, start + PARALLEL)}/${leaves.length}`);
   }
-  if (ctx.io.progress && size > PARALLEL) ctx.io.err('\n');
+  if (progress) ctx.io.err('\n');
   return versions;
 }
