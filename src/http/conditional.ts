@@ -11,7 +11,8 @@ export const etagFor = (sha256: string): string => `"${sha256}"`;
 export interface Validators {
   /** A strong entity-tag, quotes included. */
   readonly etag: string;
-  readonly lastModified: Date;
+  /** Absent for what has no modification time of its own (the API document): date preconditions are then ignored. */
+  readonly lastModified?: Date;
   /**
    * Another representation of this URL has the same Last-Modified second (two
    * versions merged in one second): a date alone then cannot prove what a client
@@ -129,12 +130,25 @@ export function evaluatePreconditions(headers: Headers, validators: Validators):
   } else {
     const ius = headers.get('If-Unmodified-Since');
     const since = ius === null ? undefined : parseHttpDate(ius);
-    if (since !== undefined && (validators.sharedSecond === true || seconds(lastModified) > since)) return 'failed';
+    if (
+      since !== undefined &&
+      lastModified !== undefined &&
+      (validators.sharedSecond === true || seconds(lastModified) > since)
+    ) {
+      return 'failed';
+    }
   }
   const inm = headers.get('If-None-Match');
   if (inm !== null) return weakMatch(inm, etag) ? 'not-modified' : 'proceed';
   const ims = headers.get('If-Modified-Since');
   const since = ims === null ? undefined : parseHttpDate(ims);
-  if (since !== undefined && validators.sharedSecond !== true && seconds(lastModified) <= since) return 'not-modified';
+  if (
+    since !== undefined &&
+    lastModified !== undefined &&
+    validators.sharedSecond !== true &&
+    seconds(lastModified) <= since
+  ) {
+    return 'not-modified';
+  }
   return 'proceed';
 }

@@ -27,7 +27,7 @@ export function respondWith(request: Request, rep: Representation): Response {
   const headers = new Headers({
     ...rep.headers,
     ETag: etag,
-    'Last-Modified': lastModified.toUTCString(),
+    ...(lastModified === undefined ? {} : { 'Last-Modified': lastModified.toUTCString() }),
     Vary: 'Accept-Encoding',
   });
   switch (evaluatePreconditions(request.headers, rep.validators)) {

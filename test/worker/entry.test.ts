@@ -6,6 +6,21 @@ import global from '../../registries/global.json';
 // The deployed entry point, as `npm start` runs it, over the embedded registries.
 
 describe('the Worker entry', () => {
+  it('serves the API document with an ETag and no made-up Last-Modified, so a date never hides a new one', async () => {
+    const res = await fetchWorker('/openapi.json');
+    expect(res.status).toBe(200);
+    const etag = res.headers.get('ETag') ?? '';
+    expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
+    expect(res.headers.get('Last-Modified')).toBeNull();
+    expect(((await res.json()) as { openapi: string }).openapi).toMatch(/^3\.1\./);
+    const since = await fetchWorker('/openapi.json', {
+      headers: { 'If-Modified-Since': 'Thu, 01 Jan 1970 00:00:00 GMT' },
+    });
+    expect(since.status).toBe(200);
+    await since.arrayBuffer();
+    expect((await fetchWorker('/openapi.json', { headers: { 'If-None-Match': etag } })).status).toBe(304);
+  });
+
   it('answers /healthz without touching storage', async () => {
     const res = await fetchWorker('/healthz');
     expect(res.status).toBe(200);

@@ -13,8 +13,9 @@ let served: { bytes: Uint8Array; validators: Validators } | undefined;
 async function openApi(): Promise<{ bytes: Uint8Array; validators: Validators }> {
   if (!served) {
     const bytes = utf8(JSON.stringify(document));
-    // A deployment's own time is not known here; the document is told apart by its ETag.
-    served = { bytes, validators: { etag: etagFor(await sha256Hex(bytes)), lastModified: new Date(0) } };
+    // A deployment's own time is not known here: no Last-Modified (a made-up one would answer
+    // If-Modified-Since with 304 after a redeploy); the document is told apart by its ETag.
+    served = { bytes, validators: { etag: etagFor(await sha256Hex(bytes)) } };
   }
   return served;
 }
