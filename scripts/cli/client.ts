@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { PROBLEM_KINDS, problemSchema, type ProblemKind } from '../../src/api/problems.js';
 import { firstIssue } from '../../src/protocol/issues.js';
 import { CliError, UnreachableError } from './errors.js';
 
@@ -31,6 +32,13 @@ export class Client {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new CliError(`'${base}' is not an http or https URL`);
     }
+    if (base !== base.trim()) throw new CliError(`'${base}' has spaces around it; give the URL alone`);
+    if (url.search !== '' || url.hash !== '' || base.includes('?') || base.includes('#')) {
+      throw new CliError(`'${base}' has a query or fragment; give the service as --url http://HOST:PORT[/PATH]`);
+    }
+    if (url.username !== '' || url.password !== '') {
+      throw new CliError(`'${base}' holds a user name or password; the service takes none in its URL`);
+    }
     this.#base = base.replace(/\/+$/, '');
     this.#fetch = fetchFn;
   }
@@ -52,7 +60,7 @@ export class Client {
     const url = `${this.#base}${path}`;
     try {
       const res = await this.#fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-      return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()), res };
+      return { status: res.status, bytes: await readCapped(res, url), res };
     } catch (error) {
       throw new UnreachableError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, {
         cause: error,
@@ -106,8 +114,9 @@ export class Client {
         ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
-      text = await res.text();
+      text = new TextDecoder().decode(await readCapped(res, url));
     } catch (error) {
+      if (error instanceof CliError) throw error;
       throw new UnreachableError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, {
         cause: error,
       });
@@ -117,6 +126,46 @@ export class Client {
   }
 }
 
+/**
+ * The most this command reads of one answer. The largest the service sends is a version's file
+ * (registries of 100,000 entries are about 11 MB); a server that sends more is not the service.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/** A body, refused once it passes MAX_ANSWER_BYTES, without reading the rest. */
+async function readCapped(res: Response, url: string): Promise<Uint8Array> {
+  const declared = Number(res.headers.get('Content-Length') ?? '0');
+  const tooLarge = () =>
+    new CliError(
+      `${url} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB: not a flake-registry-service answer (is --url right?)`,
+    );
+  if (declared > MAX_ANSWER_BYTES) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  if (!res.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
 /** Why a fetch failed, as briefly as possible: `connection refused`, `timed out`. */
 function networkReason(error: unknown): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -124,16 +173,33 @@ function networkReason(error: unknown): string {
   const code = e.cause?.code;
   if (code === 'ECONNREFUSED') return 'connection refused (is the server running? `npm start` starts one)';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host';
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return 'the connection closed before the answer was complete';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'the connection timed out (is it http, not https?)';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'the answer stopped coming';
+  if (code !== undefined && /^(EPROTO|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(code)) {
+    return `TLS failed (${code}): is it https, and is its certificate valid?`;
+  }
   if (code !== undefined) return code;
   return e.cause?.message ?? e.message ?? String(error);
 }
 
-/** A refusal as one line: `title: detail` for problem+json, else the status. */
+/**
+ * A refusal as one line: `title: detail` for a problem+json of the service's own kinds
+ * (read through their schemas, src/api/problems.ts), else the route and status, saying that
+ * the server is not the service: another server's words are never passed off as its.
+ */
 export function problemLine(res: Response, text: string, what: string): string {
   if ((res.headers.get('Content-Type') ?? '').includes('json')) {
     try {
       const problem = JSON.parse(text) as { title?: unknown; detail?: unknown; type?: unknown; removedBy?: unknown };
-      if (typeof problem.title === 'string' && typeof problem.detail === 'string') {
+      const kind =
+        typeof problem.type === 'string' ? problem.type.replace(/^urn:flake-registry:problem:/, '') : undefined;
+      const known = kind !== undefined && (PROBLEM_KINDS as readonly string[]).includes(kind);
+      const fits =
+        known &&
+        (problemSchema(kind as ProblemKind).safeParse(problem).success ||
+          problemSchema(kind as ProblemKind, { resolve: true }).safeParse(problem).success);
+      if (fits && typeof problem.title === 'string' && typeof problem.detail === 'string') {
         // A common cause on a local server: keys trusted after the registry was created. A key
         // the registry's policy once trusted and then dropped is another story: the detail says so.
         const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(res.url);
@@ -147,7 +213,11 @@ export function problemLine(res: Response, text: string, what: string): string {
       // Not JSON after all: fall through.
     }
   }
-  return `${what} answered ${res.status} ${res.statusText}`.trimEnd();
+  const status = `${res.status} ${res.statusText}`.trimEnd();
+  if (res.status >= 400 && res.status < 600 && res.status !== 502 && res.status !== 503 && res.status !== 504) {
+    return `${what} answered ${status}, not as flake-registry-service answers: not a flake-registry-service, or another version (is --url right?)`;
+  }
+  return `${what} answered ${status}`;
 }
 
 /** A path segment from user input (a registry name, a proposal id). */
