@@ -1,3 +1,4 @@
+import { duplicateMember } from '../../src/protocol/json-members.js';
 import { lstat, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KeyError, parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../../src/crypto/keys.js';
@@ -127,11 +128,18 @@ export function parsePublicKeyArg(text: string): PublicKey {
 /** A JSON file, with the file named when it is not JSON. */
 export async function readJsonFile(io: Io, path: string, what: string): Promise<unknown> {
   const text = await readInput(io, path, what);
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     // JSON.parse quotes the text it met, and the file may be a secret key given by mistake.
     const hint = /^\s*[^\s:]+:[A-Za-z0-9+/]{40,}={0,2}\s*$/.test(text) ? ' (it looks like a key file)' : '';
     throw new CliError(`${what} '${path}' is not JSON${hint}`, { cause: error });
   }
+  const twice = duplicateMember(text);
+  if (twice !== undefined) {
+    // The service refuses such a body; and a member named twice reads differently in other tools.
+    throw new CliError(`${what} '${path}' names the member '${twice}' twice in one object`);
+  }
+  return value;
 }

@@ -70,7 +70,7 @@ export const PROPOSAL_OPTIONS: Readonly<Record<string, OptionDef>> = {
 
 /** The answer to a submission or an approval, as text. */
 export function outcomeText(view: ProposalView, known: boolean): string {
-  const lines = [`proposal ${view.id}: ${view.status}${known ? ' (already known; signatures added)' : ''}`];
+  const lines = [`proposal ${view.id}: ${view.status}${known ? ' (already known: it was submitted before)' : ''}`];
   lines.push(...signatureLines(view).map((l) => `  ${l}`));
   if (view.status === 'open') {
     lines.push(

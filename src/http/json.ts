@@ -1,39 +1,8 @@
+import { duplicateMember } from '../protocol/json-members.js';
 import { Problem } from './problem.js';
 
-/**
- * Refuses a JSON text in which an object names a member twice. JSON.parse keeps
- * the last, other parsers the first: a signer's tool could show one change while
- * the service applies another. Called on text JSON.parse has accepted, so only
- * strings, nesting and member names need following.
- */
+/** Refuses a JSON text in which an object names a member twice (see duplicateMember). */
 export function assertNoDuplicateMembers(text: string): void {
-  // One set of names per open object; null for an open array.
-  const stack: (Set<string> | null)[] = [];
-  let expectName = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '"') {
-      let end = i + 1;
-      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      const top = stack.at(-1);
-      if (expectName && top) {
-        const name = JSON.parse(text.slice(i, end + 1)) as string;
-        if (top.has(name)) {
-          throw new Problem('invalid-json', `the body names the member '${name}' twice in one object`);
-        }
-        top.add(name);
-      }
-      expectName = false;
-      i = end;
-    } else if (ch === '{') {
-      stack.push(new Set());
-      expectName = true;
-    } else if (ch === '[') {
-      stack.push(null);
-    } else if (ch === '}' || ch === ']') {
-      stack.pop();
-    } else if (ch === ',') {
-      expectName = stack.at(-1) instanceof Set;
-    }
-  }
+  const name = duplicateMember(text);
+  if (name !== undefined) throw new Problem('invalid-json', `the body names the member '${name}' twice in one object`);
 }

@@ -80,3 +80,14 @@ describe('what the command makes of servers that are not the service', () => {
     }
   });
 });
+
+describe('local files', () => {
+  it('refuses a proposal file that names a member twice, as the service would', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    writeFileSync(join(dir, 'twice.json'), '{"registry": "global", "registry": "other", "signatures": []}');
+    const r = await cli(['submit', 'twice.json'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("flake-registry: file 'twice.json' names the member 'registry' twice in one object\n");
+  });
+});
