@@ -146,7 +146,7 @@ async function readCapped(res: Response, url: string): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let length = 0;
-  const reader = res.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;

@@ -12,7 +12,7 @@ describe('the Worker entry', () => {
     const etag = res.headers.get('ETag') ?? '';
     expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
     expect(res.headers.get('Last-Modified')).toBeNull();
-    expect(((await res.json()) as { openapi: string }).openapi).toMatch(/^3\.1\./);
+    expect((await res.json<{ openapi: string }>()).openapi).toMatch(/^3\.1\./);
     const since = await fetchWorker('/openapi.json', {
       headers: { 'If-Modified-Since': 'Thu, 01 Jan 1970 00:00:00 GMT' },
     });

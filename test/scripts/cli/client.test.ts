@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_ANSWER_BYTES } from '../../../scripts/cli/client.js';
 import { cli, tempDir } from './helpers.js';
@@ -7,7 +9,7 @@ afterAll(remove);
 
 /** `status` against a server that answers every request with `answer()`. */
 const status = (answer: () => Response | Promise<Response>, url = 'http://other.test:8080') =>
-  cli(['status', '--url', url], { cwd: dir, fetch: (() => Promise.resolve(answer())) as typeof fetch });
+  cli(['status', '--url', url], { cwd: dir, fetch: () => Promise.resolve(answer()) });
 
 describe('what the command makes of servers that are not the service', () => {
   it('never passes another server words off as the service: only its own problem kinds are shown as they are', async () => {
@@ -61,8 +63,7 @@ describe('what the command makes of servers that are not the service', () => {
   it('names what went wrong with a connection, not a library code', async () => {
     const closed = await cli(['status', '--url', 'http://other.test:8080'], {
       cwd: dir,
-      fetch: (() =>
-        Promise.reject(new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET' } }))) as typeof fetch,
+      fetch: () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET' } })),
     });
     expect(closed.stderr).toContain('the connection closed before the answer was complete');
   });
@@ -83,8 +84,6 @@ describe('what the command makes of servers that are not the service', () => {
 
 describe('local files', () => {
   it('refuses a proposal file that names a member twice, as the service would', async () => {
-    const { writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
     writeFileSync(join(dir, 'twice.json'), '{"registry": "global", "registry": "other", "signatures": []}');
     const r = await cli(['submit', 'twice.json'], { cwd: dir });
     expect(r.code).toBe(1);
