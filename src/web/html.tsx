@@ -1,4 +1,5 @@
 import type { Child, FC } from 'hono/jsx';
+import type { HtmlEscapedString } from 'hono/utils/html';
 import assets from './assets.json';
 import { linkable, marked } from './marks.js';
 
@@ -22,6 +23,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'same-origin',
 };
+
+/** What a page component renders to. */
+export type Rendered = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 export const ASSETS = [assets.style, assets.script, assets.icon] as const;
 
@@ -117,11 +121,12 @@ export const Page: FC<PageProps> = ({ title, registry, children }) => (
 
 /** A finished page as an answer: HTML, never cached (pages follow the latest version), with the policy. */
 export async function htmlResponse(
-  page: Child,
+  page: Rendered,
   status = 200,
   headers: Readonly<Record<string, string>> = {},
 ): Promise<Response> {
-  const body = `<!DOCTYPE html>${(await page)?.toString() ?? ''}`;
+  const html: string = (await page).toString();
+  const body = `<!DOCTYPE html>${html}`;
   return new Response(body, {
     status,
     headers: {

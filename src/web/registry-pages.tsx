@@ -325,8 +325,9 @@ const Answer: FC<{ answer: ResolveView; registry: string }> = ({ answer }) => (
         {answer.steps.map((s) => (
           <li>
             <a href={`/r/${s.registry}?page=${Math.floor(s.index / ENTRIES_PER_PAGE) + 1}#entry-${s.index}`}>
-              {`${s.registry} version ${s.version}, entry ${s.index}${s.exact ? ' (exact)' : ''}: `}
+              {`${s.registry} version ${s.version}, entry ${s.index}${s.exact ? ' (exact)' : ''}`}
             </a>
+            {': '}
             <Shown text={s.from} />
             {' → '}
             <Shown text={s.to} />

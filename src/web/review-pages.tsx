@@ -78,8 +78,12 @@ export const HistoryPage: FC<HistoryProps> = ({ registry, latest, records, older
         {r.source.kind === 'proposal' ? (
           <Message text={typeof r.source.proposal['message'] === 'string' ? r.source.proposal['message'] : ''} />
         ) : null}
-        <h3>Against version {r.version - 1 || 'none'}</h3>
-        {r.version === 1 ? <p class="muted">The first version.</p> : <SummaryList changes={r.changes} />}
+        {r.version === 1 ? null : (
+          <>
+            <h3>Against version {r.version - 1}</h3>
+            <SummaryList changes={r.changes} />
+          </>
+        )}
       </article>
     ))}
     <nav class="pages" aria-label="Pages of history">
@@ -291,6 +295,7 @@ export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine
               <th scope="col">Ref</th>
               <th scope="col">Before</th>
               <th scope="col">After</th>
+              <th scope="col">Changed</th>
             </tr>
           </thead>
           <tbody>
@@ -305,6 +310,7 @@ export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine
                 <td class="mono">
                   <Outcome o={row.after} />
                 </td>
+                <td>{row.changed ? <strong>yes</strong> : <span class="muted">no</span>}</td>
               </tr>
             ))}
           </tbody>

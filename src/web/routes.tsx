@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import type { Child } from 'hono/jsx';
+
 import { flakeRefToString } from '../nix/flakeref.js';
 import { inputToURL } from '../nix/input.js';
 import type { RegistryEntry } from '../nix/registry.js';
@@ -13,7 +13,7 @@ import { Problem } from '../http/problem.js';
 import { call, writerOf } from '../http/routes/proposals.js';
 import { resolveRef } from '../http/routes/resolve.js';
 import { changeLine } from './changes.js';
-import { ASSETS, ENTRIES_PER_PAGE, Page, SECURITY_HEADERS, Shown, htmlResponse } from './html.js';
+import { ASSETS, ENTRIES_PER_PAGE, Page, SECURITY_HEADERS, Shown, htmlResponse, type Rendered } from './html.js';
 import {
   EntriesPage,
   HomePage,
@@ -71,7 +71,7 @@ function entryRows(version: StoredVersion): EntryRow[] {
 const formQuery = (c: Context<AppEnv>) => new URL(c.req.url).searchParams;
 
 /** A page, or the error that stopped it as a page of its own with the problem's status. */
-async function page(c: Context<AppEnv>, make: () => Promise<Child>): Promise<Response> {
+async function page(c: Context<AppEnv>, make: () => Promise<Rendered>): Promise<Response> {
   try {
     return await htmlResponse(await make());
   } catch (error) {

@@ -1,7 +1,7 @@
 // The pages' one script, served from a versioned URL: it filters a registry's entries as
 // one types and answers the resolve box without a reload, from the JSON `/resolve`. Every
 // page works without it; nothing here builds markup from text (textContent only).
-import { marked, type Run } from '../marks.js';
+import { marked } from '../marks.js';
 
 interface Step {
   readonly registry: string;
@@ -34,7 +34,7 @@ function el<K extends keyof HTMLElementTagNameMap>(
 /** Text as the server's pages show it: invisible characters as marks. */
 function shown(text: string): HTMLElement {
   const bdi = el('bdi');
-  for (const run of marked(text) as Run[]) {
+  for (const run of marked(text)) {
     bdi.append(
       run.kind === 'text'
         ? run.text
@@ -58,13 +58,13 @@ function filterEntries(input: HTMLInputElement): void {
 }
 
 function stepItem(step: Step, registry: string): HTMLLIElement {
-  const where = `${step.registry} version ${step.version}, entry ${step.index}${step.exact ? ' (exact)' : ''}: `;
+  const where = `${step.registry} version ${step.version}, entry ${step.index}${step.exact ? ' (exact)' : ''}`;
   const link = el(
     'a',
     { href: `/r/${step.registry}?page=${Math.floor(step.index / PAGE) + 1}#entry-${step.index}` },
     where,
   );
-  const item = el('li', {}, link, shown(step.from), ' → ', shown(step.to));
+  const item = el('li', {}, link, ': ', shown(step.from), ' → ', shown(step.to));
   if (step.dir !== undefined) item.append(' (dir ', shown(step.dir), ')');
   if (step.registry !== registry) item.dataset['layer'] = step.registry;
   return item;
