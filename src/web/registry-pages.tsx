@@ -58,7 +58,12 @@ export const HomePage: FC<{ registries: readonly HostedRow[] }> = ({ registries 
           )}
         </tbody>
       </table>
-      {first === undefined ? null : <ResolveForm registry={first} layers="" ref="" />}
+      {first === undefined ? null : (
+        <>
+          <h2 id="resolve">Resolve a ref</h2>
+          <ResolveForm registry={first} layers="" ref="" />
+        </>
+      )}
     </Page>
   );
 };
