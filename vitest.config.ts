@@ -7,9 +7,10 @@ import { defineConfig } from 'vitest/config';
 const official = process.env['OFFICIAL_FLAKE_REGISTRY'];
 const officialBinding = official ? { OFFICIAL_FLAKE_REGISTRY_JSON: readFileSync(official, 'utf8') } : {};
 
-// Four projects: the pure Nix core in Node, the Worker in workerd (real KV and
-// Durable Objects through miniflare), `npm start` as a new user runs it, and the
-// conformance suite that drives real Nix against a locally started server.
+// Five projects: the pure Nix core in Node, the Worker in workerd (real KV and
+// Durable Objects through miniflare), `npm start` as a new user runs it, the
+// conformance suite that drives real Nix against a locally started server, and the
+// web pages in a real headless browser against another.
 export default defineConfig({
   test: {
     projects: [
@@ -49,6 +50,16 @@ export default defineConfig({
           include: ['test/conformance/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          environment: 'node',
+          setupFiles: ['test/support/contract-setup.ts'],
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
     ],

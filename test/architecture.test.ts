@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -31,6 +31,32 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'src/log',
     'src/lru.ts',
   ],
+  // The app mounts the web pages (src/web) beside the routes.
+  'src/http/app.ts': [
+    'src/http',
+    'src/web',
+    'src/writer/contract.ts',
+    'src/store',
+    'src/api',
+    'src/protocol',
+    'src/nix',
+    'src/crypto',
+    'src/log',
+    'src/lru.ts',
+  ],
+  // The web pages sit above the routes: they read what the routes read, through the same code.
+  'src/web': [
+    'src/http',
+    'src/writer/contract.ts',
+    'src/store',
+    'src/api',
+    'src/protocol',
+    'src/nix',
+    'src/crypto',
+    'src/lru.ts',
+  ],
+  // The pages' script runs in browsers: it reuses the core, and the pages' own way of showing text.
+  'src/web/client': ['src/web/marks.ts', 'src/protocol', 'src/nix', 'src/crypto', 'src/lru.ts'],
   'src/worker.ts': ['src/http', 'src/writer', 'src/store', 'src/protocol', 'src/nix', 'src/api'],
   'src/index.ts': ['src/worker.ts', 'registries'],
   // The command uses the pure core and the API's description, never the Worker's insides.
@@ -50,7 +76,7 @@ function sources(dir: string): string[] {
   return readdirSync(join(root, dir)).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(join(root, path)).isDirectory()) return name === 'node_modules' ? [] : sources(path);
-    return /\.(ts|mts|mjs)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+    return /\.(ts|tsx|mts|mjs)$/.test(name) && !name.endsWith('.d.ts') ? [path] : [];
   });
 }
 
@@ -66,7 +92,8 @@ function graph(): Map<string, string[]> {
       const spec = match[1] ?? '';
       if (!spec.startsWith('.')) continue;
       const target = relative(root, resolve(root, dirname(file), spec)).replace(/\.js$/, '.ts');
-      targets.push(target);
+      // A page module (`./html.js`) is a .tsx file.
+      targets.push(existsSync(join(root, target)) || !existsSync(join(root, `${target}x`)) ? target : `${target}x`);
     }
     edges.set(file, targets);
   }
@@ -79,6 +106,8 @@ describe('the layers of the source', () => {
   it('finds the imports it checks', () => {
     expect(edges.size).toBeGreaterThan(100);
     expect(edges.get('src/nix/edit.ts')).toContain('src/nix/changes.ts');
+    expect(edges.get('src/web/routes.tsx')).toContain('src/web/html.tsx');
+    expect(edges.get('src/http/app.ts')).toContain('src/web/routes.tsx');
   });
 
   it('imports only downwards: each part from the parts below it', () => {

@@ -11,6 +11,7 @@ import { proposalRoutes } from './routes/proposals.js';
 import { logRoutes } from './routes/log.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { allowedAt } from '../api/routes.js';
+import { webRoutes } from '../web/routes.js';
 
 /** How routes get at storage: one store per isolate, made from the bindings. */
 export type StoreFactory = (env: Env) => RegistryStore;
@@ -92,6 +93,8 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   app.route('/', resolveRoutes);
   app.route('/', proposalRoutes);
   app.route('/', logRoutes);
+  // The web pages, on paths of their own (src/web).
+  app.route('/', webRoutes);
 
   // No handler for this method: a known path answers a preflight or 405, any other 404.
   app.notFound((c) => {

@@ -50,13 +50,15 @@ export function serve(
  * Makes version `version` of `registry` a whole-file change to `file` and moves
  * the KV head to it, bypassing the writer: for read-path tests that need history
  * fast. The record is built by the writer's own code (nextVersion); it carries
- * no signatures, so it would not pass the history verifier.
+ * no signatures, so it would not pass the history verifier. `message` is stored
+ * as given, unchecked: what older versions of the service accepted.
  */
 export async function publish(
   registry: string,
   version: number,
   file: unknown,
   created: string,
+  message = `test version ${version}`,
 ): Promise<VersionRecord> {
   const parentText = await env.REGISTRY_KV.get(kvKeys.versionRecord(registry, version - 1));
   const parentFile = await env.REGISTRY_KV.get(kvKeys.versionFile(registry, version - 1));
@@ -67,7 +69,7 @@ export async function publish(
     registry,
     base: version - 1,
     changes: [{ op: 'file' as const, file: JSON.parse(writeRegistry(next)) as { version: 2 } }],
-    message: `test version ${version}`,
+    message,
     created,
     expires: new Date(Date.parse(created) + 86_400_000).toISOString(),
   };

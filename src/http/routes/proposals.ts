@@ -19,14 +19,14 @@ import { decimalParam, queryParams, registryName } from '../params.js';
 import { Problem } from '../problem.js';
 
 /** The registry's writer, after making sure the registry is hosted and seeded (404 otherwise): its head suffices. */
-async function writerOf(c: Context<AppEnv>, name: string): Promise<WriterRpc> {
+export async function writerOf(c: Context<AppEnv>, name: string): Promise<WriterRpc> {
   if (!(await c.var.store.head(name)))
     throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
   return c.env.REGISTRY_WRITER.get(c.env.REGISTRY_WRITER.idFromName(name));
 }
 
 /** A call to the writer; everything a client sends is checked before it gets there. */
-async function call<T>(name: string, work: () => Promise<T>): Promise<T> {
+export async function call<T>(name: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (cause) {

@@ -38,7 +38,7 @@ export function parseLayers(value: string | undefined): LayerSpec[] {
   });
 }
 
-interface Layer extends LayerRef {
+export interface Layer extends LayerRef {
   readonly created: string;
   /** A latest version made in the same second as the one before it. */
   readonly sharedSecond: boolean;
@@ -123,30 +123,54 @@ function answer(text: string, layers: readonly LayerRef[]): Resolution {
 /** A 200 answer's validator: the hash of the versions searched and the ref, which fix the body. */
 const etagOf = async (key: string): Promise<string> => etagFor(await sha256Hex(key));
 
+/** What `/resolve` answers for one ref and one `registry` parameter, with the versions it searched. */
+export interface ResolveOutcome {
+  readonly answer: Resolution;
+  readonly layers: readonly Layer[];
+  readonly pinned: boolean;
+}
+
+/**
+ * The answer of `/resolve` to `ref` in the registries `registry` names (as the
+ * query parameter spells them), computed once per isolate and reused: versions
+ * never change. The JSON route and the web page both answer from this.
+ */
+export async function resolveRef(
+  store: RegistryStore,
+  resolutions: AppEnv['Variables']['resolutions'],
+  ref: string | undefined,
+  registry: string | undefined,
+): Promise<ResolveOutcome> {
+  const text = requireRef(ref);
+  const specs = parseLayers(registry);
+  const layers = await loadLayers(store, specs);
+  const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}`;
+  let found = resolutions.get(key);
+  if (found === undefined) {
+    const computed = answer(text, layers);
+    found = computed.status === 200 ? { ...computed, etag: await etagOf(key) } : computed;
+    resolutions.set(key, found);
+  }
+  return { answer: found, layers, pinned: specs.every((s) => s.version !== undefined) };
+}
+
 /**
  * `GET /resolve?ref=REF[&registry=...]`: what Nix would resolve REF to, and how.
- * Versions never change, so each answer is computed once per isolate and reused.
  */
 export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
   try {
     const query = queryParams(c.req.url, ['ref', 'registry']);
-    const text = requireRef(query.ref);
-    const specs = parseLayers(query.registry);
-    const layers = await loadLayers(c.var.store, specs);
-    const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}`;
-    let found = c.var.resolutions.get(key);
-    if (found === undefined) {
-      const computed = answer(text, layers);
-      found = computed.status === 200 ? { ...computed, etag: await etagOf(key) } : computed;
-      c.var.resolutions.set(key, found);
-    }
+    const {
+      answer: found,
+      layers,
+      pinned,
+    } = await resolveRef(c.var.store, c.var.resolutions, query.ref, query.registry);
     if (found.etag === undefined) {
       return new Response(found.bytes, {
         status: found.status,
         headers: { 'Content-Type': found.contentType, 'Cache-Control': cacheControl.none },
       });
     }
-    const pinned = specs.every((s) => s.version !== undefined);
     return respondWith(c.req.raw, {
       validators: {
         etag: found.etag,

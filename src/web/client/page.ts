@@ -1,0 +1,132 @@
+// The pages' one script, served from a versioned URL: it filters a registry's entries as
+// one types and answers the resolve box without a reload, from the JSON `/resolve`. Every
+// page works without it; nothing here builds markup from text (textContent only).
+import { marked } from '../marks.js';
+
+interface Step {
+  readonly registry: string;
+  readonly version: number;
+  readonly index: number;
+  readonly exact: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly dir?: string;
+}
+
+interface Answer {
+  readonly resolved?: { readonly url: string };
+  readonly detail?: string;
+  readonly steps?: readonly Step[];
+  readonly registries?: readonly { readonly name: string; readonly version: number }[];
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Readonly<Record<string, string>> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
+/** Text as the server's pages show it: invisible characters as marks. */
+function shown(text: string): HTMLElement {
+  const bdi = el('bdi');
+  for (const run of marked(text)) {
+    bdi.append(
+      run.kind === 'text'
+        ? run.text
+        : el('span', { class: 'invisible', title: run.name, 'aria-label': run.name }, run.shown),
+    );
+  }
+  return bdi;
+}
+
+function filterEntries(input: HTMLInputElement): void {
+  const rows = document.querySelectorAll<HTMLTableRowElement>('tr[data-entry]');
+  const needle = input.value.trim().toLowerCase();
+  let showing = 0;
+  for (const row of rows) {
+    const hit = needle === '' || (row.dataset['entry'] ?? '').includes(needle);
+    row.hidden = !hit;
+    if (hit) showing++;
+  }
+  const count = document.getElementById('filter-count');
+  if (count) count.textContent = `${showing} of ${rows.length} entries on this page match`;
+}
+
+function stepItem(step: Step, registry: string): HTMLLIElement {
+  const where = `${step.registry} version ${step.version}, entry ${step.index}${step.exact ? ' (exact)' : ''}`;
+  const link = el(
+    'a',
+    { href: `/r/${step.registry}?page=${Math.floor(step.index / PAGE) + 1}#entry-${step.index}` },
+    where,
+  );
+  const item = el('li', {}, link, ': ', shown(step.from), ' → ', shown(step.to));
+  if (step.dir !== undefined) item.append(' (dir ', shown(step.dir), ')');
+  if (step.registry !== registry) item.dataset['layer'] = step.registry;
+  return item;
+}
+
+const PAGE = Number(document.documentElement.dataset['page'] ?? '200');
+
+function render(target: HTMLElement, status: number, answer: Answer, registry: string): void {
+  const steps = answer.steps ?? [];
+  const parts: Node[] = [el('h2', { id: 'answer' }, 'Answer')];
+  if (status === 200 && answer.resolved) {
+    parts.push(el('p', {}, 'Resolves to ', el('code', { class: 'resolved' }, shown(answer.resolved.url))));
+  } else {
+    parts.push(
+      el(
+        'p',
+        { class: 'error' },
+        'Nix says: ',
+        el('code', { class: 'nix-error' }, shown(answer.detail ?? `HTTP ${status}`)),
+      ),
+    );
+  }
+  parts.push(el('h3', {}, 'Steps'));
+  parts.push(
+    steps.length === 0
+      ? el('p', { class: 'muted' }, 'No entry matched.')
+      : el('ol', { class: 'steps' }, ...steps.map((s) => stepItem(s, registry))),
+  );
+  if (answer.registries) {
+    const searched = answer.registries.map((r) => `${r.name} version ${r.version}`).join(', ');
+    parts.push(el('p', { class: 'muted searched' }, `Searched: ${searched}`));
+  }
+  target.replaceChildren(...parts);
+}
+
+async function resolveBox(form: HTMLFormElement, event: SubmitEvent): Promise<void> {
+  const target = document.getElementById('resolve-result');
+  const ref = form.elements.namedItem('ref');
+  const layers = form.elements.namedItem('registry');
+  if (!target || !(ref instanceof HTMLInputElement) || !(layers instanceof HTMLInputElement)) return;
+  event.preventDefault();
+  const registry = layers.value.trim();
+  const query = `ref=${encodeURIComponent(ref.value)}${registry === '' ? '' : `&registry=${encodeURIComponent(registry)}`}`;
+  target.setAttribute('aria-busy', 'true');
+  try {
+    const res = await fetch(`/resolve?${query}`, { headers: { Accept: 'application/json' } });
+    render(target, res.status, (await res.json()) as Answer, form.dataset['registry'] ?? '');
+    history.replaceState(null, '', `${form.action}?${query}`);
+  } catch {
+    target.replaceChildren(el('p', { class: 'error' }, 'The service did not answer; try again.'));
+  } finally {
+    target.removeAttribute('aria-busy');
+  }
+}
+
+const filter = document.getElementById('entry-filter');
+if (filter instanceof HTMLInputElement) {
+  filter.addEventListener('input', () => filterEntries(filter));
+  if (filter.value !== '') filterEntries(filter);
+}
+
+const form = document.getElementById('resolve-form');
+if (form instanceof HTMLFormElement) {
+  form.addEventListener('submit', (event) => void resolveBox(form, event));
+}

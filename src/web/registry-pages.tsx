@@ -1,0 +1,380 @@
+import type { FC } from 'hono/jsx';
+import type { ChangeSummary } from '../protocol/record.js';
+import { ENTRIES_PER_PAGE, Page, Shown, Time, Url } from './html.js';
+
+/** The hosted registries, one registry's entries, and the resolve box. */
+
+export type HostedRow =
+  | {
+      readonly name: string;
+      readonly version: number;
+      readonly entries: number;
+      readonly created: string;
+      readonly sha256: string;
+    }
+  | { readonly name: string; readonly error: string };
+
+export const HomePage: FC<{ registries: readonly HostedRow[] }> = ({ registries }) => {
+  const first = registries.find((r) => !('error' in r))?.name;
+  return (
+    <Page title="Hosted registries">
+      <p>
+        Nix flake registries, each version at an immutable URL. Pick one to browse its entries in the order Nix searches
+        them, resolve a ref as Nix would, read its history or review its open proposals.
+      </p>
+      <table>
+        <caption class="muted">Every registry this service hosts, at its latest version</caption>
+        <thead>
+          <tr>
+            <th scope="col">Registry</th>
+            <th scope="col">Version</th>
+            <th scope="col">Entries</th>
+            <th scope="col">Published</th>
+            <th scope="col">SHA-256 of the file</th>
+          </tr>
+        </thead>
+        <tbody>
+          {registries.map((r) =>
+            'error' in r ? (
+              <tr>
+                <th scope="row">{r.name}</th>
+                <td colspan={4} class="error">
+                  cannot be published: <Shown text={r.error} />
+                </td>
+              </tr>
+            ) : (
+              <tr>
+                <th scope="row">
+                  <a href={`/r/${r.name}`}>{r.name}</a>
+                </th>
+                <td class="num">{r.version}</td>
+                <td class="num">{r.entries}</td>
+                <td>
+                  <Time at={r.created} />
+                </td>
+                <td class="mono">{r.sha256.slice(0, 16)}…</td>
+              </tr>
+            ),
+          )}
+        </tbody>
+      </table>
+      {first === undefined ? null : (
+        <>
+          <h2 id="resolve">Resolve a ref</h2>
+          <ResolveForm registry={first} layers="" ref="" />
+        </>
+      )}
+    </Page>
+  );
+};
+
+export interface EntryRow {
+  readonly index: number;
+  readonly from: string;
+  readonly to: string;
+  readonly exact: boolean;
+  /** What the filter matches: `from` and `to`, lowercased. */
+  readonly haystack: string;
+}
+
+export interface EntriesProps {
+  readonly registry: string;
+  readonly version: number;
+  readonly created: string;
+  readonly sha256: string;
+  readonly total: number;
+  readonly origin: string;
+  /** The entries of this page (filtered by `query`, if any) and how many match in all. */
+  readonly rows: readonly EntryRow[];
+  readonly matching: number;
+  readonly page: number;
+  readonly query: string;
+}
+
+const pageHref = (registry: string, page: number, query: string) =>
+  `/r/${registry}?${query === '' ? '' : `q=${encodeURIComponent(query)}&`}page=${page}`;
+
+const Pager: FC<{ registry: string; page: number; pages: number; query: string }> = ({
+  registry,
+  page,
+  pages,
+  query,
+}) => {
+  if (pages <= 1) return null;
+  // The first, the last, and a few around this one: a 10,000-entry registry has 50 pages.
+  const shown = [...new Set([1, page - 2, page - 1, page, page + 1, page + 2, pages])]
+    .filter((n) => n >= 1 && n <= pages)
+    .sort((a, b) => a - b);
+  return (
+    <nav class="pages" aria-label="Pages of entries">
+      <ul>
+        {page > 1 ? (
+          <li>
+            <a href={pageHref(registry, page - 1, query)} rel="prev">
+              ← previous
+            </a>
+          </li>
+        ) : null}
+        {shown.map((n) =>
+          n === page ? (
+            <li>
+              <a href={pageHref(registry, n, query)} aria-current="page">
+                <strong>page {n}</strong>
+              </a>
+            </li>
+          ) : (
+            <li>
+              <a href={pageHref(registry, n, query)}>page {n}</a>
+            </li>
+          ),
+        )}
+        {page < pages ? (
+          <li>
+            <a href={pageHref(registry, page + 1, query)} rel="next">
+              next →
+            </a>
+          </li>
+        ) : null}
+      </ul>
+    </nav>
+  );
+};
+
+export const EntriesPage: FC<EntriesProps> = (p) => {
+  const latestUrl = `${p.origin}/registries/${p.registry}/flake-registry.json`;
+  const pinnedUrl = `${p.origin}/registries/${p.registry}/versions/${p.version}/flake-registry.json`;
+  const pages = Math.max(1, Math.ceil(p.matching / ENTRIES_PER_PAGE));
+  const first = (p.page - 1) * ENTRIES_PER_PAGE;
+  return (
+    <Page title={`Registry ${p.registry}`} registry={p.registry}>
+      <dl class="facts">
+        <dt>Version</dt>
+        <dd>
+          {p.version}, published <Time at={p.created} />
+        </dd>
+        <dt>Entries</dt>
+        <dd>{p.total}</dd>
+        <dt>SHA-256</dt>
+        <dd class="mono">{p.sha256}</dd>
+        <dt>This version's file</dt>
+        <dd>
+          <a href={pinnedUrl}>{pinnedUrl}</a> <span class="muted">(immutable)</span>
+        </dd>
+      </dl>
+      <h2 id="use">Use it</h2>
+      <p>
+        In <code>nix.conf</code>, to follow the latest version:
+      </p>
+      <pre class="copy" id="nix-conf">{`flake-registry = ${latestUrl}`}</pre>
+      <p>To freeze what every indirect ref means, this version:</p>
+      <pre class="copy" id="nix-conf-pinned">{`flake-registry = ${pinnedUrl}`}</pre>
+      <h2 id="entries">Entries, in the order Nix searches them</h2>
+      <form class="inline" method="get" action={`/r/${p.registry}`} role="search">
+        <label for="entry-filter">
+          Filter entries
+          <input type="search" id="entry-filter" name="q" value={p.query} autocomplete="off" spellcheck={false} />
+        </label>
+        <button type="submit">Filter all entries</button>
+      </form>
+      <p id="filter-count" class="muted" aria-live="polite">
+        {p.query === ''
+          ? `Entries ${p.rows.length === 0 ? 0 : first + 1} to ${first + p.rows.length} of ${p.total}.`
+          : `${p.matching} of ${p.total} entries match; entries ${p.rows.length === 0 ? 0 : first + 1} to ${first + p.rows.length} of them shown.`}
+      </p>
+      <Pager registry={p.registry} page={p.page} pages={pages} query={p.query} />
+      <table id="entry-table">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">From</th>
+            <th scope="col">To</th>
+            <th scope="col">Exact</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.rows.map((row) => (
+            <tr data-entry={row.haystack} id={`entry-${row.index}`}>
+              <td class="num">{row.index}</td>
+              <td class="mono">
+                <a
+                  href={`/r/${p.registry}/resolve?ref=${encodeURIComponent(refOf(row.from))}`}
+                  title="Resolve this ref"
+                >
+                  <Shown text={row.from} />
+                </a>
+              </td>
+              <td class="mono">
+                <Url url={row.to} />
+              </td>
+              <td>{row.exact ? <span class="badge">exact</span> : <span class="muted">no</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Pager registry={p.registry} page={p.page} pages={pages} query={p.query} />
+    </Page>
+  );
+};
+
+/** `flake:nixpkgs` as the ref one types: `nixpkgs`. */
+const refOf = (from: string) => from.replace(/^flake:/, '');
+
+export const ResolveForm: FC<{ registry: string; layers: string; ref: string }> = ({ registry, layers, ref }) => (
+  <form
+    class="inline"
+    id="resolve-form"
+    method="get"
+    action={`/r/${registry}/resolve`}
+    data-registry={registry}
+    role="search"
+  >
+    <label for="resolve-ref">
+      Flake ref
+      <input
+        type="text"
+        id="resolve-ref"
+        name="ref"
+        value={ref}
+        placeholder="nixpkgs/nixos-25.05"
+        required
+        autocomplete="off"
+        spellcheck={false}
+      />
+    </label>
+    <label for="resolve-registry">
+      Registries, searched in order
+      <input
+        type="text"
+        id="resolve-registry"
+        name="registry"
+        value={layers === '' ? registry : layers}
+        aria-describedby="resolve-registry-help"
+        autocomplete="off"
+        spellcheck={false}
+      />
+    </label>
+    <button type="submit">Resolve</button>
+    <p id="resolve-registry-help" class="muted">
+      Names separated by commas, each optionally pinned: <code>NAME@VERSION</code>, as <code>/resolve</code> takes them.
+    </p>
+  </form>
+);
+
+export interface StepView {
+  readonly registry: string;
+  readonly version: number;
+  readonly index: number;
+  readonly exact: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly dir?: string;
+}
+
+/** What `/resolve` answered, as the page shows it. */
+export type ResolveView =
+  | {
+      readonly ok: true;
+      readonly resolved: string;
+      readonly steps: readonly StepView[];
+      readonly registries: readonly { name: string; version: number }[];
+    }
+  | {
+      readonly ok: false;
+      readonly status: number;
+      readonly detail: string;
+      readonly steps: readonly StepView[];
+      readonly registries?: readonly { name: string; version: number }[];
+    };
+
+export const ResolvePage: FC<{ registry: string; ref: string; layers: string; answer?: ResolveView }> = ({
+  registry,
+  ref,
+  layers,
+  answer,
+}) => (
+  <Page title={`Resolve a ref in ${registry}`} registry={registry}>
+    <p>
+      What Nix would resolve a flake ref to, by Nix's own matching rules, with every step it takes. The same answer as{' '}
+      <code>GET /resolve</code>.
+    </p>
+    <ResolveForm registry={registry} layers={layers} ref={ref} />
+    <section id="resolve-result" aria-live="polite">
+      {answer === undefined ? null : <Answer answer={answer} registry={registry} />}
+    </section>
+  </Page>
+);
+
+const Answer: FC<{ answer: ResolveView; registry: string }> = ({ answer }) => (
+  <>
+    <h2 id="answer">Answer</h2>
+    {answer.ok ? (
+      <p>
+        Resolves to{' '}
+        <code class="resolved">
+          <Shown text={answer.resolved} />
+        </code>
+      </p>
+    ) : (
+      <p class="error">
+        Nix says:{' '}
+        <code class="nix-error">
+          <Shown text={answer.detail} />
+        </code>
+      </p>
+    )}
+    <h3>Steps</h3>
+    {answer.steps.length === 0 ? (
+      <p class="muted">No entry matched.</p>
+    ) : (
+      <ol class="steps">
+        {answer.steps.map((s) => (
+          <li>
+            <a href={`/r/${s.registry}?page=${Math.floor(s.index / ENTRIES_PER_PAGE) + 1}#entry-${s.index}`}>
+              {`${s.registry} version ${s.version}, entry ${s.index}${s.exact ? ' (exact)' : ''}`}
+            </a>
+            {': '}
+            <Shown text={s.from} />
+            {' → '}
+            <Shown text={s.to} />
+            {s.dir === undefined ? null : (
+              <>
+                {' (dir '}
+                <Shown text={s.dir} />
+                {')'}
+              </>
+            )}
+          </li>
+        ))}
+      </ol>
+    )}
+    {answer.registries === undefined ? null : (
+      <p class="muted searched">
+        Searched: {answer.registries.map((r) => `${r.name} version ${r.version}`).join(', ')}
+      </p>
+    )}
+  </>
+);
+
+/** Entries added, removed, changed and moved, by label. */
+export const SummaryList: FC<{ changes: ChangeSummary }> = ({ changes }) => {
+  const lines = [
+    ...changes.added.map((l) => ['+', 'added', l, 'diff-add'] as const),
+    ...changes.removed.map((l) => ['−', 'removed', l, 'diff-remove'] as const),
+    ...changes.changed.map((l) => ['~', 'changed', l, ''] as const),
+    ...changes.moved.map((l) => ['↕', 'moved', l, ''] as const),
+  ];
+  if (lines.length === 0) return <p class="muted">No entry changes.</p>;
+  return (
+    <ul class="diff">
+      {lines.map(([sign, what, label, cls]) => (
+        <li class={cls}>
+          <span aria-hidden="true">{sign} </span>
+          <span class="mono">
+            <Shown text={label} />
+          </span>{' '}
+          <span class="muted">({what})</span>
+        </li>
+      ))}
+    </ul>
+  );
+};

@@ -1,0 +1,412 @@
+import type { FC } from 'hono/jsx';
+import type { ProposalSummary, ProposalView, ThresholdView } from '../writer/contract.js';
+import type { VersionRecord } from '../protocol/record.js';
+import { Badge, Page, Shown, Time } from './html.js';
+import { SummaryList } from './registry-pages.js';
+
+/** A registry's history, its proposals, and one proposal as a reviewer reads it. */
+
+/** `alice:BASE64` as the name it signed under. */
+const signerOf = (signature: string) => signature.slice(0, Math.max(0, signature.indexOf(':'))) || signature;
+
+/** A message someone wrote: its lines kept, every character shown. */
+const Message: FC<{ text: string }> = ({ text }) => (
+  <blockquote class="message">
+    <Shown text={text} />
+  </blockquote>
+);
+
+export interface HistoryProps {
+  readonly registry: string;
+  readonly latest: number;
+  readonly records: readonly VersionRecord[];
+  /** The next (older) page, if any. */
+  readonly older?: string;
+  readonly newer?: string;
+}
+
+export const HistoryPage: FC<HistoryProps> = ({ registry, latest, records, older, newer }) => (
+  <Page title={`History of ${registry}`} registry={registry}>
+    <p>
+      Every version, newest first ({latest} in all). Each record carries the hash of its file, of its parent's record
+      and of the trust policy in force: <code>flake-registry verify</code> checks them all offline.
+    </p>
+    {records.map((r) => (
+      <article class="version" id={`version-${r.version}`} aria-labelledby={`version-${r.version}-title`}>
+        <h2 id={`version-${r.version}-title`}>Version {r.version}</h2>
+        <dl class="facts">
+          <dt>Published</dt>
+          <dd>
+            <Time at={r.created} />
+          </dd>
+          <dt>Entries</dt>
+          <dd>{r.entries}</dd>
+          <dt>SHA-256</dt>
+          <dd class="mono">{r.sha256}</dd>
+          {r.source.kind === 'embedded' ? (
+            <>
+              <dt>Source</dt>
+              <dd>
+                the embedded registry the service started with (its genesis policy: {r.source.policy.threshold} of{' '}
+                {r.source.policy.keys.length} keys)
+              </dd>
+            </>
+          ) : (
+            <>
+              <dt>Proposal</dt>
+              <dd class="mono">{r.source.id}</dd>
+              <dt>Signed by</dt>
+              <dd>
+                {r.source.signatures.length === 0
+                  ? 'nobody'
+                  : r.source.signatures.map((s, i) => (
+                      <>
+                        {i > 0 ? ', ' : ''}
+                        <Shown text={signerOf(s)} />
+                      </>
+                    ))}
+              </dd>
+            </>
+          )}
+          <dt>Files</dt>
+          <dd>
+            <a href={`/registries/${registry}/versions/${r.version}/flake-registry.json`}>version {r.version}'s file</a>
+            {' · '}
+            <a href={`/registries/${registry}/versions/${r.version}`}>its record</a>
+          </dd>
+        </dl>
+        {r.source.kind === 'proposal' ? (
+          <Message text={typeof r.source.proposal['message'] === 'string' ? r.source.proposal['message'] : ''} />
+        ) : null}
+        {r.version === 1 ? null : (
+          <>
+            <h3>Against version {r.version - 1}</h3>
+            <SummaryList changes={r.changes} />
+          </>
+        )}
+      </article>
+    ))}
+    <nav class="pages" aria-label="Pages of history">
+      <ul>
+        {newer === undefined ? null : (
+          <li>
+            <a href={newer} rel="prev">
+              ← newer versions
+            </a>
+          </li>
+        )}
+        {older === undefined ? null : (
+          <li>
+            <a href={older} rel="next">
+              older versions →
+            </a>
+          </li>
+        )}
+      </ul>
+    </nav>
+  </Page>
+);
+
+const firstLine = (text: string) => {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > 120 ? `${line.slice(0, 120)}…` : line;
+};
+
+export const ProposalsPage: FC<{ registry: string; proposals: readonly ProposalSummary[] }> = ({
+  registry,
+  proposals,
+}) => {
+  // Open ones first, each group newest first, as the service lists them.
+  const open = proposals.filter((p) => p.status === 'open');
+  const closed = proposals.filter((p) => p.status !== 'open');
+  return (
+    <Page title={`Proposals for ${registry}`} registry={registry}>
+      <p>
+        Signed changes to the registry. One merges into a new version once enough trusted keys have signed it. Make one
+        with <code>flake-registry propose</code>.
+      </p>
+      <ProposalTable title="Open" id="open" proposals={open} registry={registry} />
+      <ProposalTable title="Closed" id="closed" proposals={closed} registry={registry} />
+    </Page>
+  );
+};
+
+const ProposalTable: FC<{ title: string; id: string; proposals: readonly ProposalSummary[]; registry: string }> = ({
+  title,
+  id,
+  proposals,
+  registry,
+}) => (
+  <section aria-labelledby={id}>
+    <h2 id={id}>
+      {title} ({proposals.length})
+    </h2>
+    {proposals.length === 0 ? (
+      <p class="muted">None.</p>
+    ) : (
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Proposal</th>
+            <th scope="col">Status</th>
+            <th scope="col">Message</th>
+            <th scope="col">Base</th>
+            <th scope="col">Signatures</th>
+            <th scope="col">Expires</th>
+          </tr>
+        </thead>
+        <tbody>
+          {proposals.map((p) => (
+            <tr>
+              <td class="mono">
+                <a href={`/r/${registry}/proposals/${p.id}`}>{p.id.slice(0, 12)}…</a>
+              </td>
+              <td>
+                <Badge status={p.status} />
+                {p.version === undefined ? null : <> as version {p.version}</>}
+              </td>
+              <td>
+                <Shown text={firstLine(p.message)} />
+              </td>
+              <td class="num">{p.base}</td>
+              <td class="num">{p.signatures}</td>
+              <td>
+                <Time at={p.expires} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    )}
+  </section>
+);
+
+const Threshold: FC<{ name: string; t: ThresholdView }> = ({ name, t }) => (
+  <p class="threshold">
+    <strong>
+      {name}: {t.have} of {t.need}
+    </strong>{' '}
+    {t.signers.length === 0 ? (
+      '(no signers yet)'
+    ) : (
+      <>
+        (signed by{' '}
+        {t.signers.map((s, i) => (
+          <>
+            {i > 0 ? ', ' : ''}
+            <Shown text={s} />
+          </>
+        ))}
+        )
+      </>
+    )}
+    {t.have < t.need && t.remaining.length > 0 ? (
+      <>
+        ; {t.need - t.have} more from{' '}
+        {t.remaining.map((s, i) => (
+          <>
+            {i > 0 ? ', ' : ''}
+            <Shown text={s} />
+          </>
+        ))}
+      </>
+    ) : null}
+  </p>
+);
+
+export interface ChangeLine {
+  readonly op: string;
+  readonly text: string;
+}
+
+export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine[] }> = ({ view, changes }) => {
+  const p = view.proposal;
+  const review = view.review;
+  const command = `flake-registry approve ${view.id} --registry ${view.registry} --key YOUR.sec`;
+  return (
+    <Page title={`Proposal ${view.id.slice(0, 12)}…`} registry={view.registry}>
+      <dl class="facts">
+        <dt>Status</dt>
+        <dd>
+          <Badge status={view.status} />
+          {view.version === undefined ? null : (
+            <>
+              {' '}
+              merged as <a href={`/r/${view.registry}/history#version-${view.version}`}>version {view.version}</a>
+            </>
+          )}
+          {view.outcome === undefined ? null : (
+            <>
+              {' '}
+              — <Shown text={view.outcome.detail} />
+            </>
+          )}
+        </dd>
+        <dt>Id</dt>
+        <dd class="mono">{view.id}</dd>
+        <dt>Base version</dt>
+        <dd>{p.base}</dd>
+        <dt>Created</dt>
+        <dd>
+          <Time at={p.created} />
+        </dd>
+        <dt>Submitted</dt>
+        <dd>
+          <Time at={view.submitted} />
+        </dd>
+        <dt>Expires</dt>
+        <dd>
+          <Time at={p.expires} />
+        </dd>
+      </dl>
+      <h2 id="message">Message</h2>
+      <Message text={p.message} />
+
+      <h2 id="diff">Changes against version {review.head}</h2>
+      {review.base.version === review.head ? null : <p class="muted">Written against version {review.base.version}.</p>}
+      <SummaryList changes={review.changes} />
+      <h3>As proposed</h3>
+      <ol class="changes">
+        {changes.map((c) => (
+          <li class="mono">
+            <Shown text={c.text} />
+          </li>
+        ))}
+      </ol>
+      {review.policy === undefined ? null : (
+        <>
+          <h3>Policy change</h3>
+          <p>
+            Threshold {review.policy.threshold.from} → {review.policy.threshold.to}
+          </p>
+          <KeyList title="Adds" keys={review.policy.added} />
+          <KeyList title="Removes (their signatures stop counting)" keys={review.policy.removed} />
+          <KeyList title="Renames" keys={review.policy.renamed.map((r) => `${r.from} → ${r.to}`)} />
+        </>
+      )}
+
+      <h2 id="impact">Resolution impact</h2>
+      {review.impact.length === 0 ? (
+        <p class="muted">No ref resolves differently.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Ref</th>
+              <th scope="col">Before</th>
+              <th scope="col">After</th>
+              <th scope="col">Changed</th>
+            </tr>
+          </thead>
+          <tbody>
+            {review.impact.map((row) => (
+              <tr class={row.changed ? 'changed' : ''}>
+                <td class="mono">
+                  <Shown text={row.ref} />
+                </td>
+                <td class="mono">
+                  <Outcome o={row.before} />
+                </td>
+                <td class="mono">
+                  <Outcome o={row.after} />
+                </td>
+                <td>{row.changed ? <strong>yes</strong> : <span class="muted">no</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {review.impactOmitted === undefined ? null : (
+        <p class="muted">… and {review.impactOmitted} more rows the service left out.</p>
+      )}
+
+      <h2 id="lint">Lint</h2>
+      {review.lint.length === 0 ? (
+        <p class="muted">No findings.</p>
+      ) : (
+        <ul class="lint">
+          {review.lint.map((f) => (
+            <li>
+              <span class={f.severity === 'error' ? 'badge error' : 'badge'}>{f.severity}</span>{' '}
+              <Shown text={f.message} />
+            </li>
+          ))}
+        </ul>
+      )}
+      {review.lintOmitted === undefined ? null : (
+        <p class="muted">… and {review.lintOmitted} more findings the service left out.</p>
+      )}
+
+      <h2 id="signatures">Signatures</h2>
+      <Threshold
+        name={`${view.status === 'merged' ? 'Policy that merged it' : 'Policy in force'} (set by version ${view.approvals.policy.since})`}
+        t={view.approvals.policy}
+      />
+      {view.approvals.newPolicy === undefined ? null : <Threshold name="New policy" t={view.approvals.newPolicy} />}
+      <p class="needs">
+        {view.status === 'open'
+          ? `${view.approvals.missing} more approval${view.approvals.missing === 1 ? '' : 's'} needed`
+          : view.status === 'merged'
+            ? 'Merged: no more approvals needed.'
+            : 'Can no longer merge.'}
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Signed</th>
+            <th scope="col">Counted</th>
+          </tr>
+        </thead>
+        <tbody>
+          {view.signatures.map((s) => (
+            <tr>
+              <td class="mono">
+                <Shown text={signerOf(s.key)} />
+              </td>
+              <td>
+                <Time at={s.added} />
+              </td>
+              <td>{s.counted ? 'yes' : 'no (a key the policy no longer trusts)'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {view.status === 'open' ? (
+        <>
+          <h2 id="approve">Approve</h2>
+          <p>
+            With your maintainer key, after reading the above (the command shows the same review and asks before it
+            signs):
+          </p>
+          <pre class="copy" id="approve-command">
+            {command}
+          </pre>
+        </>
+      ) : null}
+    </Page>
+  );
+};
+
+const Outcome: FC<{ o: ProposalView['review']['impact'][number]['before'] }> = ({ o }) =>
+  'error' in o ? (
+    <span class="error">
+      <Shown text={o.error} />
+    </span>
+  ) : (
+    <Shown text={o.dir === undefined ? o.url : `${o.url} (dir ${o.dir})`} />
+  );
+
+const KeyList: FC<{ title: string; keys: readonly string[] }> = ({ title, keys }) =>
+  keys.length === 0 ? null : (
+    <>
+      <p>{title}:</p>
+      <ul>
+        {keys.map((k) => (
+          <li class="mono">
+            <Shown text={k} />
+          </li>
+        ))}
+      </ul>
+    </>
+  );

@@ -1,0 +1,267 @@
+import { Hono, type Context } from 'hono';
+
+import { flakeRefToString } from '../nix/flakeref.js';
+import { inputToURL } from '../nix/input.js';
+import type { RegistryEntry } from '../nix/registry.js';
+import type { VersionRecord } from '../protocol/record.js';
+import { ConfigurationError } from '../store/errors.js';
+import type { StoredVersion } from '../store/version.js';
+import type { AppEnv } from '../http/env.js';
+import { toProblem } from '../http/errors.js';
+import { decimalParam, latestVersion, pinnedRecord, registryName } from '../http/params.js';
+import { Problem } from '../http/problem.js';
+import { call, writerOf } from '../http/routes/proposals.js';
+import { resolveRef } from '../http/routes/resolve.js';
+import { changeLine } from './changes.js';
+import { ASSETS, ENTRIES_PER_PAGE, Page, SECURITY_HEADERS, Shown, htmlResponse, type Rendered } from './html.js';
+import {
+  EntriesPage,
+  HomePage,
+  ResolvePage,
+  type EntryRow,
+  type HostedRow,
+  type ResolveView,
+  type StepView,
+} from './registry-pages.js';
+import { HistoryPage, ProposalPage, ProposalsPage } from './review-pages.js';
+
+/**
+ * The registry's web pages: HTML rendered here from what the JSON routes read
+ * (the store, the resolve code, the writer's proposal views), on paths of
+ * their own (`/`, `/r/NAME/...`, `/assets/...`), so no JSON route changes.
+ */
+
+const VERSIONS_PER_PAGE = 50;
+const PROPOSALS_LISTED = 100;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** A version's entries as rows, made once per version kept in memory. */
+const rowsOf = new WeakMap<StoredVersion, EntryRow[]>();
+
+function target(entry: RegistryEntry): string {
+  try {
+    return flakeRefToString({ input: entry.to, dir: entry.dir ?? '' });
+  } catch {
+    return JSON.stringify(entry.to);
+  }
+}
+
+function source(entry: RegistryEntry): string {
+  try {
+    return inputToURL(entry.from);
+  } catch {
+    return JSON.stringify(entry.from);
+  }
+}
+
+function entryRows(version: StoredVersion): EntryRow[] {
+  let rows = rowsOf.get(version);
+  if (!rows) {
+    rows = version.index.entries.map((entry, index) => {
+      const from = source(entry);
+      const to = target(entry);
+      return { index, from, to, exact: entry.exact, haystack: `${from} ${to}`.toLowerCase() };
+    });
+    rowsOf.set(version, rows);
+  }
+  return rows;
+}
+
+/** A page's query, read as a browser's form sends it (`+` is a space there). */
+const formQuery = (c: Context<AppEnv>) => new URL(c.req.url).searchParams;
+
+/** A page, or the error that stopped it as a page of its own with the problem's status. */
+async function page(c: Context<AppEnv>, make: () => Promise<Rendered>): Promise<Response> {
+  try {
+    return await htmlResponse(await make());
+  } catch (error) {
+    const problem = toProblem(error);
+    return htmlResponse(
+      <Page title={problem.status === 404 ? 'Not found' : 'Something went wrong'}>
+        <p class="error" id="problem">
+          <Shown text={problem.detail} />
+        </p>
+        <p>
+          <a href="/">The hosted registries</a>
+        </p>
+      </Page>,
+      problem.status,
+      problem.headers,
+    );
+  }
+}
+
+function stepView(s: Record<string, unknown>): StepView {
+  return {
+    registry: String(s['registry']),
+    version: Number(s['version']),
+    index: Number(s['index']),
+    exact: s['exact'] === true,
+    from: String(s['from']),
+    to: String(s['to']),
+    ...(typeof s['dir'] === 'string' ? { dir: s['dir'] } : {}),
+  };
+}
+
+/** The JSON `/resolve` answered, read back for the page. */
+function resolveView(status: number, body: string): ResolveView {
+  const json = JSON.parse(body) as Record<string, unknown>;
+  const steps = Array.isArray(json['steps']) ? (json['steps'] as Record<string, unknown>[]).map(stepView) : [];
+  const registries = Array.isArray(json['registries'])
+    ? (json['registries'] as { name: string; version: number }[])
+    : undefined;
+  if (status === 200) {
+    const resolved = (json['resolved'] as { url: string }).url;
+    return { ok: true, resolved, steps, registries: registries ?? [] };
+  }
+  return {
+    ok: false,
+    status,
+    detail: String(json['detail']),
+    steps,
+    ...(registries === undefined ? {} : { registries }),
+  };
+}
+
+export const webRoutes = new Hono<AppEnv>()
+  .get('/', (c) =>
+    page(c, async () => {
+      const store = c.var.store;
+      const registries: HostedRow[] = await Promise.all(
+        store.names.map(async (name): Promise<HostedRow> => {
+          try {
+            const v = await latestVersion(store, name);
+            const r = v.record;
+            return { name, version: r.version, entries: r.entries, created: r.created, sha256: r.sha256 };
+          } catch (error) {
+            if (!(error instanceof ConfigurationError)) throw error;
+            return { name, error: error.message };
+          }
+        }),
+      );
+      return <HomePage registries={registries} />;
+    }),
+  )
+  .get('/r/:name', (c) =>
+    page(c, async () => {
+      const name = registryName(c.req.param('name'));
+      const query = formQuery(c);
+      const version = await latestVersion(c.var.store, name);
+      const all = entryRows(version);
+      const needle = (query.get('q') ?? '').trim();
+      const lower = needle.toLowerCase();
+      const matching = lower === '' ? all : all.filter((r) => r.haystack.includes(lower));
+      const pages = Math.max(1, Math.ceil(matching.length / ENTRIES_PER_PAGE));
+      const n = decimalParam('page', query.get('page') ?? undefined, 1, pages) ?? 1;
+      const rows = matching.slice((n - 1) * ENTRIES_PER_PAGE, n * ENTRIES_PER_PAGE);
+      return (
+        <EntriesPage
+          registry={name}
+          version={version.number}
+          created={version.record.created}
+          sha256={version.record.sha256}
+          total={all.length}
+          origin={new URL(c.req.url).origin}
+          rows={rows}
+          matching={matching.length}
+          page={n}
+          query={needle}
+        />
+      );
+    }),
+  )
+  .get('/r/:name/resolve', (c) =>
+    page(c, async () => {
+      const name = registryName(c.req.param('name'));
+      const query = formQuery(c);
+      // The registry must exist for its page to; the layers may name others.
+      await latestVersion(c.var.store, name);
+      const ref = query.get('ref') ?? '';
+      const layers = (query.get('registry') ?? '').trim();
+      let answer: ResolveView | undefined;
+      if (ref !== '') {
+        try {
+          const { answer: found } = await resolveRef(
+            c.var.store,
+            c.var.resolutions,
+            ref,
+            layers === '' ? name : layers,
+          );
+          answer = resolveView(found.status, found.body);
+        } catch (error) {
+          const problem = toProblem(error);
+          if (problem.status >= 500) throw problem;
+          answer = { ok: false, status: problem.status, detail: problem.detail, steps: [] };
+        }
+      }
+      return <ResolvePage registry={name} ref={ref} layers={layers} {...(answer === undefined ? {} : { answer })} />;
+    }),
+  )
+  .get('/r/:name/history', (c) =>
+    page(c, async () => {
+      const name = registryName(c.req.param('name'));
+      const query = formQuery(c);
+      const latest = (await latestVersion(c.var.store, name)).number;
+      const before = decimalParam('before', query.get('before') ?? undefined, 2, latest + 1) ?? latest + 1;
+      const top = before - 1;
+      const numbers = Array.from({ length: Math.min(VERSIONS_PER_PAGE, top) }, (_, i) => top - i);
+      const records: VersionRecord[] = await Promise.all(numbers.map((n) => pinnedRecord(c.var.store, name, n)));
+      const last = numbers.at(-1) ?? 1;
+      const newerBefore = top + VERSIONS_PER_PAGE + 1;
+      return (
+        <HistoryPage
+          registry={name}
+          latest={latest}
+          records={records}
+          {...(last > 1 ? { older: `/r/${name}/history?before=${last}` } : {})}
+          {...(top < latest
+            ? { newer: newerBefore > latest ? `/r/${name}/history` : `/r/${name}/history?before=${newerBefore}` }
+            : {})}
+        />
+      );
+    }),
+  )
+  .get('/r/:name/proposals', (c) =>
+    page(c, async () => {
+      const name = registryName(c.req.param('name'));
+      const writer = await writerOf(c, name);
+      const [open, all] = await Promise.all([
+        call(name, () => writer.proposals('open', PROPOSALS_LISTED)),
+        call(name, () => writer.proposals(undefined, PROPOSALS_LISTED)),
+      ]);
+      // Every open one, then the newest of the rest.
+      const proposals = [...open, ...all.filter((p) => p.status !== 'open')];
+      return <ProposalsPage registry={name} proposals={proposals} />;
+    }),
+  )
+  .get('/r/:name/proposals/:id', (c) =>
+    page(c, async () => {
+      const name = registryName(c.req.param('name'));
+      const id = c.req.param('id');
+      if (!SHA256_HEX.test(id)) {
+        throw new Problem('invalid-request', `proposal id: must be 64 lowercase hex digits, got '${id}'`);
+      }
+      const writer = await writerOf(c, name);
+      const view = await call(name, () => writer.proposal(id));
+      if (!view) {
+        throw new Problem(
+          'unknown-proposal',
+          `registry '${name}' has no proposal ${id} (open proposals leave once expired)`,
+        );
+      }
+      return <ProposalPage view={view} changes={view.proposal.changes.map(changeLine)} />;
+    }),
+  );
+
+// The stylesheet, the script and the icon, each at a path that names its bytes: cached for good.
+for (const asset of ASSETS) {
+  webRoutes.get(asset.path, () => {
+    return new Response(asset.text, {
+      headers: {
+        'Content-Type': asset.contentType,
+        'Cache-Control': 'public, max-age=31536000, immutable',
+        ...SECURITY_HEADERS,
+      },
+    });
+  });
+}

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ASSETS_FILE, assetsText } from '../../scripts/build-web.js';
+
+describe('the web pages’ assets', () => {
+  it('are what the sources make today (npm run build:web writes them)', async () => {
+    const text = await assetsText();
+    expect(readFileSync(ASSETS_FILE, 'utf8'), 'src/web/assets.json is stale: run npm run build:web').toBe(text);
+    const assets = JSON.parse(text) as Record<string, { path: string; text: string }>;
+    // Each path names its bytes: a change of either is a new URL, so caching them for good is safe.
+    expect(Object.values(assets).map((a) => a.path)).toEqual([
+      expect.stringMatching(/^\/assets\/[0-9a-f]{16}\/web\.css$/),
+      expect.stringMatching(/^\/assets\/[0-9a-f]{16}\/web\.js$/),
+      expect.stringMatching(/^\/assets\/[0-9a-f]{16}\/icon\.svg$/),
+    ]);
+    // The script is small and builds no markup from text.
+    expect(assets['script']?.text.length).toBeLessThan(30_000);
+    expect(assets['script']?.text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+  });
+});

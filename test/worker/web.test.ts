@@ -1,0 +1,249 @@
+import { describe, expect, it } from 'vitest';
+import assets from '../../src/web/assets.json';
+import { CREATED, TEST_POLICY, teamRegistry } from './fixtures.js';
+import { publish, serve, uniqueName, type TestService } from './helpers.js';
+import { approve, idOf, proposal, settle, submit, team } from './signing.js';
+
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/** A page as a browser asks for it: 200 HTML under the policy, with no inline script or style. */
+async function page(service: TestService, path: string, status = 200): Promise<string> {
+  const res = await service.fetch(path, { headers: { Accept: 'text/html' } });
+  const html = await res.text();
+  expect(res.status, `${path}: ${html.slice(0, 300)}`).toBe(status);
+  expect(res.headers.get('Content-Type')).toBe('text/html; charset=utf-8');
+  expect(res.headers.get('Content-Security-Policy')).toBe(CSP);
+  expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+  expect(html.startsWith('<!DOCTYPE html><html lang="en"')).toBe(true);
+  // Every script has a src, and no element carries style or an event handler.
+  expect(html.match(/<script(?![^>]*\ssrc=)[^>]*>/g)).toBeNull();
+  expect(html).not.toContain('<style');
+  for (const tag of html.match(/<[a-z][^>]*>/g) ?? []) expect(tag).not.toMatch(/\s(style|on[a-z]+)=/i);
+  expect(html).toContain(`<script type="module" src="${assets.script.path}"></script>`);
+  expect(html).toContain(`<link rel="stylesheet" href="${assets.style.path}"/>`);
+  return html;
+}
+
+/** The text of every `<tr data-entry>` row's index cell, in order. */
+const rowIndexes = (html: string) =>
+  [...html.matchAll(/<tr data-entry="[^"]*" id="entry-(\d+)"/g)].map((m) => Number(m[1]));
+
+describe('the web pages', () => {
+  it('lists the hosted registries with links to each', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    const html = await page(service, '/');
+    expect(html).toContain('<h1>Hosted registries</h1>');
+    expect(html).toContain(`<a href="/r/${name}">${name}</a>`);
+    expect(html).toMatch(
+      new RegExp(`${name}</a></th><td class="num">1</td><td class="num">${teamRegistry.flakes.length}</td>`),
+    );
+  });
+
+  it("shows a registry's entries in file order, exact marked, with its immutable URL and nix.conf line", async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    const html = await page(service, `/r/${name}`);
+    expect(rowIndexes(html)).toEqual(teamRegistry.flakes.map((_, i) => i));
+    const first = /<tr data-entry="[^"]*" id="entry-0">.*?<\/tr>/.exec(html)?.[0] ?? '';
+    expect(first).toContain('flake:nixpkgs/nixos-24.05');
+    expect(first).toContain('<span class="badge">exact</span>');
+    // An http(s) target is a link; no other scheme is.
+    expect(first).toContain(
+      '<a href="https://channels.example.org/nixos-24.05/nixexprs.tar.xz" rel="noreferrer nofollow">',
+    );
+    expect(html).not.toContain('href="file:');
+    const second = /<tr data-entry="[^"]*" id="entry-1">.*?<\/tr>/.exec(html)?.[0] ?? '';
+    expect(second).toContain('github:NixOS/nixpkgs/nixpkgs-unstable');
+    expect(second).toContain('<span class="muted">no</span>');
+    const pinned = `http://registry.test/registries/${name}/versions/1/flake-registry.json`;
+    expect(html).toContain(`<a href="${pinned}">${pinned}</a>`);
+    expect(html).toContain(`flake-registry = http://registry.test/registries/${name}/flake-registry.json`);
+    expect(html).toContain(`flake-registry = ${pinned}`);
+    // The filter without script: the same rows, matched on the server.
+    const filtered = await page(service, `/r/${name}?q=NIXPKGS`);
+    expect(rowIndexes(filtered)).toEqual([0, 1]);
+    expect(filtered).toContain(`2 of ${teamRegistry.flakes.length} entries match`);
+  });
+
+  it('pages a registry of 10,000 entries: the first view stays under 100 KB', async () => {
+    const name = uniqueName('big');
+    const flakes = Array.from({ length: 10_000 }, (_, i) => ({
+      from: { type: 'indirect', id: `tool-${i}` },
+      to: { type: 'github', owner: 'example-organisation', repo: `tool-${i}` },
+    }));
+    const service = serve([{ name, file: { version: 2, flakes }, policy: TEST_POLICY, created: CREATED }]);
+    const res = await service.fetch(`/r/${name}`);
+    const bytes = (await res.arrayBuffer()).byteLength;
+    expect(bytes).toBeLessThan(100_000);
+    const html = await page(service, `/r/${name}`);
+    expect(rowIndexes(html)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(html).toContain(`<a href="/r/${name}?page=50">page 50</a>`);
+    expect(html).toContain(`<a href="/r/${name}?page=2" rel="next">`);
+    const last = await page(service, `/r/${name}?page=50`);
+    expect(rowIndexes(last)).toEqual(Array.from({ length: 200 }, (_, i) => 9_800 + i));
+    // A filter matches across every page, not only the one shown.
+    const found = await page(service, `/r/${name}?q=tool-9999`);
+    expect(rowIndexes(found)).toEqual([9_999]);
+    // Warm, a page renders in about the time of a warm /resolve.
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) await (await service.fetch(`/r/${name}?page=${i + 1}`)).arrayBuffer();
+    expect((Date.now() - started) / 5).toBeLessThan(200);
+    await page(service, `/r/${name}?page=51`, 400);
+  });
+
+  it('resolves as /resolve does: the steps, or Nix’s own error text', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    for (const ref of ['nixpkgs/nixos-24.05', 'chain', 'asub', 'nixpkgs/some-branch']) {
+      const json = await (
+        await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`)
+      ).json<{
+        resolved: { url: string };
+        steps: { index: number; exact: boolean }[];
+      }>();
+      const html = await page(service, `/r/${name}/resolve?ref=${encodeURIComponent(ref)}`);
+      expect(html).toContain(`<code class="resolved"><bdi>${json.resolved.url}</bdi></code>`);
+      const steps = [...html.matchAll(/<li><a href="[^"]*#entry-(\d+)">/g)].map((m) => Number(m[1]));
+      expect(steps).toEqual(json.steps.map((s) => s.index));
+    }
+    for (const ref of ['nope', 'github:', 'p/some-branch']) {
+      const res = await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`);
+      expect(res.status, ref).toBeGreaterThanOrEqual(400);
+      const problem = await res.json<{ detail: string }>();
+      const html = await page(service, `/r/${name}/resolve?ref=${encodeURIComponent(ref)}`);
+      const escaped = problem.detail
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/'/g, '&#39;')
+        .replace(/"/g, '&quot;');
+      expect(html).toContain(`<code class="nix-error"><bdi>${escaped}</bdi></code>`);
+    }
+    // The form works without script: a plain GET, its fields labelled.
+    const form = await page(service, `/r/${name}/resolve`);
+    expect(form).toContain(`<form class="inline" id="resolve-form" method="get" action="/r/${name}/resolve"`);
+    expect(form).toContain('<label for="resolve-ref">');
+    expect(form).toContain('id="resolve-ref" name="ref"');
+    expect(form).not.toContain('id="answer"');
+  });
+
+  it('shows a stored message’s invisible and bidi characters, each visibly marked', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    await (await service.fetch(`/registries/${name}/flake-registry.json`)).arrayBuffer();
+    // Older versions of the service accepted these in a message.
+    await publish(
+      name,
+      2,
+      { version: 2, flakes: teamRegistry.flakes.slice(1) },
+      '2026-03-02T12:00:00.000Z',
+      'line\u2028sep zero\u200bwidth arabic\u061cmark',
+    );
+    // Another isolate's view, once KV holds the version.
+    const fresh = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    const html = await page(fresh, `/r/${name}/history`);
+    expect(html).toContain(
+      'line<span class="invisible" title="U+2028 (LINE SEPARATOR, a line separator, Zl)">\\u{2028}</span>sep',
+    );
+    expect(html).toContain(
+      'zero<span class="invisible" title="U+200B (ZERO WIDTH SPACE, a format character, Cf)">\\u{200B}</span>width',
+    );
+    expect(html).toContain(
+      'arabic<span class="invisible" title="U+061C (ARABIC LETTER MARK, a format character, Cf)">\\u{61C}</span>mark',
+    );
+    for (const ch of ['\u2028', '\u200b', '\u061c']) expect(html).not.toContain(ch);
+    // Each version with its change against its parent, and links to its file and record.
+    expect(html).toContain('<h2 id="version-2-title">Version 2</h2>');
+    expect(html).toContain('<h2 id="version-1-title">Version 1</h2>');
+    expect(html).toContain('flake:nixpkgs/nixos-24.05 (exact)</bdi></span> <span class="muted">(removed)</span>');
+    expect(html).toContain(`<a href="/registries/${name}/versions/2/flake-registry.json">`);
+    expect(html).toContain(`<a href="/registries/${name}/versions/2">its record</a>`);
+  });
+
+  it('shows a proposal as a reviewer needs it, its hostile message as inert text, and the merge in the history', async () => {
+    const { name, service } = await team();
+    const message = 'Add tool <script>alert(1)</script> <img src=x onerror=alert(1)> "quoted" & more';
+    const p = proposal(
+      name,
+      1,
+      [
+        {
+          op: 'set',
+          entry: {
+            from: { type: 'indirect', id: 'nixpkgs' },
+            to: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-25.05' },
+          },
+        },
+      ],
+      { message },
+    );
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const id = idOf(p);
+    const list = await page(service, `/r/${name}/proposals`);
+    expect(list).toContain('<h2 id="open">Open (1)</h2>');
+    expect(list).toContain(`<a href="/r/${name}/proposals/${id}">${id.slice(0, 12)}…</a>`);
+    const html = await page(service, `/r/${name}/proposals/${id}`);
+    const shown =
+      'Add tool &lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot; &amp; more';
+    expect(html).toContain(`<blockquote class="message"><bdi>${shown}</bdi></blockquote>`);
+    expect(html).not.toMatch(/<img|<script>alert/);
+    expect(html).toContain('<span class="badge status-open">open</span>');
+    expect(html).toContain('flake:nixpkgs</bdi></span> <span class="muted">(changed)</span>');
+    expect(html).toContain('set flake:nixpkgs -&gt; github:NixOS/nixpkgs/nixos-25.05');
+    // The impact: what the touched ref resolved to before and after.
+    expect(html).toMatch(
+      /<td class="mono"><bdi>flake:nixpkgs<\/bdi><\/td><td class="mono"><bdi>github:NixOS\/nixpkgs\/nixpkgs-unstable<\/bdi><\/td><td class="mono"><bdi>github:NixOS\/nixpkgs\/nixos-25.05<\/bdi><\/td>/,
+    );
+    expect(html).toContain('Policy in force (set by version 1): 1 of 2</strong> (signed by <bdi>alice</bdi>)');
+    expect(html).toContain('1 more approval needed');
+    expect(html).toContain(
+      `<pre class="copy" id="approve-command">flake-registry approve ${id} --registry ${name} --key YOUR.sec</pre>`,
+    );
+    expect(html).toContain(`<time datetime="${p.expires}">`);
+
+    expect((await approve(service, p, 'bob')).status).toBe(200);
+    await settle(name);
+    const merged = await page(service, `/r/${name}/proposals/${id}`);
+    expect(merged).toContain('<span class="badge status-merged">merged</span>');
+    expect(merged).toContain(`merged as <a href="/r/${name}/history#version-2">version 2</a>`);
+    expect(merged).not.toContain('approve-command');
+    const history = await page(service, `/r/${name}/history`);
+    expect(history).toContain('<h2 id="version-2-title">Version 2</h2>');
+    expect(history).toContain(`<blockquote class="message"><bdi>${shown}</bdi></blockquote>`);
+    expect(history).toContain('<bdi>alice</bdi>, <bdi>bob</bdi>');
+    const closed = await page(service, `/r/${name}/proposals`);
+    expect(closed).toContain('<h2 id="open">Open (0)</h2>');
+    expect(closed).toContain('<span class="badge status-merged">merged</span> as version 2');
+  });
+
+  it('answers what it cannot show as a page with the status, JSON routes untouched', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    expect(await page(service, '/r/nope', 404)).toContain('no registry named &#39;nope&#39; is hosted here');
+    expect(await page(service, `/r/${name}/proposals/${'0'.repeat(64)}`, 404)).toContain('has no proposal');
+    expect(await page(service, `/r/${name}/proposals/xyz`, 400)).toContain('64 lowercase hex digits');
+    const json = await service.fetch('/registries');
+    expect(json.headers.get('Content-Type')).toBe('application/json');
+    expect(json.headers.get('Content-Security-Policy')).toBeNull();
+    await json.arrayBuffer();
+  });
+
+  it('serves its stylesheet, script and icon at versioned URLs, cached for good', async () => {
+    const service = serve([]);
+    for (const asset of [assets.style, assets.script, assets.icon]) {
+      expect(asset.path).toMatch(/^\/assets\/[0-9a-f]{16}\/web\.(css|js)$|^\/assets\/[0-9a-f]{16}\/icon\.svg$/);
+      const res = await service.fetch(asset.path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('Content-Type')).toBe(asset.contentType);
+      expect(res.headers.get('Content-Security-Policy')).toBe(CSP);
+      expect(await res.text()).toBe(asset.text);
+    }
+    // Another version's path is nothing.
+    const stale = await service.fetch('/assets/0000000000000000/web.js');
+    expect(stale.status).toBe(404);
+    await stale.arrayBuffer();
+  });
+});
