@@ -87,6 +87,7 @@ export const stepSchema = z
     dir: z.string().optional(),
   })
   .meta({ id: 'Step' });
+export type StepAnswer = z.infer<typeof stepSchema>;
 
 export const failedEntrySchema = z
   .strictObject({

@@ -1,4 +1,5 @@
 import type { FC } from 'hono/jsx';
+import type { StepAnswer } from '../api/answers.js';
 import type { ChangeSummary } from '../protocol/record.js';
 import { ENTRIES_PER_PAGE, Page, Shown, Time, Url } from './html.js';
 
@@ -260,15 +261,8 @@ export const ResolveForm: FC<{ registry: string; layers: string; ref: string }> 
   </form>
 );
 
-export interface StepView {
-  readonly registry: string;
-  readonly version: number;
-  readonly index: number;
-  readonly exact: boolean;
-  readonly from: string;
-  readonly to: string;
-  readonly dir?: string;
-}
+/** A step as `/resolve` answers it (src/api/answers.ts). */
+export type StepView = StepAnswer;
 
 /** What `/resolve` answered, as the page shows it. */
 export type ResolveView =

@@ -1,4 +1,6 @@
 import { Hono, type Context } from 'hono';
+import * as z from 'zod';
+import { resolutionSchema, searchedSchema, stepSchema } from '../api/answers.js';
 
 import { flakeRefToString } from '../nix/flakeref.js';
 import { inputToURL } from '../nix/input.js';
@@ -21,7 +23,6 @@ import {
   type EntryRow,
   type HostedRow,
   type ResolveView,
-  type StepView,
 } from './registry-pages.js';
 import { HistoryPage, ProposalPage, ProposalsPage } from './review-pages.js';
 
@@ -91,35 +92,27 @@ async function page(c: Context<AppEnv>, make: () => Promise<Rendered>): Promise<
   }
 }
 
-function stepView(s: Record<string, unknown>): StepView {
-  return {
-    registry: String(s['registry']),
-    version: Number(s['version']),
-    index: Number(s['index']),
-    exact: s['exact'] === true,
-    from: String(s['from']),
-    to: String(s['to']),
-    ...(typeof s['dir'] === 'string' ? { dir: s['dir'] } : {}),
-  };
-}
+/** What an error answer of `/resolve` carries beside its detail (its lookup's context, when it has one). */
+const resolveFailureSchema = z.object({
+  detail: z.string(),
+  steps: z.array(stepSchema).optional(),
+  registries: searchedSchema.optional(),
+});
 
-/** The JSON `/resolve` answered, read back for the page. */
+/** The JSON `/resolve` answered, read back for the page through the API's own schemas. */
 function resolveView(status: number, body: string): ResolveView {
-  const json = JSON.parse(body) as Record<string, unknown>;
-  const steps = Array.isArray(json['steps']) ? (json['steps'] as Record<string, unknown>[]).map(stepView) : [];
-  const registries = Array.isArray(json['registries'])
-    ? (json['registries'] as { name: string; version: number }[])
-    : undefined;
+  const json: unknown = JSON.parse(body);
   if (status === 200) {
-    const resolved = (json['resolved'] as { url: string }).url;
-    return { ok: true, resolved, steps, registries: registries ?? [] };
+    const answer = resolutionSchema.parse(json);
+    return { ok: true, resolved: answer.resolved.url, steps: answer.steps, registries: answer.registries };
   }
+  const failure = resolveFailureSchema.parse(json);
   return {
     ok: false,
     status,
-    detail: String(json['detail']),
-    steps,
-    ...(registries === undefined ? {} : { registries }),
+    detail: failure.detail,
+    steps: failure.steps ?? [],
+    ...(failure.registries === undefined ? {} : { registries: failure.registries }),
   };
 }
 
