@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,16 +73,22 @@ describe.skipIf(nixVersion === undefined)(
       return res.text();
     }
 
-    /** Syncs until FILE is `expected` (the checkpoint follows a merge within about a second). */
-    async function syncUntil(expected: string): Promise<Run> {
-      let last: Run | undefined;
+    /**
+     * Waits until the log's checkpoint names the head (it follows a merge within about a
+     * second), then syncs once: a sync before that would verify the version before.
+     */
+    async function syncToHead(expected: string): Promise<Run> {
+      const origin = server?.origin ?? '';
+      const page = await (await fetch(`${origin}/registries/global/versions?limit=1`)).json<{ latest: number }>();
       for (let i = 0; i < 40; i++) {
-        last = await sync();
-        expect(last.code, last.stderr).toBe(0);
-        if (existsSync(file) && readFileSync(file, 'utf8') === expected) return last;
+        const note = await (await fetch(`${origin}/registries/global/log/checkpoint`)).text();
+        if (note.split('\n')[1] === String(page.latest)) break;
         await sleep(250);
       }
-      throw new Error(`sync never wrote the head: last run said ${JSON.stringify(last)}`);
+      const run = await sync();
+      expect(run.code, run.stderr).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(expected);
+      return run;
     }
 
     async function resolved(ref: string): Promise<string> {
@@ -125,7 +131,7 @@ describe.skipIf(nixVersion === undefined)(
     it('writes FILE, which Nix reads as the registry', async () => {
       await merge(`git+file://${fx.repoA}`);
       const head = await headFile();
-      const first = await syncUntil(head);
+      const first = await syncToHead(head);
       expect(first.stderr).toContain('--trust');
       expect(readFileSync(file, 'utf8')).toBe(head);
       const list = await nix.run(['registry', 'list']);
@@ -141,7 +147,7 @@ describe.skipIf(nixVersion === undefined)(
       // Nix reads FILE, not the server: until sync runs, it still resolves to A.
       expect(await resolved('a')).toBe(`git+file://${fx.repoA}`);
       const head = await headFile();
-      const updated = await syncUntil(head);
+      const updated = await syncToHead(head);
       expect(updated.stdout).toMatch(/\ba\b/);
       expect(await resolved('a')).toBe(`git+file://${fx.repoB}`);
     });
