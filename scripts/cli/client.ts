@@ -56,12 +56,16 @@ export class Client {
    * GET a path's exact bytes, whatever the status: for the routes whose answers are bytes
    * (log tiles) or that the caller reads by status. Only an unreachable server throws.
    */
-  async raw(path: string): Promise<{ readonly status: number; readonly bytes: Uint8Array; readonly res: Response }> {
+  async raw(
+    path: string,
+    limit: number = MAX_ANSWER_BYTES,
+  ): Promise<{ readonly status: number; readonly bytes: Uint8Array; readonly res: Response }> {
     const url = `${this.#base}${path}`;
     try {
       const res = await this.#fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-      return { status: res.status, bytes: await readCapped(res, url), res };
+      return { status: res.status, bytes: await readCapped(res, url, limit), res };
     } catch (error) {
+      if (error instanceof CliError) throw error;
       throw new UnreachableError(`cannot reach the service at ${this.#base}: ${networkReason(error)}`, {
         cause: error,
       });
@@ -132,14 +136,17 @@ export class Client {
  */
 export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-/** A body, refused once it passes MAX_ANSWER_BYTES, without reading the rest. */
-async function readCapped(res: Response, url: string): Promise<Uint8Array> {
+const sizeText = (bytes: number): string =>
+  bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : bytes >= 1024 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+
+/** A body, refused once it passes `limit` bytes (MAX_ANSWER_BYTES), without reading the rest. */
+async function readCapped(res: Response, url: string, limit = MAX_ANSWER_BYTES): Promise<Uint8Array> {
   const declared = Number(res.headers.get('Content-Length') ?? '0');
   const tooLarge = () =>
     new CliError(
-      `${url} answered with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB: not a flake-registry-service answer (is --url right?)`,
+      `${url} answered with more than ${sizeText(limit)}: not a flake-registry-service answer (is --url right?)`,
     );
-  if (declared > MAX_ANSWER_BYTES) {
+  if (declared > limit) {
     await res.body?.cancel();
     throw tooLarge();
   }
@@ -151,7 +158,7 @@ async function readCapped(res: Response, url: string): Promise<Uint8Array> {
     const { done, value } = await reader.read();
     if (done) break;
     length += value.length;
-    if (length > MAX_ANSWER_BYTES) {
+    if (length > limit) {
       await reader.cancel();
       throw tooLarge();
     }

@@ -32,6 +32,12 @@ export interface Checkpoint {
 /** A clock ahead of the log's by less than this is not an attack: the allowance the writer gives proposals. */
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
 
+/**
+ * The most bytes a client reads of a checkpoint: its three lines and up to MAX_SIGNATURES
+ * signature lines are a few KB; a server sending more is not the service.
+ */
+export const MAX_CHECKPOINT_BYTES = 64 * 1024;
+
 const SIZE = /^(0|[1-9][0-9]*)$/;
 
 function lineProblem(line: string): string | undefined {

@@ -32,6 +32,11 @@ export interface Leaf {
 }
 
 const VERSION = /^[1-9][0-9]{0,15}$/;
+
+/** The longest leaf: a registry name of 63 characters and a version of 16 digits. */
+export const MAX_LEAF_BYTES =
+  `${LEAF_DOMAIN}\nregistry ${'a'.repeat(63)}\nversion ${'9'.repeat(16)}\nrecord ${'0'.repeat(64)}\nfile ${'0'.repeat(64)}\n`
+    .length;
 const FIELDS = ['registry', 'version', 'record', 'file'] as const;
 
 /** Why `leaf` cannot be written as a leaf, or undefined when it can. */

@@ -1,5 +1,6 @@
 import { concatBytes } from '../crypto/bytes.js';
 import { LogError } from './errors.js';
+import { MAX_LEAF_BYTES } from './leaf.js';
 import { HASH_BYTES, type MerkleTree } from './merkle.js';
 
 /**
@@ -116,6 +117,22 @@ export function parseTilePath(path: string): TilePath {
     refuse(`the level is 0 to ${MAX_TILE_LEVEL} in decimal, without leading zeros`);
   }
   return { kind: 'tile', tile: { level: Number(levelText), index, width } };
+}
+
+/**
+ * The most bytes the tile at `path` holds in this service's logs: a full hash tile's 256
+ * hashes, or 256 of the longest leaves with their length prefixes; undefined when `path` is
+ * not a tile path. A client stops reading a tile past it.
+ */
+export function maxTileBytes(path: string): number | undefined {
+  let parsed: TilePath;
+  try {
+    parsed = parseTilePath(path);
+  } catch (error) {
+    if (error instanceof LogError) return undefined;
+    throw error;
+  }
+  return parsed.kind === 'entries' ? TILE_WIDTH * (2 + MAX_LEAF_BYTES) : TILE_WIDTH * HASH_BYTES;
 }
 
 /** How many nodes level 8L of a tree of `size` leaves has: floor(size / 256^L). */

@@ -27,6 +27,9 @@ export interface VerifierKey {
 
 const ED25519_KEY_BYTES = 32;
 
+/** The most bytes a client reads of a served vkey: a name and 44 characters of key. */
+export const MAX_VKEY_BYTES = 1024;
+
 /** The vkey of a public key (in Nix's format, named as the note key will be) for one signature type. */
 export function verifierKey(key: PublicKey, type: VerifierKeyType = ED25519): VerifierKey {
   const why = noteKeyNameProblem(key.name);

@@ -203,6 +203,18 @@ describe('sync against a hostile server', { timeout: 90_000 }, () => {
     ]);
   }
 
+  /** The sync state a client keeps. */
+  const stateOf = (client: Client) =>
+    JSON.parse(readFileSync(join(client.state, `${NAME}.json`), 'utf8')) as {
+      readonly version: number;
+      readonly checkpoint: {
+        readonly size: number;
+        readonly root: string;
+        readonly time: number;
+        readonly note: string;
+      };
+    };
+
   /** FILE's directory and the state directory, every byte of every file (a temporary file left behind shows). */
   const kept = (client: Client) => ({ etc: filesOf(join(client.dir, 'etc')), state: filesOf(client.state) });
 
@@ -319,10 +331,11 @@ describe('sync against a hostile server', { timeout: 90_000 }, () => {
   }
 
   /** The server's current checkpoint, signed again by a key (the log's) at another time, or for another origin. */
-  async function resigned(time: number, origin?: string, key: SecretKey = logKey): Promise<void> {
+  async function resigned(time: number, origin?: string, key: SecretKey = logKey): Promise<string> {
     const checkpoint = await liveCheckpoint();
     const note = await signCheckpoint({ ...checkpoint, origin: origin ?? checkpoint.origin }, key, time);
     proxy.on(CHECKPOINT, { kind: 'replace', body: note, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    return note;
   }
 
   beforeAll(async () => {
@@ -624,6 +637,42 @@ describe('sync against a hostile server', { timeout: 90_000 }, () => {
         await sleep(2_100);
         proxy.on(CHECKPOINT, { kind: 'answer', answer: recorded });
         await refused(behind, /stale|old|age/i, '--max-age', '2s');
+      });
+
+      it('takes a cosignature older than the one kept for the same tree (a cache), and keeps the newer', async () => {
+        const client = copyOf(current);
+        const before = stateOf(client).checkpoint;
+        await resigned((before.time - 60) * 1000);
+        expect(await sync(client)).toEqual({ code: 0, stdout: '', stderr: '' });
+        expect(stateOf(client).checkpoint, 'the kept cosignature, not the older one').toEqual(before);
+        proxy.reset();
+        const newer = await resigned((before.time + 30) * 1000);
+        expect(await sync(client)).toEqual({ code: 0, stdout: '', stderr: '' });
+        const after = stateOf(client).checkpoint;
+        expect(after.time, 'a newer cosignature of the same tree is kept').toBe(before.time + 30);
+        expect(after.note).toBe(newer);
+        expect({ ...after, time: 0, note: '' }).toEqual({ ...before, time: 0, note: '' });
+      });
+
+      it('refuses a larger tree cosigned before the smaller one it kept', async () => {
+        const kept = stateOf(behind).checkpoint;
+        expect((await liveCheckpoint()).size).toBeGreaterThan(kept.size);
+        await resigned((kept.time - 60) * 1000);
+        const r = await refused(behind, /stale: its checkpoint of size 3 was cosigned before the one kept of size 2/);
+        expect(r.stderr).toContain(`a checkpoint cosigned at ${new Date(kept.time * 1000).toISOString()} or later`);
+      });
+
+      it('stops reading a checkpoint, a key or a tile far larger than the service ever sends', async () => {
+        proxy.on(CHECKPOINT, { kind: 'replace', body: Buffer.alloc(1024 * 1024, 0x61) });
+        const big = await failed(behind);
+        expect(big.stderr).toMatch(/checkpoint answered with more than 64 KiB: not a flake-registry-service answer/);
+        proxy.reset();
+        proxy.on(/\/log\/tile\//, { kind: 'replace', body: Buffer.alloc(512 * 1024, 0x61) });
+        expect((await failed(behind)).stderr).toMatch(/\/log\/tile\/\S+ answered with more than \d+ KiB/);
+        proxy.reset();
+        const fresh = newClient();
+        proxy.on(logPath('key'), { kind: 'replace', body: Buffer.alloc(64 * 1024, 0x61) });
+        expect((await failed(fresh)).stderr).toMatch(/\/log\/key answered with more than 1 KiB/);
       });
 
       it("refuses another registry's checkpoint signed by the same key", async () => {

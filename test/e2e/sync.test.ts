@@ -2,12 +2,15 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   statSync,
+  symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -334,6 +337,100 @@ describe('flake-registry sync against a local server', { timeout: 120_000 }, () 
       /^flake-registry: cannot reach the service at http:\/\/127\.0\.0\.1:\d+: connection refused/,
     );
     expect(snapshot(kept)).toEqual(before);
+  });
+
+  it('FILE through a symbolic link: the file it points to is replaced, the link stays', async () => {
+    const m = machine();
+    const real = join(m.file, '..', '..', 'real', 'global.json');
+    mkdirSync(join(real, '..'), { recursive: true });
+    mkdirSync(join(m.file, '..'), { recursive: true });
+    writeFileSync(real, 'what Nix read before\n');
+    symlinkSync(join('..', 'real', 'global.json'), m.file);
+    const r = await sync(m);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(m.file).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real, 'utf8')).toBe(readFileSync(kept.file, 'utf8'));
+    expect(readdirSync(join(real, '..'))).toEqual(['global.json']);
+
+    // A link to a file not made yet: made where the link points.
+    const dangling = machine();
+    mkdirSync(join(dangling.file, '..'), { recursive: true });
+    symlinkSync('made-by-sync.json', dangling.file);
+    expect((await sync(dangling)).code).toBe(0);
+    expect(lstatSync(dangling.file).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dangling.file, '..', 'made-by-sync.json'), 'utf8')).toBe(readFileSync(kept.file, 'utf8'));
+  });
+
+  it('FILE that is a directory: refused before anything is asked or written', async () => {
+    const m = machine();
+    mkdirSync(m.file, { recursive: true });
+    const r = await sync(m);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `flake-registry: ${m.file} is a directory: give a file's path\n`,
+    });
+    expect(existsSync(m.state)).toBe(false);
+  });
+
+  it('a state that cannot be written: FILE left as it was, and nothing left behind', async () => {
+    const m = machine();
+    mkdirSync(join(m.file, '..'), { recursive: true });
+    writeFileSync(m.file, 'what Nix read before\n');
+    // No process can make a file in /proc/self, root included.
+    const r = await cli('sync', '--registry', 'global', '--to', m.file, '--state', '/proc/self');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^flake-registry: cannot write the sync state /proc/self/global\\.json: .*; ${m.file} left as it was\n$`,
+      ),
+    );
+    expect(readFileSync(m.file, 'utf8')).toBe('what Nix read before\n');
+    expect(readdirSync(join(m.file, '..'))).toEqual(['registry.json']);
+  });
+
+  it('removes the temporary files a killed run left, once they are old, and only its own', async () => {
+    const m = machine();
+    expect((await sync(m)).code).toBe(0);
+    const etc = join(m.file, '..');
+    const stale = [join(etc, '.registry.json.0123456789ab.tmp'), join(m.state, '.global.json.ba9876543210.tmp')];
+    const young = join(etc, '.registry.json.00000000ffff.tmp');
+    const other = join(etc, '.something-else.0123456789ab.tmp');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const path of [...stale, young, other]) writeFileSync(path, 'half a file');
+    for (const path of [...stale, other]) utimesSync(path, hourAgo, hourAgo);
+    rmSync(m.file); // so that FILE is written again, and its temporary files looked at
+    const r = await sync(m);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(etc).sort()).toEqual([
+      '.registry.json.00000000ffff.tmp',
+      '.something-else.0123456789ab.tmp',
+      'registry.json',
+    ]);
+    // The state's own are removed when the state is written next: after a newer cosignature or a merge.
+    expect(existsSync(stale[1] as string)).toBe(true);
+  });
+
+  it('a state edited by hand: SECURITY ERROR naming what the log says, nothing changed', async () => {
+    for (const [field, value] of [
+      ['anchor', 'b'.repeat(64)],
+      ['record', 'c'.repeat(64)],
+      ['file', 'd'.repeat(64)],
+    ] as const) {
+      const m = machine();
+      expect((await sync(m)).code).toBe(0);
+      const path = join(m.state, 'global.json');
+      const state = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      const was = state[field] as string;
+      writeFileSync(path, `${JSON.stringify({ ...state, [field]: value }, null, 2)}\n`);
+      const r = await refused(
+        m,
+        /state-mismatch: the sync state's .* is not the one its log names: the state was changed/,
+      );
+      expect(r.stderr).toContain(`  expected (the log, consistent with the checkpoint kept): `);
+      expect(r.stderr).toContain(` ${was}\n`);
+      expect(r.stderr).toContain(`  kept in ${path}: `);
+    }
   });
 
   it('a service without a log key: an ordinary failure that names what is missing', async () => {

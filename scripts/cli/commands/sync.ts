@@ -1,13 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { decodeBase64, encodeBase64 } from '../../../src/crypto/base64.js';
 import { sha256HexSync } from '../../../src/crypto/sha256.js';
 import { followLog, readVersionLeaves, type FollowedLog } from '../../../src/log/client.js';
 import { LogError } from '../../../src/log/errors.js';
 import type { Leaf } from '../../../src/log/leaf.js';
+import { HASH_BYTES } from '../../../src/log/merkle.js';
+import { ED25519 } from '../../../src/log/note.js';
 import { logOrigin } from '../../../src/log/origin.js';
-import { formatVerifierKey, parseVerifierKey, type VerifierKey } from '../../../src/log/vkey.js';
+import { MAX_CHECKPOINT_BYTES } from '../../../src/log/checkpoint.js';
+import { maxTileBytes } from '../../../src/log/tiles.js';
+import { MAX_VKEY_BYTES, formatVerifierKey, parseVerifierKey, type VerifierKey } from '../../../src/log/vkey.js';
 import { readRegistry } from '../../../src/nix/registry.js';
 import { REGISTRY_NAME } from '../../../src/protocol/names.js';
 import { PolicyError, readPolicy, type PolicyJson } from '../../../src/protocol/policy.js';
@@ -15,7 +18,9 @@ import { resumeHistory, type HistoryVersion, type VerifiedHead } from '../../../
 import { TIMEOUT_MS, problemLine, seg, type Client } from '../client.js';
 import { flag, requiredOption, stringOption, type Command, type Context } from '../command.js';
 import { CHECKPOINT_AGE, parseDuration } from '../duration.js';
+import { stage, targetOf, type Staged } from '../atomic.js';
 import { CliError, SecurityError, UnreachableError, UsageError } from '../errors.js';
+import { logKeyOption } from '../log-key.js';
 import { fileProblem } from '../files.js';
 import { entryDiff } from '../show.js';
 
@@ -69,9 +74,10 @@ function readState(text: string, path: string, registry: string): SyncState {
   if (typeof s.anchor !== 'string' || !SHA256.test(s.anchor)) return bad('no anchor');
   if (typeof s.logKey !== 'string') return bad('no log key');
   try {
-    parseVerifierKey(s.logKey);
-  } catch {
-    return bad('its log key is not a verifier key');
+    if (parseVerifierKey(s.logKey).type !== ED25519) return bad("its log key is a cosigner's key, not a log's");
+  } catch (error) {
+    if (error instanceof LogError) return bad(`its log key: ${error.message}`);
+    throw error;
   }
   if (!Number.isSafeInteger(s.version) || (s.version ?? 0) < 1) return bad('no version');
   const version = s.version as number;
@@ -80,53 +86,25 @@ function readState(text: string, path: string, registry: string): SyncState {
   try {
     readPolicy(s.policy);
   } catch (error) {
-    if (error instanceof PolicyError) return bad(`its policy: ${error.message}`);
+    if (error instanceof PolicyError) return bad(`its policy: ${error.message.replace(/^policy: /, '')}`);
     throw error;
   }
   if (!Number.isSafeInteger(s.policySince) || (s.policySince ?? 0) < 1 || (s.policySince ?? 0) > version + 1) {
     return bad('no policy version');
   }
   const c = s.checkpoint;
-  if (
-    typeof c !== 'object' ||
-    c === null ||
-    c.size !== version ||
-    typeof c.root !== 'string' ||
-    typeof c.note !== 'string' ||
-    !Number.isSafeInteger(c.time)
-  ) {
-    return bad('no checkpoint of its version');
-  }
+  if (typeof c !== 'object' || c === null) return bad('no checkpoint');
+  if (c.size !== version) return bad(`its checkpoint is of size ${String(c.size)}, not of its version ${version}`);
+  if (typeof c.note !== 'string') return bad('no checkpoint note');
+  if (!Number.isSafeInteger(c.time) || c.time < 0) return bad('no checkpoint time');
+  let root: Uint8Array | undefined;
   try {
-    decodeBase64(c.root);
+    root = typeof c.root === 'string' ? decodeBase64(c.root) : undefined;
   } catch {
-    return bad('its checkpoint root is not base64');
+    root = undefined;
   }
+  if (root?.length !== HASH_BYTES) return bad('its checkpoint root is not a base64 SHA-256 hash');
   return s as SyncState;
-}
-
-/** Writes `bytes` to `path` so that a reader sees the old file or the new one, never half of one. */
-async function replaceFile(path: string, bytes: Uint8Array | string, mode: number): Promise<void> {
-  const dir = dirname(path);
-  const temp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.chmod(mode); // whatever the umask
-    await handle.writeFile(bytes);
-    await handle.sync();
-    await handle.close();
-    await rename(temp, path);
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw error;
-  }
-  // The rename itself survives a crash once the directory is on disk too (where it can be opened).
-  const parent = await open(dir, 'r').catch(() => undefined);
-  if (parent) {
-    await parent.sync().catch(() => undefined);
-    await parent.close();
-  }
 }
 
 async function readIfThere(path: string): Promise<Uint8Array | undefined> {
@@ -151,8 +129,8 @@ const sha256Of = (bytes: Uint8Array | string): string =>
   sha256HexSync(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
 
 /** The bytes of a GET that must answer 200; anything else is an ordinary failure. */
-async function getBytes(client: Client, path: string): Promise<Uint8Array> {
-  const got = await client.raw(path);
+async function getBytes(client: Client, path: string, limit?: number): Promise<Uint8Array> {
+  const got = await client.raw(path, limit);
   if (got.status !== 200) {
     throw new CliError(problemLine(got.res, new TextDecoder().decode(got.bytes), `GET ${client.base}${path}`));
   }
@@ -206,16 +184,7 @@ export const sync: Command = {
     if (trust !== undefined && !SHA256.test(trust)) {
       throw new UsageError(`--trust takes the SHA-256 of version 1's record, 64 hex digits, got '${trust}'`, 'sync');
     }
-    let given: VerifierKey | undefined;
-    const logKeyText = stringOption(args, 'log-key');
-    if (logKeyText !== undefined) {
-      try {
-        given = parseVerifierKey(logKeyText);
-      } catch (error) {
-        if (error instanceof LogError) throw new UsageError(`--log-key: ${error.message}`, 'sync');
-        throw error;
-      }
-    }
+    const given = logKeyOption(stringOption(args, 'log-key'), 'sync');
     let maxAgeMs: number;
     try {
       maxAgeMs = parseDuration(stringOption(args, 'max-age') ?? DEFAULT_MAX_AGE, CHECKPOINT_AGE);
@@ -259,7 +228,9 @@ const refusal = (name: string, code: string, detail: string, evidence: readonly 
 
 async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   const { name } = o;
-  const statePath = join(o.stateDir, `${name}.json`);
+  // FILE and the state as the paths lead, through symbolic links: a link stays a link.
+  const to = await targetOf(o.to);
+  const statePath = await targetOf(join(o.stateDir, `${name}.json`));
   const stateBytes = await readIfThere(statePath);
   const kept = stateBytes === undefined ? undefined : readState(decoder.decode(stateBytes), statePath, name);
   if (kept && o.trust !== undefined && o.trust !== kept.anchor) {
@@ -279,7 +250,7 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   const client = ctx.client();
   const log = `/registries/${seg(name)}/log`;
   const checkpointUrl = `${client.base}${log}/checkpoint`;
-  const checkpoint = await client.raw(`${log}/checkpoint`);
+  const checkpoint = await client.raw(`${log}/checkpoint`, MAX_CHECKPOINT_BYTES);
   const pinnedText = kept?.logKey ?? (o.given ? formatVerifierKey(o.given) : undefined);
   if (isNoLogKey(checkpoint.status, checkpoint.bytes)) {
     if (pinnedText !== undefined) {
@@ -299,7 +270,7 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   let firstUseOfKey = false;
   if (pinnedText !== undefined) key = parseVerifierKey(pinnedText);
   else {
-    const served = await getBytes(client, `${log}/key`);
+    const served = await getBytes(client, `${log}/key`, MAX_VKEY_BYTES);
     try {
       key = parseVerifierKey(new TextDecoder().decode(served));
     } catch (error) {
@@ -323,7 +294,7 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
       now: ctx.io.now().getTime(),
       maxAgeMs: o.maxAgeMs,
       ...(kept ? { kept: { size: kept.checkpoint.size, root: decodeBase64(kept.checkpoint.root) } } : {}),
-      fetchTile: (path) => getBytes(client, `${log}/${path}`),
+      fetchTile: (path) => getBytes(client, `${log}/${path}`, maxTileBytes(path)),
     });
   } catch (error) {
     if (error instanceof LogError) throw refusal(name, error.code, error.message, logEvidence());
@@ -331,6 +302,19 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   }
   const { size, root } = followed.checkpoint;
   if (size === 0) throw new CliError(`registry '${name}'s log is empty: nothing is published yet`);
+  if (kept && size > kept.version && followed.timestamp < kept.checkpoint.time) {
+    // The writer cosigns in order: a larger tree cosigned before the one kept was never its latest.
+    throw refusal(
+      name,
+      'stale',
+      `its checkpoint of size ${size} was cosigned before the one kept of size ${kept.version}`,
+      [
+        `expected (kept in ${statePath}): a checkpoint cosigned at ${isoTime(kept.checkpoint.time)} or later`,
+        `served: ${checkpointUrl} cosigned at ${isoTime(followed.timestamp)}`,
+      ],
+    );
+  }
+  if (kept) await checkKept(followed, kept, statePath, logEvidence);
   const note = decoder.decode(checkpoint.bytes);
   const checkpointJson = {
     size,
@@ -338,11 +322,25 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
     time: new Date(followed.timestamp * 1000).toISOString(),
   };
 
-  const current = await readIfThere(o.to);
+  const current = await readIfThere(to);
   const fileIntact = kept !== undefined && current !== undefined && sha256Of(current) === kept.file;
   if (kept && size === kept.version) {
-    // Nothing new: the checkpoint is the one kept (same size, same root), and fresh.
-    if (!fileIntact) await rewrite(ctx, client, o, kept, current === undefined);
+    // Nothing new: the checkpoint is the one kept (same size, same root), and fresh. A newer
+    // cosignature is kept (an older one, from a cache, is fresh enough but not kept).
+    const fresher =
+      followed.timestamp > kept.checkpoint.time
+        ? {
+            ...kept,
+            checkpoint: { ...kept.checkpoint, time: followed.timestamp, note: decoder.decode(checkpoint.bytes) },
+          }
+        : undefined;
+    const file = fileIntact ? undefined : await verifiedFile(client, name, kept.version, kept.file);
+    await commit(o, to, statePath, file, fresher);
+    if (file !== undefined) {
+      ctx.say(
+        `${o.to} was ${current === undefined ? 'missing' : 'changed since the last sync'}: version ${kept.version} of '${name}' written again (sha256 ${kept.file})`,
+      );
+    }
     ctx.data({
       registry: name,
       updated: !fileIntact,
@@ -408,7 +406,6 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   // 5. FILE, then the state.
   const newest = result.verified;
   const sha256 = sha256Of(newest.file);
-  await writeOut(o.to, newest.file);
   const state: SyncState = {
     format: STATE_FORMAT,
     registry: name,
@@ -421,14 +418,7 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
     policySince: newest.policySince,
     checkpoint: { size, root: encodeBase64(root), time: followed.timestamp, note },
   };
-  try {
-    await mkdir(o.stateDir, { recursive: true, mode: 0o700 });
-    await replaceFile(statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600);
-  } catch (error) {
-    throw new CliError(
-      `${o.to} holds version ${newest.version}, but the sync state ${statePath} cannot be written: ${(error as Error).message}`,
-    );
-  }
+  await commit(o, to, statePath, newest.file, state);
 
   const lines = head ? entryDiff(readRegistry(head.file), readRegistry(newest.file)).lines : [];
   if (kept && !fileIntact) {
@@ -495,15 +485,6 @@ async function verifiedFile(client: Client, name: string, n: number, sha256: str
   return decodeText(name, bytes, path);
 }
 
-/** FILE missing or edited while nothing is new: the kept version's file again. */
-async function rewrite(ctx: Context, client: Client, o: SyncOptions, kept: SyncState, missing: boolean): Promise<void> {
-  const file = await verifiedFile(client, o.name, kept.version, kept.file);
-  await writeOut(o.to, file);
-  ctx.say(
-    `${o.to} was ${missing ? 'missing' : 'changed since the last sync'}: version ${kept.version} of '${o.name}' written again (sha256 ${kept.file})`,
-  );
-}
-
 function decodeText(name: string, bytes: Uint8Array, path: string): string {
   try {
     return decoder.decode(bytes);
@@ -512,15 +493,6 @@ function decodeText(name: string, bytes: Uint8Array, path: string): string {
       'expected: UTF-8 text',
       `served: ${bytes.length} bytes`,
     ]);
-  }
-}
-
-async function writeOut(path: string, file: string): Promise<void> {
-  try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-    await replaceFile(path, file, 0o644);
-  } catch (error) {
-    throw new CliError(`cannot write ${path}: ${(error as Error).message}`);
   }
 }
 
@@ -566,4 +538,73 @@ async function fetchVersions(
   }
   if (progress) ctx.io.err('\n');
   return versions;
+}
+
+const isoTime = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
+/**
+ * The state against the log it was verified with: version 1's leaf names the anchor and the
+ * kept version's leaf its record and file. The checkpoint read is consistent with the one kept,
+ * so a difference is the state edited since.
+ */
+async function checkKept(
+  followed: FollowedLog,
+  kept: SyncState,
+  statePath: string,
+  evidence: () => string[],
+): Promise<void> {
+  const name = kept.registry;
+  const [genesis] = await leavesOf(followed, name, 1, 1, evidence);
+  const [head] = kept.version === 1 ? [genesis] : await leavesOf(followed, name, kept.version, kept.version, evidence);
+  const differ = (what: string, state: string, leaf: string): SecurityError =>
+    refusal(name, 'state-mismatch', `the sync state's ${what} is not the one its log names: the state was changed`, [
+      `expected (the log, consistent with the checkpoint kept): ${what} ${leaf}`,
+      `kept in ${statePath}: ${what} ${state}`,
+    ]);
+  if (genesis?.record !== kept.anchor)
+    throw differ("anchor (version 1's record sha256)", kept.anchor, genesis?.record ?? '');
+  if (head?.record !== kept.record)
+    throw differ(`version ${kept.version}'s record sha256`, kept.record, head?.record ?? '');
+  if (head.file !== kept.file) throw differ(`version ${kept.version}'s file sha256`, kept.file, head.file);
+}
+
+/**
+ * FILE's new bytes and the new state, both written and flushed before either is renamed into
+ * place: a state that cannot be written leaves FILE as it was. FILE goes first, so a run killed
+ * between the renames leaves a state behind FILE, which the next run writes FILE again from.
+ */
+async function commit(
+  o: SyncOptions,
+  to: string,
+  statePath: string,
+  file: string | undefined,
+  state: SyncState | undefined,
+): Promise<void> {
+  let staged: Staged | undefined;
+  if (state !== undefined) {
+    try {
+      staged = await stage(statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600, 0o700);
+    } catch (error) {
+      throw new CliError(
+        `cannot write the sync state ${statePath}: ${(error as Error).message}${file === undefined ? '' : `; ${o.to} left as it was`}`,
+      );
+    }
+  }
+  if (file !== undefined) {
+    try {
+      const next = await stage(to, file, 0o644, 0o755);
+      await next.commit();
+    } catch (error) {
+      await staged?.abort();
+      throw new CliError(`cannot write ${o.to}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    await staged?.commit();
+  } catch (error) {
+    await staged?.abort();
+    throw new CliError(
+      `${o.to} holds version ${state?.version ?? ''}, but the sync state ${statePath} cannot be written: ${(error as Error).message}`,
+    );
+  }
 }

@@ -9,7 +9,8 @@ import { verifyHistory } from '../../../src/protocol/verify.js';
 import { versionPageSchema } from '../../../src/api/answers.js';
 import { problemLine, seg, type Client } from '../client.js';
 import { numberOption, requiredOption, stringOption, type Command } from '../command.js';
-import { CliError, UsageError } from '../errors.js';
+import { CliError } from '../errors.js';
+import { logKeyOption } from '../log-key.js';
 
 const PARALLEL = 8;
 
@@ -39,7 +40,7 @@ export const verify: Command = {
   run: async (ctx, args) => {
     const name = requiredOption(args, 'registry', 'verify');
     const from = numberOption(args, 'from', 'verify') ?? 1;
-    const pinned = logKeyOption(stringOption(args, 'log-key'));
+    const pinned = logKeyOption(stringOption(args, 'log-key'), 'verify');
     const client = ctx.client();
     // The checkpoint first: it only ever names published versions, so the history read next covers it.
     const log = await fetchCheckpoint(client, name, pinned);
@@ -87,16 +88,6 @@ export const verify: Command = {
     }
   },
 };
-
-function logKeyOption(text: string | undefined): VerifierKey | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return parseVerifierKey(text);
-  } catch (error) {
-    if (error instanceof LogError) throw new UsageError(`--log-key: ${error.message}`, 'verify');
-    throw error;
-  }
-}
 
 interface FetchedCheckpoint {
   readonly key: VerifierKey;

@@ -1,6 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parsePublicKey } from '../../../src/crypto/keys.js';
+import { COSIGNATURE_V1 } from '../../../src/log/note.js';
+import { formatVerifierKey, verifierKey } from '../../../src/log/vkey.js';
 import { cli, tempDir } from './helpers.js';
 
 const { dir, remove } = tempDir();
@@ -103,6 +107,67 @@ describe('sync: its messages, word for word', () => {
     expect(r.stderr).toBe(
       `flake-registry: ${join(state, 'global.json')} is not a sync state (no anchor); move it away to start again from a new anchor (--trust pins the old one)\n`,
     );
+  });
+
+  it("a witness's cosigner key as --log-key is a usage error, for sync and verify, before any request", async () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+    const key = verifierKey(parsePublicKey(`witness.example:${raw.toString('base64')}`), COSIGNATURE_V1);
+    const vkey = formatVerifierKey(key);
+    const id = vkey.split('+')[1] ?? '';
+    for (const command of ['sync', 'verify']) {
+      const argv = command === 'sync' ? [...file, '--log-key', vkey] : ['--registry', 'global', '--log-key', vkey];
+      const r = await cli([command, ...argv, '--url', 'http://127.0.0.1:9'], { cwd: dir, env: home });
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `flake-registry: --log-key: witness.example+${id} is a cosigner's key (type 0x04); give the log's own key (type 0x01), as \`flake-registry pubkey --vkey\` prints it or /registries/NAME/log/key serves it (see flake-registry ${command} --help)\n`,
+      });
+    }
+  });
+
+  describe('a state that is not what it wrote, named with its file, before asking the server anything', () => {
+    const publicKeyText = (name: string): string => {
+      const { publicKey } = generateKeyPairSync('ed25519');
+      return `${name}:${publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64')}`;
+    };
+    const logKey = (): string => formatVerifierKey(verifierKey(parsePublicKey(publicKeyText('registry.example'))));
+    const good = () => ({
+      format: 1,
+      registry: 'global',
+      anchor: 'a'.repeat(64),
+      logKey: logKey(),
+      version: 2,
+      record: 'b'.repeat(64),
+      file: 'c'.repeat(64),
+      policy: { keys: [publicKeyText('alice')], threshold: 1 },
+      policySince: 1,
+      checkpoint: { size: 2, root: Buffer.alloc(32).toString('base64'), time: 1_700_000_000, note: 'x' },
+    });
+    it.each([
+      [{ checkpoint: { ...good().checkpoint, size: 1 } }, 'its checkpoint is of size 1, not of its version 2'],
+      [{ checkpoint: { ...good().checkpoint, root: 'AAAA' } }, 'its checkpoint root is not a base64 SHA-256 hash'],
+      [{ checkpoint: { ...good().checkpoint, time: -5 } }, 'no checkpoint time'],
+      [{ logKey: 'registry.example+00000000+AQ==' }, 'its log key: not a verifier key (NAME+KEYID+BASE64): '],
+      [{ logKey: 12 }, 'no log key'],
+      [{ policySince: 4 }, 'no policy version'],
+    ])('%j', async (change, why) => {
+      const state = join(dir, `state-${Math.random().toString(16).slice(2)}`);
+      mkdirSync(state, { recursive: true });
+      writeFileSync(join(state, 'global.json'), JSON.stringify({ ...good(), ...change }));
+      const r = await exact(...file, '--state', state, '--url', 'http://127.0.0.1:9');
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`flake-registry: ${join(state, 'global.json')} is not a sync state (${why}`);
+      expect(r.stderr).toMatch(/; move it away to start again from a new anchor \(--trust pins the old one\)\n$/);
+    });
+    it('and the state it would read passes that far: to the server', async () => {
+      const state = join(dir, 'state-good');
+      mkdirSync(state, { recursive: true });
+      writeFileSync(join(state, 'global.json'), JSON.stringify(good()));
+      const r = await exact(...file, '--state', state, '--url', 'http://127.0.0.1:9');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^flake-registry: cannot reach the service at http:\/\/127\.0\.0\.1:9: /);
+    });
   });
 
   it('--help names the checks, the state, the timeout and each exit status', async () => {
