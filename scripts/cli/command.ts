@@ -5,7 +5,8 @@ import type { Io } from './io.js';
 
 /** One option of a command, as `util.parseArgs` takes it plus what `--help` shows. */
 export interface OptionDef {
-  readonly type: 'string' | 'boolean';
+  /** `pair`: two values after the flag, repeatable (`--override-flake ORIGINAL RESOLVED`, as Nix spells it). */
+  readonly type: 'string' | 'boolean' | 'pair';
   readonly short?: string;
   /** The placeholder `--help` shows after a string option: `--key FILE`. */
   readonly value?: string;
@@ -15,6 +16,8 @@ export interface OptionDef {
 export interface Args {
   readonly positionals: readonly string[];
   readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  /** The values of `pair` options, in the order given. */
+  readonly pairs?: Readonly<Record<string, readonly (readonly [string, string])[]>>;
 }
 
 /** What every command runs with. */
@@ -73,15 +76,17 @@ export function allOptions(command: Command): Record<string, OptionDef> {
 /** Parses a command's arguments; any mistake is a UsageError pointing at its `--help`. */
 export function parseCommandArgs(command: Command, argv: readonly string[]): Args {
   const options = allOptions(command);
+  const { rest, pairs } = takePairs(command, argv);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: rest,
       options: Object.fromEntries(
-        Object.entries(options).map(([name, o]) => [
-          name,
-          o.short === undefined ? { type: o.type } : { type: o.type, short: o.short },
-        ]),
+        Object.entries(options).flatMap(([name, o]) =>
+          o.type === 'pair'
+            ? []
+            : [[name, o.short === undefined ? { type: o.type } : { type: o.type, short: o.short }]],
+        ),
       ),
       allowPositionals: true,
       strict: true,
@@ -90,7 +95,7 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Arg
     throw new UsageError(usageMessage(error), command.name);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (values['help'] === true) return { positionals: parsed.positionals, values };
+  if (values['help'] === true) return { positionals: parsed.positionals, values, pairs };
   const { min, max, names } = command.positionals;
   if (parsed.positionals.length < min) throw new UsageError(`missing ${names}`, command.name);
   if (parsed.positionals.length > max) {
@@ -100,7 +105,41 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Arg
       command.name,
     );
   }
-  return { positionals: parsed.positionals, values };
+  return { positionals: parsed.positionals, values, pairs };
+}
+
+/**
+ * Takes `--NAME A B` of the command's `pair` options out of `argv`, as Nix reads
+ * `--override-flake ORIGINAL RESOLVED`: the two arguments after the flag are its values,
+ * whatever they look like. Stops at `--`.
+ */
+function takePairs(
+  command: Command,
+  argv: readonly string[],
+): { rest: string[]; pairs: Record<string, [string, string][]> } {
+  const names = Object.entries(command.options).flatMap(([name, o]) => (o.type === 'pair' ? [name] : []));
+  const pairs: Record<string, [string, string][]> = {};
+  if (names.length === 0) return { rest: [...argv], pairs };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const name = names.find((n) => arg === `--${n}` || arg.startsWith(`--${n}=`));
+    if (name === undefined) {
+      rest.push(arg);
+      continue;
+    }
+    const placeholder = command.options[name]?.value ?? 'A B';
+    if (arg !== `--${name}` || argv.length - i - 1 < 2) {
+      throw new UsageError(`option '--${name}' takes two values: --${name} ${placeholder}`, command.name);
+    }
+    (pairs[name] ??= []).push([argv[i + 1] as string, argv[i + 2] as string]);
+    i += 2;
+  }
+  return { rest, pairs };
 }
 
 /** util.parseArgs's messages, shortened to the part a user needs. */

@@ -102,12 +102,19 @@ export const failedEntrySchema = z
 
 export const searchedSchema = z.array(z.strictObject({ name: z.string(), version: z.int().nonnegative() }));
 
+/** `--override-flake ORIGINAL RESOLVED` pairs as a request gave them, in order. */
+export const overridesSchema = z
+  .array(z.strictObject({ original: z.string(), resolved: z.string() }))
+  .meta({ id: 'Overrides' });
+
 export const resolutionSchema = z
   .strictObject({
     ref: flakeRefSchema,
     resolved: flakeRefSchema,
     steps: z.array(stepSchema),
     registries: searchedSchema,
+    /** Present when the request gave overrides; their steps name the registry `--override-flake`. */
+    overrides: overridesSchema.optional(),
   })
   .meta({ id: 'Resolution' });
 export type ResolutionAnswer = z.infer<typeof resolutionSchema>;

@@ -4,6 +4,7 @@ import {
   failedEntrySchema,
   findingSchema,
   flakeRefSchema,
+  overridesSchema,
   proposalStatusSchema,
   searchedSchema,
   stepSchema,
@@ -26,6 +27,7 @@ const lookup = {
   registries: searchedSchema.optional(),
   /** The entry whose target could not take the ref or rev. */
   entry: failedEntrySchema.optional(),
+  overrides: overridesSchema.optional(),
 };
 
 const none = {};

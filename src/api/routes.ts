@@ -281,6 +281,14 @@ export const OPERATIONS: readonly Operation[] = [
             example: 'team,global@3',
           })
           .optional(),
+        'override-flake': z
+          .array(z.string())
+          .meta({
+            description:
+              "Nix's `--override-flake ORIGINAL RESOLVED`, as two values in turn, repeated in order (`override-flake=nixpkgs&override-flake=github:me/nixpkgs`): searched before every registry, first match wins, with Nix's semantics. Their steps name the registry `--override-flake`, version 0, and the pair's place (from 0) as index",
+            example: ['nixpkgs', 'github:NixOS/nixpkgs/nixos-25.05'],
+          })
+          .optional(),
       }),
     },
     resolveProblems: true,

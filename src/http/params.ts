@@ -59,30 +59,41 @@ async function missing(store: RegistryStore, name: string, n: number): Promise<n
  * flake refs are full of it (`git+https:`) and form decoding (`URLSearchParams`,
  * Hono's query helpers) would turn it into a space.
  */
-export function queryParams<K extends string>(url: string, allowed: readonly K[]): Partial<Record<K, string>> {
+export function queryParams<K extends string, R extends string = never>(
+  url: string,
+  allowed: readonly K[],
+  repeatable: readonly R[] = [],
+): Partial<Record<K, string>> & Partial<Record<R, string[]>> {
   const start = url.indexOf('?');
-  const found: Partial<Record<K, string>> = {};
-  if (start < 0) return found;
+  const found: Partial<Record<string, string>> = {};
+  const repeated: Partial<Record<string, string[]>> = {};
+  if (start < 0) return {};
+  const names: readonly string[] = [...allowed, ...repeatable];
   const seen = new Set<string>();
   for (const pair of url.slice(start + 1).split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const name = decode(eq < 0 ? pair : pair.slice(0, eq), 'query parameter name');
-    if (!(allowed as readonly string[]).includes(name)) {
+    if (!names.includes(name)) {
       const takes =
-        allowed.length === 0 ? 'takes no query parameters' : `takes only ${allowed.map((a) => `'${a}'`).join(', ')}`;
+        names.length === 0 ? 'takes no query parameters' : `takes only ${names.map((a) => `'${a}'`).join(', ')}`;
       const hint = name === 'rev' || name === 'ref' || name === 'dir' ? ` (inside a ref, write '&' as %26)` : '';
       throw new Problem('invalid-request', `unknown query parameter '${name}': this route ${takes}${hint}`, {
         parameter: name,
       });
     }
+    const value = decode(eq < 0 ? '' : pair.slice(eq + 1), name);
+    if ((repeatable as readonly string[]).includes(name)) {
+      (repeated[name] ??= []).push(value);
+      continue;
+    }
     if (seen.has(name)) {
       throw new Problem('invalid-request', `query parameter '${name}' is given more than once`, { parameter: name });
     }
     seen.add(name);
-    found[name as K] = decode(eq < 0 ? '' : pair.slice(eq + 1), name);
+    found[name] = value;
   }
-  return found;
+  return { ...found, ...repeated } as Partial<Record<K, string>> & Partial<Record<R, string[]>>;
 }
 
 /** The first value of `name` as given, unchecked: what an error about the request should echo. */

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,13 +9,22 @@ import type { FlakeOverride } from '../../src/nix/overrides.js';
 import { readRegistry } from '../../src/nix/registry.js';
 import { buildFixture, removeTree, type Fixture } from './fixture.js';
 import { mapLimit, nixAvailable, nixRunner, type NixRunner } from './nix.js';
-import { comparable, coreResolveWithOverrides, nixResolveWithOverrides, type OverrideOutcome } from './overrides.js';
+import type { DevServer } from '../../scripts/dev-server.js';
+import {
+  comparable,
+  coreResolveWithOverrides,
+  nixResolveWithOverrides,
+  serviceResolveWithOverrides,
+  type OverrideOutcome,
+} from './overrides.js';
+import { startWrangler } from './server.js';
 
 /**
- * `--override-flake` in real Nix against the core's override layer: Nix reads the global
- * registry from a local file (no service is started) and looks refs up with overrides on its
- * command line; the core searches the same file below the same overrides. Skipped without
- * `nix` on PATH (the main conformance suite fails instead under CI=true).
+ * `--override-flake` in real Nix against the core's override layer and the service's
+ * `/resolve`: Nix reads the global registry from a local file and looks refs up with overrides
+ * on its command line; the core searches the same file below the same overrides, and a local
+ * service started on that file answers `/resolve?…&override-flake=ORIGINAL&override-flake=RESOLVED`.
+ * Skipped without `nix` on PATH (the main conformance suite fails instead under CI=true).
  */
 
 const nixVersion = nixAvailable();
@@ -51,6 +61,9 @@ describe.skipIf(fx === undefined)(`--override-flake against real Nix (${nixVersi
   let nix: NixRunner;
   let layers: LayerRef[];
   let answers: Map<Case, OverrideOutcome>;
+  let served: Map<Case, OverrideOutcome>;
+  let server: DevServer | undefined;
+  let serverDir: string | undefined;
   const list = fx === undefined ? [] : cases(fx);
 
   beforeAll(async () => {
@@ -70,9 +83,16 @@ describe.skipIf(fx === undefined)(`--override-flake against real Nix (${nixVersi
     await nix.init();
     const found = await mapLimit(list, 2, (c) => nixResolveWithOverrides(nix, c.ref, c.overrides));
     answers = new Map(list.map((c, i) => [c, found[i] as OverrideOutcome]));
-  });
+    serverDir = mkdtempSync(join(tmpdir(), 'flake-registry-overrides-server-'));
+    server = await startWrangler(serverDir, file);
+    const origin = server.origin;
+    const fromService = await mapLimit(list, 4, (c) => serviceResolveWithOverrides(origin, c.ref, c.overrides));
+    served = new Map(list.map((c, i) => [c, fromService[i] as OverrideOutcome]));
+  }, 120_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await server?.stop();
+    if (serverDir !== undefined) removeTree(serverDir);
     if (fx !== undefined) removeTree(fx.root);
   });
 
@@ -81,5 +101,8 @@ describe.skipIf(fx === undefined)(`--override-flake against real Nix (${nixVersi
     const context = JSON.stringify({ case: c, nix: fromNix }, null, 2).replaceAll(f.root, '$ROOT');
     expect(fromNix.kind, `fixture: Nix did not give the intended outcome\n${context}`).toBe(c.expect);
     expect(comparable(coreResolveWithOverrides(c.ref, c.overrides, layers)), context).toEqual(comparable(fromNix));
+    expect(comparable(served.get(c) as OverrideOutcome), `the service's /resolve\n${context}`).toEqual(
+      comparable(fromNix),
+    );
   });
 });

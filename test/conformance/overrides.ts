@@ -10,9 +10,9 @@ import { classifyError, normalizeUrl, type Failure, type NixRunner } from './nix
  *
  * `nixResolveWithOverrides` asks `nix flake metadata --json --override-flake A B … REF` and
  * `coreResolveWithOverrides` asks src/nix with the same overrides above the same layers; both
- * answer an `OverrideOutcome` that compares with `toEqual`. When `/resolve` takes overrides, the
- * same cases can be asked of the service: turn its answer into an `OverrideOutcome` (its
- * `resolved.attrs`, or `classifyError` of a problem's `detail`) and compare it with Nix's.
+ * answer an `OverrideOutcome` that compares with `toEqual`; `serviceResolveWithOverrides` asks
+ * `/resolve` with the same overrides (`override-flake=ORIGINAL&override-flake=RESOLVED`) and
+ * reads its answer the same way (its `resolved.attrs`, or `classifyError` of a problem's `detail`).
  * Nix must be run by a `nixRunner` whose `flake-registry` is the file the layers were read from.
  */
 
@@ -62,4 +62,18 @@ export function coreResolveWithOverrides(
  */
 export function comparable(o: OverrideOutcome): unknown {
   return o.kind === 'ok' ? o : { kind: o.kind, subject: normalizeUrl(o.subject) };
+}
+
+/** `/resolve` of a running service, with the overrides as query parameters, read as Nix's answer is. */
+export async function serviceResolveWithOverrides(
+  origin: string,
+  ref: string,
+  overrides: readonly FlakeOverride[],
+): Promise<OverrideOutcome> {
+  const values = overrides.flatMap((o) => [o.original, o.resolved]);
+  const query = values.map((v) => `&override-flake=${encodeURIComponent(v)}`).join('');
+  const res = await fetch(`${origin}/resolve?ref=${encodeURIComponent(ref)}${query}`);
+  const body = await res.json<{ resolved?: { attrs: Attrs }; detail?: string }>();
+  if (res.status === 200 && body.resolved) return { kind: 'ok', resolved: body.resolved.attrs };
+  return classifyError(body.detail ?? `status ${res.status} without a detail`);
 }

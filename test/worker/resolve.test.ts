@@ -222,3 +222,89 @@ describe('GET /resolve errors', () => {
     expect((await problem(res)).type).toBe('urn:flake-registry:problem:unknown-version');
   });
 });
+
+describe('GET /resolve with override-flake (Nix: --override-flake ORIGINAL RESOLVED)', () => {
+  const withOverrides = (ref: string, registry: string, ...values: string[]) =>
+    `/resolve?ref=${encodeURIComponent(ref)}&registry=${registry}${values.map((v) => `&override-flake=${encodeURIComponent(v)}`).join('')}`;
+
+  it('searches the overrides first, names them in the steps and echoes them', async () => {
+    const { name, service } = team();
+    const res = await service.fetch(withOverrides('nixpkgs/nixos-24.05', name, 'nixpkgs', 'github:me/nixpkgs'));
+    expect(res.status).toBe(200);
+    const body = await res.json<Resolution & { overrides: unknown }>();
+    // The exact registry entry for nixos-24.05 is never reached: the override matches first.
+    expect(body.resolved.url).toBe('github:me/nixpkgs/nixos-24.05');
+    expect(body.steps).toEqual([
+      {
+        registry: '--override-flake',
+        version: 0,
+        index: 0,
+        exact: false,
+        from: 'flake:nixpkgs',
+        to: 'github:me/nixpkgs/nixos-24.05',
+      },
+    ]);
+    expect(body.registries).toEqual([{ name, version: 1 }]);
+    expect(body.overrides).toEqual([{ original: 'nixpkgs', resolved: 'github:me/nixpkgs' }]);
+  });
+
+  it('takes the first override for a ref, and starts each hop again at the overrides', async () => {
+    const { name, service } = team();
+    const first = await service.fetch(withOverrides('a', name, 'a', 'github:first/a', 'a', 'github:second/a'));
+    expect((await first.json<Resolution>()).resolved.url).toBe('github:first/a');
+    const chain = await (await service.fetch(withOverrides('chain', name, 'a', 'github:o/a'))).json<Resolution>();
+    expect(chain.steps.map((s) => s.registry)).toEqual([name, '--override-flake']);
+    expect(chain.resolved.url).toBe('github:o/a');
+  });
+
+  it("answers Nix's errors with the overrides in the problem", async () => {
+    const { name, service } = team();
+    const cycle = await service.fetch(withOverrides('x', name, 'x', 'flake:y', 'y', 'flake:x'));
+    expect(cycle.status).toBe(422);
+    const problem = await cycle.json<{ type: string; overrides: unknown }>();
+    expect(problem.type).toBe('urn:flake-registry:problem:cycle');
+    expect(problem.overrides).toEqual([
+      { original: 'x', resolved: 'flake:y' },
+      { original: 'y', resolved: 'flake:x' },
+    ]);
+  });
+
+  it('refuses what Nix would refuse, and what has no meaning here, naming the pair', async () => {
+    const { name, service } = team();
+    const cases: [string[], RegExp][] = [
+      [['nixpkgs'], /override-flake: takes its values in pairs, ORIGINAL then RESOLVED.*got 1 values/],
+      [['nixpkgs', 'github:a/b', 'x'], /got 3 values/],
+      [['nixpkgs', 'not a ref at all!'], /--override-flake 1, resolved: /],
+      [['a', 'github:a/b', '', 'github:c/d'], /--override-flake 2, original: /],
+      [['a', 'path:./here'], /--override-flake 1, resolved: .*relative path '\.\/here'.*no working directory/],
+      [
+        Array.from({ length: 130 }, (_, i) => (i % 2 === 0 ? `id${i}` : 'github:o/r')),
+        /65 overrides given; at most 64/,
+      ],
+    ];
+    for (const [values, detail] of cases) {
+      const res = await service.fetch(withOverrides('nixpkgs', name, ...values));
+      expect(res.status, values.join(' ')).toBe(400);
+      const problem = await res.json<{ type: string; detail: string; parameter: string }>();
+      expect(problem).toMatchObject({
+        type: 'urn:flake-registry:problem:invalid-request',
+        parameter: 'override-flake',
+      });
+      expect(problem.detail).toMatch(detail);
+    }
+  });
+
+  it('gives the answer with overrides its own validator, and caches it as the registries allow', async () => {
+    const { name, service } = team();
+    const plain = await service.fetch(withOverrides('a', name));
+    const over = await service.fetch(withOverrides('a', name, 'a', 'github:o/a'));
+    const other = await service.fetch(withOverrides('a', name, 'a', 'github:o/b'));
+    const etags = [plain, over, other].map((r) => r.headers.get('ETag'));
+    expect(new Set(etags).size).toBe(3);
+    expect(over.headers.get('Cache-Control')).toBe(plain.headers.get('Cache-Control'));
+    const again = await service.fetch(withOverrides('a', name, 'a', 'github:o/a'), {
+      headers: { 'If-None-Match': etags[1] ?? '' },
+    });
+    expect(again.status).toBe(304);
+  });
+});

@@ -169,7 +169,10 @@ export const resolve: Command = {
   name: 'resolve',
   summary:
     'Resolve a flake ref through the hosted registries as Nix would, and print the result as `nix registry resolve` does.',
-  usage: 'REF [--registry NAME[@N][,NAME[@N]...]]',
+  usage: 'REF [--registry NAME[@N][,NAME[@N]...]] [--override-flake ORIGINAL RESOLVED]...',
+  description: [
+    "--override-flake is Nix's: ORIGINAL resolves to RESOLVED before any registry is searched, the first of several for one ref wins, and a ref or rev in REF passes on to RESOLVED as through any entry that is not exact. Repeat it as Nix takes it.",
+  ],
   positionals: { min: 1, max: 1, names: 'REF' },
   options: {
     registry: {
@@ -177,14 +180,27 @@ export const resolve: Command = {
       value: 'LIST',
       description: 'registries to search in order, each optionally pinned to a version (default: global)',
     },
+    'override-flake': {
+      type: 'pair',
+      value: 'ORIGINAL RESOLVED',
+      description: 'resolve ORIGINAL to RESOLVED first, as Nix does (repeatable)',
+    },
   },
-  examples: ['flake-registry resolve nixpkgs/nixos-25.05', 'flake-registry resolve nixpkgs --registry team,global@3'],
+  examples: [
+    'flake-registry resolve nixpkgs/nixos-25.05',
+    'flake-registry resolve nixpkgs --registry team,global@3',
+    'flake-registry resolve nixpkgs --override-flake nixpkgs github:me/nixpkgs',
+  ],
   json: true,
   server: true,
   run: async (ctx, args) => {
     const [ref = ''] = args.positionals;
     const registries = stringOption(args, 'registry');
-    const query = `?ref=${encodeURIComponent(ref)}${registries === undefined ? '' : `&registry=${encodeURIComponent(registries)}`}`;
+    const overrides = (args.pairs?.['override-flake'] ?? []).flatMap(
+      ([original, resolved]) =>
+        `&override-flake=${encodeURIComponent(original)}&override-flake=${encodeURIComponent(resolved)}`,
+    );
+    const query = `?ref=${encodeURIComponent(ref)}${registries === undefined ? '' : `&registry=${encodeURIComponent(registries)}`}${overrides.join('')}`;
     const answer = await ctx.client().getJson(`/resolve${query}`, resolutionSchema);
     ctx.say(answer.resolved.url);
     ctx.data(answer);

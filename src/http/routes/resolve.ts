@@ -4,6 +4,7 @@ import { NixError } from '../../nix/errors.js';
 import { MAX_FLAKE_REF_LENGTH, flakeRefToAttrs, flakeRefToString, parseFlakeRef } from '../../nix/flakeref.js';
 import { inputToURL } from '../../nix/input.js';
 import { resolve, type FailedEntry, type LayerRef, type Step } from '../../nix/lookup.js';
+import { OverrideError, overrideLayer, type FlakeOverride } from '../../nix/overrides.js';
 import { REGISTRY_NAME } from '../../store/layout.js';
 import type { RegistryStore } from '../../store/store.js';
 import { cacheControl } from '../caching.js';
@@ -16,6 +17,35 @@ import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
 import { respondWith, utf8 } from '../representation.js';
 
 const MAX_LAYERS = 8;
+
+/** The query parameter that carries Nix's `--override-flake ORIGINAL RESOLVED`, as its two values in turn. */
+export const OVERRIDE_PARAM = 'override-flake';
+
+/**
+ * `override-flake=ORIGINAL&override-flake=RESOLVED`, repeated: the values in pairs and in
+ * order, as Nix's command line takes `--override-flake ORIGINAL RESOLVED`. Each pair is checked
+ * as Nix checks it, and the layer they make is searched first.
+ */
+export function parseOverrides(values: readonly string[] | undefined): { pairs: FlakeOverride[]; layer?: LayerRef } {
+  if (values === undefined || values.length === 0) return { pairs: [] };
+  if (values.length % 2 !== 0) {
+    throw new Problem(
+      'invalid-request',
+      `${OVERRIDE_PARAM}: takes its values in pairs, ORIGINAL then RESOLVED, as Nix's --override-flake ORIGINAL RESOLVED; got ${values.length} values`,
+      { parameter: OVERRIDE_PARAM },
+    );
+  }
+  const pairs: FlakeOverride[] = [];
+  for (let i = 0; i < values.length; i += 2) {
+    pairs.push({ original: values[i] as string, resolved: values[i + 1] as string });
+  }
+  try {
+    return { pairs, layer: overrideLayer(pairs) };
+  } catch (error) {
+    if (!(error instanceof OverrideError)) throw error;
+    throw new Problem('invalid-request', error.message, { parameter: OVERRIDE_PARAM });
+  }
+}
 
 interface LayerSpec {
   readonly name: string;
@@ -98,8 +128,12 @@ function resolution(status: number, contentType: string, body: string): Resoluti
 const problemAnswer = (problem: Problem): Resolution =>
   resolution(problem.status, PROBLEM_CONTENT_TYPE, problemBody(problem, '/resolve'));
 
-/** What `text` resolves to in `layers`, or Nix's error: either is final for these versions. */
-function answer(text: string, layers: readonly LayerRef[]): Resolution {
+/** What `text` resolves to in `layers` below the overrides, or Nix's error: either is final for these versions. */
+function answer(
+  text: string,
+  layers: readonly LayerRef[],
+  overrides: { readonly pairs: readonly FlakeOverride[]; readonly layer?: LayerRef },
+): Resolution {
   let query: FlakeRef;
   try {
     query = parseFlakeRef(text);
@@ -108,15 +142,16 @@ function answer(text: string, layers: readonly LayerRef[]): Resolution {
     throw error;
   }
   const registries = layers.map((l) => ({ name: l.name, version: l.version }));
-  const result = resolve(query, layers);
+  const given = overrides.pairs.length === 0 ? {} : { overrides: overrides.pairs.map((o) => ({ ...o })) };
+  const result = resolve(query, overrides.layer ? [overrides.layer, ...layers] : layers);
   const steps = result.steps.map(stepJson);
   if (!result.ok) {
     const entry = result.entry === undefined ? {} : { entry: entryJson(result.entry) };
     return problemAnswer(
-      Problem.fromNix(result.error, { input: text, ref: refJson(query), steps, ...entry, registries }),
+      Problem.fromNix(result.error, { input: text, ref: refJson(query), steps, ...entry, registries, ...given }),
     );
   }
-  const body = { ref: refJson(query), resolved: refJson(result.resolved), steps, registries };
+  const body = { ref: refJson(query), resolved: refJson(result.resolved), steps, registries, ...given };
   return resolution(200, 'application/json', JSON.stringify(body));
 }
 
@@ -140,14 +175,16 @@ export async function resolveRef(
   resolutions: AppEnv['Variables']['resolutions'],
   ref: string | undefined,
   registry: string | undefined,
+  override: readonly string[] = [],
 ): Promise<ResolveOutcome> {
   const text = requireRef(ref);
   const specs = parseLayers(registry);
+  const overrides = parseOverrides(override);
   const layers = await loadLayers(store, specs);
-  const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}`;
+  const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}${override.length === 0 ? '' : `\n${JSON.stringify(override)}`}`;
   let found = resolutions.get(key);
   if (found === undefined) {
-    const computed = answer(text, layers);
+    const computed = answer(text, layers, overrides);
     found = computed.status === 200 ? { ...computed, etag: await etagOf(key) } : computed;
     resolutions.set(key, found);
   }
@@ -155,16 +192,17 @@ export async function resolveRef(
 }
 
 /**
- * `GET /resolve?ref=REF[&registry=...]`: what Nix would resolve REF to, and how.
+ * `GET /resolve?ref=REF[&registry=...][&override-flake=ORIGINAL&override-flake=RESOLVED...]`:
+ * what Nix would resolve REF to, and how.
  */
 export const resolveRoutes = new Hono<AppEnv>().get('/resolve', async (c) => {
   try {
-    const query = queryParams(c.req.url, ['ref', 'registry']);
+    const query = queryParams(c.req.url, ['ref', 'registry'], [OVERRIDE_PARAM]);
     const {
       answer: found,
       layers,
       pinned,
-    } = await resolveRef(c.var.store, c.var.resolutions, query.ref, query.registry);
+    } = await resolveRef(c.var.store, c.var.resolutions, query.ref, query.registry, query[OVERRIDE_PARAM]);
     if (found.etag === undefined) {
       return new Response(found.bytes, {
         status: found.status,
