@@ -351,6 +351,28 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     expect(troubles).toEqual([]);
   });
 
+  it('says "no log" when the service answers that it has no log key', async () => {
+    const page = await open(scripted, '/r/global/history');
+    await page.route('**/registries/global/log/checkpoint', (route) =>
+      route.fulfill({
+        status: 404,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'urn:flake-registry:problem:no-log-key',
+          title: 'No log key',
+          status: 404,
+          detail: 'no log key is configured',
+        }),
+      }),
+    );
+    const text = await verifyHistory(page);
+    expect(text).toContain('All 4 versions verified.');
+    expect(text).toContain('no log: the service keeps no transparency log: no log key is configured');
+    // The 404 the browser logs is the one trouble expected here.
+    const expected = troubles.splice(0);
+    expect(expected.filter((t) => !t.includes('404'))).toEqual([]);
+  });
+
   it("names version 2 when one byte of its stored file is altered in the server's storage", async () => {
     const original = await (await fetch(`${server.origin}/registries/global/versions/2/flake-registry.json`)).text();
     const at = original.indexOf('"NixOS"') + 5;
