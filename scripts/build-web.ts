@@ -1,4 +1,4 @@
-// `npm run build:web`: bundles the pages' script (src/web/client), stylesheet and icon into
+// `npm run build:web`: bundles the pages' scripts (src/web/client), stylesheet and icon into
 // src/web/assets.json, which the Worker imports: each with the versioned path it is served
 // at (a hash of its bytes). Run before every `wrangler dev` and `wrangler deploy` (wrangler.toml's
 // [build]) and before `npm test`; test/scripts/build-web.test.ts fails when the file is stale.
@@ -24,22 +24,27 @@ function asset(name: string, contentType: string, text: string): Asset {
 
 /** The file's text, as the build makes it from the sources today. */
 export async function assetsText(): Promise<string> {
-  const script = await build({
-    entryPoints: [join(web, 'client', 'page.ts')],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
-  const js = script.outputFiles[0]?.text;
-  if (js === undefined) throw new Error('build-web: the script bundle is empty');
+  const bundle = async (entry: string): Promise<string> => {
+    const built = await build({
+      entryPoints: [join(web, 'client', entry)],
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      minify: true,
+      write: false,
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+    const js = built.outputFiles[0]?.text;
+    if (js === undefined) throw new Error(`build-web: the bundle of ${entry} is empty`);
+    return js;
+  };
   const css = await transform(readFileSync(join(web, 'style.css'), 'utf8'), { loader: 'css', minify: true });
   const assets = {
     style: asset('web.css', 'text/css; charset=utf-8', css.code),
-    script: asset('web.js', 'text/javascript; charset=utf-8', js),
+    script: asset('web.js', 'text/javascript; charset=utf-8', await bundle('page.ts')),
+    // Only the history page loads it: the history verifier with the Nix core it replays proposals with.
+    verify: asset('verify.js', 'text/javascript; charset=utf-8', await bundle('history.ts')),
     icon: asset('icon.svg', 'image/svg+xml', readFileSync(join(web, 'icon.svg'), 'utf8')),
   };
   return `${JSON.stringify(assets, null, 2)}\n`;

@@ -18,6 +18,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'src/log': ['src/crypto', 'src/protocol/names.ts'],
   'src/protocol': ['src/nix', 'src/crypto', 'src/lru.ts'],
   'src/api': ['src/protocol', 'src/nix'],
+  // What a service serves, fetched and checked: the history verifier and the log's client over the API.
+  'src/served': ['src/api', 'src/log', 'src/protocol', 'src/nix', 'src/crypto', 'src/lru.ts'],
   'src/store': ['src/api', 'src/protocol', 'src/nix', 'src/crypto', 'src/lru.ts'],
   'src/writer': ['src/store', 'src/api', 'src/protocol', 'src/nix', 'src/crypto', 'src/log', 'src/lru.ts'],
   // The routes call the writer through its interface (src/writer/contract.ts) alone.
@@ -56,11 +58,20 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
     'src/lru.ts',
   ],
   // The pages' script runs in browsers: it reuses the core, and the pages' own way of showing text.
-  'src/web/client': ['src/web/marks.ts', 'src/protocol', 'src/nix', 'src/crypto', 'src/lru.ts'],
+  'src/web/client': ['src/web/marks.ts', 'src/served', 'src/protocol', 'src/nix', 'src/crypto', 'src/lru.ts'],
   'src/worker.ts': ['src/http', 'src/writer', 'src/store', 'src/protocol', 'src/nix', 'src/api'],
   'src/index.ts': ['src/worker.ts', 'registries'],
   // The command uses the pure core and the API's description, never the Worker's insides.
-  'scripts/cli': ['src/api', 'src/protocol', 'src/nix', 'src/crypto', 'src/log', 'src/lru.ts', 'scripts/dev-vars.ts'],
+  'scripts/cli': [
+    'src/served',
+    'src/api',
+    'src/protocol',
+    'src/nix',
+    'src/crypto',
+    'src/log',
+    'src/lru.ts',
+    'scripts/dev-vars.ts',
+  ],
   // The benchmarks and the checks before a start measure and check the read side too; nothing reaches the writer.
   scripts: ['src/api', 'src/store', 'src/protocol', 'src/nix', 'src/crypto', 'src/log', 'src/lru.ts', 'registries'],
 };

@@ -1,6 +1,8 @@
+import { MAX_CHECKPOINT_BYTES } from '../../src/log/checkpoint.js';
 import { LogError } from '../../src/log/errors.js';
 import { ED25519 } from '../../src/log/note.js';
-import { parseVerifierKey, type VerifierKey } from '../../src/log/vkey.js';
+import { maxTileBytes } from '../../src/log/tiles.js';
+import { MAX_VKEY_BYTES, parseVerifierKey, type VerifierKey } from '../../src/log/vkey.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -23,4 +25,17 @@ export function logKeyOption(text: string | undefined, command: string): Verifie
     );
   }
   return key;
+}
+
+/**
+ * The most the command reads of an answer of a log route (`…/log/checkpoint`, `…/log/key`,
+ * `…/log/tile/…`): what the service can send there, far below the limit of other answers.
+ */
+export function logAnswerLimit(path: string): number | undefined {
+  const at = path.indexOf('/log/');
+  if (at < 0) return undefined;
+  const rest = path.slice(at + '/log/'.length);
+  if (rest === 'checkpoint') return MAX_CHECKPOINT_BYTES;
+  if (rest === 'key') return MAX_VKEY_BYTES;
+  return maxTileBytes(rest);
 }

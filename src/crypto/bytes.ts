@@ -14,3 +14,11 @@ export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The bytes as Web Crypto takes them: a view of an ArrayBuffer (the DOM's types refuse a view
+ * that could be of a SharedArrayBuffer). The same view when it is one, else a copy.
+ */
+export function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}

@@ -1,6 +1,6 @@
 import { Lru } from '../lru.js';
 import { Base64Error, decodeBase64, encodeBase64 } from './base64.js';
-import { bytesEqual, concatBytes } from './bytes.js';
+import { bytesEqual, concatBytes, ownBuffer } from './bytes.js';
 import { decodePoint, isCanonicalAndNotSmallOrder, isCanonicalScalar, isSmallOrder } from './ed25519-point.js';
 
 /**
@@ -136,7 +136,7 @@ function pkcs8(seed: Uint8Array): Uint8Array {
 
 /** The public key of a seed (RFC 8032 section 5.1.5), read back from WebCrypto as a JWK. */
 async function publicKeyOfSeed(seed: Uint8Array): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey('pkcs8', pkcs8(seed), ED25519, true, ['sign']);
+  const key = await crypto.subtle.importKey('pkcs8', ownBuffer(pkcs8(seed)), ED25519, true, ['sign']);
   const jwk: unknown = await crypto.subtle.exportKey('jwk', key);
   if (typeof jwk !== 'object' || jwk === null || !('x' in jwk) || typeof jwk.x !== 'string') {
     throw new Error('WebCrypto exported an Ed25519 key without its public half');
@@ -174,8 +174,8 @@ export function formatSignature(sig: Signature): string {
 }
 
 export async function sign(key: SecretKey, message: Uint8Array): Promise<Signature> {
-  const cryptoKey = await crypto.subtle.importKey('pkcs8', pkcs8(key.seed), ED25519, false, ['sign']);
-  const bytes = new Uint8Array(await crypto.subtle.sign(ED25519, cryptoKey, message));
+  const cryptoKey = await crypto.subtle.importKey('pkcs8', ownBuffer(pkcs8(key.seed)), ED25519, false, ['sign']);
+  const bytes = new Uint8Array(await crypto.subtle.sign(ED25519, cryptoKey, ownBuffer(message)));
   return Object.freeze({ name: key.name, bytes });
 }
 
@@ -191,7 +191,7 @@ async function verifyKey(bytes: Uint8Array): Promise<WebCryptoKey> {
   const id = encodeBase64(bytes);
   const cached = verifyKeys.get(id);
   if (cached !== undefined) return cached;
-  const key = await crypto.subtle.importKey('raw', bytes, ED25519, false, ['verify']);
+  const key = await crypto.subtle.importKey('raw', ownBuffer(bytes), ED25519, false, ['verify']);
   verifyKeys.set(id, key);
   return key;
 }
@@ -207,7 +207,7 @@ export async function verify(key: PublicKey, message: Uint8Array, sig: Signature
   if (!isCanonicalAndNotSmallOrder(sig.bytes.subarray(0, 32))) return false;
   if (!isCanonicalAndNotSmallOrder(key.bytes)) return false;
   try {
-    return await crypto.subtle.verify(ED25519, await verifyKey(key.bytes), sig.bytes, message);
+    return await crypto.subtle.verify(ED25519, await verifyKey(key.bytes), ownBuffer(sig.bytes), ownBuffer(message));
   } catch {
     return false;
   }

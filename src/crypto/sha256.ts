@@ -1,5 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { ownBuffer } from './bytes.js';
 
 const encoder = new TextEncoder();
 const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
@@ -9,7 +10,7 @@ const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'str
  * (Web Crypto: same in workerd and Node, and native).
  */
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
-  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytesOf(data))));
+  return bytesToHex(new Uint8Array(await crypto.subtle.digest('SHA-256', ownBuffer(bytesOf(data)))));
 }
 
 /**

@@ -93,6 +93,11 @@ export interface VerifyOptions {
    * version 1, so the history it checked is the one it is given. Default 1.
    */
   readonly from?: number;
+  /**
+   * Called once each version has passed every check, with its number, and awaited: a page
+   * shows progress here and gives the event loop a turn, so a long history keeps it responsive.
+   */
+  readonly onVerified?: (version: number) => void | Promise<void>;
 }
 
 class Refusal extends Error {
@@ -125,7 +130,7 @@ export async function verifyHistory(
   if (versions.length === 0) {
     return { ok: false, version: 1, code: 'empty-history', reason: 'version 1 is missing: the history is empty' };
   }
-  const walked = await walk(new Walk(from), 1, versions);
+  const walked = await walk(new Walk(from), 1, versions, options.onVerified);
   if (!walked.ok) return walked;
   const { verified: _verified, ...result } = walked;
   return result;
@@ -197,9 +202,17 @@ export async function resumeHistory(
   return walk(w, verified.version + 1, versions);
 }
 
-async function walk(w: Walk, first: number, versions: readonly HistoryVersion[]): Promise<ResumeResult> {
+async function walk(
+  w: Walk,
+  first: number,
+  versions: readonly HistoryVersion[],
+  onVerified?: (version: number) => void | Promise<void>,
+): Promise<ResumeResult> {
   try {
-    for (const [i, version] of versions.entries()) await w.check(first + i, version);
+    for (const [i, version] of versions.entries()) {
+      await w.check(first + i, version);
+      await onVerified?.(first + i);
+    }
   } catch (error) {
     if (error instanceof Refusal) return { ok: false, version: error.version, code: error.code, reason: error.message };
     throw error;

@@ -27,7 +27,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** What a page component renders to. */
 export type Rendered = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-export const ASSETS = [assets.style, assets.script, assets.icon] as const;
+export const ASSETS = [assets.style, assets.script, assets.verify, assets.icon] as const;
+
+/** The history page's verification script. */
+export const VERIFY_SCRIPT = assets.verify.path;
 
 export const Shown: FC<{ text: string }> = ({ text }) => (
   <bdi>
@@ -64,10 +67,12 @@ export interface PageProps {
   readonly title: string;
   /** The registry the page is about: its pages are linked from the header. */
   readonly registry?: string;
+  /** Scripts of this page alone, besides the one every page loads. */
+  readonly scripts?: readonly string[];
   readonly children?: Child;
 }
 
-export const Page: FC<PageProps> = ({ title, registry, children }) => (
+export const Page: FC<PageProps> = ({ title, registry, scripts = [], children }) => (
   <html lang="en" data-page={String(ENTRIES_PER_PAGE)}>
     <head>
       <meta charset="utf-8" />
@@ -76,6 +81,9 @@ export const Page: FC<PageProps> = ({ title, registry, children }) => (
       <link rel="icon" href={assets.icon.path} type="image/svg+xml" />
       <link rel="stylesheet" href={assets.style.path} />
       <script type="module" src={assets.script.path}></script>
+      {scripts.map((src) => (
+        <script type="module" src={src}></script>
+      ))}
     </head>
     <body>
       <a class="skip" href="#main">

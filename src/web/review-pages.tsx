@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { ProposalSummary, ProposalView, ThresholdView } from '../writer/contract.js';
 import type { VersionRecord } from '../protocol/record.js';
-import { Badge, Page, Shown, Time } from './html.js';
+import { Badge, Page, Shown, Time, VERIFY_SCRIPT } from './html.js';
 import { SummaryList } from './registry-pages.js';
 
 /** A registry's history, its proposals, and one proposal as a reviewer reads it. */
@@ -25,12 +25,43 @@ export interface HistoryProps {
   readonly newer?: string;
 }
 
+/**
+ * The history's verification in the browser: the page's script fetches every version and runs
+ * the verifier `flake-registry verify` runs (src/served/history.ts). Its controls are hidden
+ * until the script shows them; without script the section says what it needs.
+ */
+const VerifySection: FC<{ registry: string; latest: number }> = ({ registry, latest }) => (
+  <section class="verify" id="verify" aria-labelledby="verify-title" data-registry={registry}>
+    <h2 id="verify-title">Verify this history</h2>
+    <p>
+      Your browser can fetch all {latest} version{latest === 1 ? '' : 's'} (record and file, exact bytes) and check them
+      as <code>flake-registry verify</code> does: every hash link, each file as Nix reads it, the signatures under the
+      policy in force, each proposal replayed; then the transparency log against the history.
+    </p>
+    <noscript>
+      <p class="muted">
+        Verification needs script, which is off in this browser:{' '}
+        <code>flake-registry verify --registry {registry}</code> runs the same checks from a shell.
+      </p>
+    </noscript>
+    <div class="verify-controls" id="verify-controls" hidden>
+      <button type="button" id="verify-button">
+        Verify this history
+      </button>
+      <progress id="verify-progress" max={1} value={0} aria-label="Verification progress" hidden></progress>
+      <span class="muted" id="verify-step"></span>
+    </div>
+    <div id="verify-result" role="status" aria-live="polite"></div>
+  </section>
+);
+
 export const HistoryPage: FC<HistoryProps> = ({ registry, latest, records, older, newer }) => (
-  <Page title={`History of ${registry}`} registry={registry}>
+  <Page title={`History of ${registry}`} registry={registry} scripts={[VERIFY_SCRIPT]}>
     <p>
       Every version, newest first ({latest} in all). Each record carries the hash of its file, of its parent's record
       and of the trust policy in force: <code>flake-registry verify</code> checks them all offline.
     </p>
+    <VerifySection registry={registry} latest={latest} />
     {records.map((r) => (
       <article class="version" id={`version-${r.version}`} aria-labelledby={`version-${r.version}-title`}>
         <h2 id={`version-${r.version}-title`}>Version {r.version}</h2>

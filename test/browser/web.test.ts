@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.js';
@@ -12,8 +13,9 @@ import { startDevServer, type DevServer } from '../../scripts/dev-server.js';
  * against a local `wrangler dev`: every page loads under its Content-Security-Policy
  * with no console error and no failed request, the script's filter and resolve box
  * agree with `/resolve`, a proposal made with the command is reviewed and merged,
- * hostile text stays text, the reading pages work without JavaScript, and axe-core
- * finds nothing serious. Screenshots of the main pages go to docs/screenshots/.
+ * hostile text stays text, the reading pages work without JavaScript, the history page
+ * verifies the whole history and its log and names a version whose stored file was altered,
+ * and axe-core finds nothing serious. Screenshots of the main pages go to docs/screenshots/.
  */
 
 const root = join(import.meta.dirname, '..', '..');
@@ -40,6 +42,7 @@ describe.skipIf(!available)('the web pages in a browser', () => {
   let plain: BrowserContext;
   let env: Record<string, string | undefined>;
   let proposalId = '';
+  let serverArgs: string[] = [];
   /** What went wrong on any page: console errors, failed requests, dialogs. */
   const troubles: string[] = [];
 
@@ -111,10 +114,13 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     env = { ...process.env, FLAKE_REGISTRY_URL: undefined };
     for (const name of ['alice', 'bob']) await ok('keygen', '--name', name, '--out', `${name}.sec`);
     const keys = await Promise.all(['alice', 'bob'].map(async (n) => (await ok('pubkey', `${n}.sec`)).trim()));
+    await ok('keygen', '--name', 'localhost', '--out', 'log.sec');
+    const logKey = readFileSync(join(work, 'log.sec'), 'utf8').trim();
+    serverArgs = ['--var', `DEV_TRUSTED_KEYS:${keys.join(' ')}`, '--var', `LOG_SIGNING_KEY:${logKey}`];
     server = await startDevServer({
       root,
       persistTo: join(work, 'state'),
-      args: ['--var', `DEV_TRUSTED_KEYS:${keys.join(' ')}`, '--log-level', 'warn'],
+      args: [...serverArgs, '--log-level', 'warn'],
     });
     env = { ...env, FLAKE_REGISTRY_URL: server.origin };
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
@@ -267,6 +273,9 @@ describe.skipIf(!available)('the web pages in a browser', () => {
       expect(await page.locator('h1').count(), path).toBe(1);
       await page.close();
     }
+    const history = await open(plain, '/r/global/history');
+    expect(await history.locator('#verify').innerText()).toContain('Verification needs script');
+    expect(await history.getByRole('button', { name: 'Verify this history' }).isVisible()).toBe(false);
     const entries = await open(plain, '/r/global');
     await entries.getByLabel('Filter entries').fill('home-manager');
     await entries.getByRole('button', { name: 'Filter all entries' }).click();
@@ -281,6 +290,123 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     const res = await fetch(`${server.origin}/resolve?ref=nixpkgs/nixos-25.05`);
     const json = await res.json<{ resolved: { url: string } }>();
     expect(await resolve.locator('.resolved').innerText()).toBe(json.resolved.url);
+    expect(troubles).toEqual([]);
+  });
+
+  /** The size of the log's checkpoint as served now. */
+  async function checkpointSize(): Promise<number> {
+    const res = await fetch(`${server.origin}/registries/global/log/checkpoint`);
+    return Number((await res.text()).split('\n')[1]);
+  }
+
+  /** Clicks "Verify this history" and waits for its outcome. */
+  async function verifyHistory(page: Page): Promise<string> {
+    await page.getByRole('button', { name: 'Verify this history' }).click();
+    const result = page.locator('#verify-result');
+    await result.locator('p').waitFor();
+    await expect.poll(() => result.getAttribute('aria-busy')).toBeNull();
+    return result.innerText();
+  }
+
+  it('verifies the whole history and its log in the browser, as flake-registry verify does', async () => {
+    for (const [id, to] of [
+      ['browser-one', 'github:acme/one'],
+      ['browser-two', 'github:acme/two'],
+    ] as const) {
+      const made = (
+        await ok('propose', 'set', id, to, '--registry', 'global', '--key', 'alice.sec', '--id-only')
+      ).trim();
+      await ok('approve', made, '--registry', 'global', '--key', 'bob.sec', '--yes');
+    }
+    // The checkpoint follows a merge within about a second.
+    for (let i = 0; i < 40 && (await checkpointSize()) < 4; i++) await sleep(250);
+    expect(await checkpointSize()).toBe(4);
+    const page = await open(scripted, '/r/global/history');
+    const text = await verifyHistory(page);
+    // What the command says of the same history.
+    const command = JSON.parse(await ok('verify', '--registry', 'global', '--json')) as {
+      versions: number;
+      head: { version: number; sha256: string };
+      policy: { threshold: number; keys: string[] };
+      log: { size: number };
+    };
+    expect(command).toMatchObject({ versions: 4, head: { version: 4 }, log: { size: 4 } });
+    const names = command.policy.keys.map((k) => k.split(':')[0]).join(', ');
+    expect(text).toContain('All 4 versions verified.');
+    expect(text).toContain(`head version 4, sha256 ${command.head.sha256}`);
+    expect(text).toContain(
+      `policy in force: ${command.policy.threshold} of ${command.policy.keys.length} keys (${names})`,
+    );
+    expect(text).toContain(
+      'log: 4 leaves verified against the history, checkpoint signed by localhost with the key the server gives: this proves only that the log and this history agree',
+    );
+    const bar = page.locator('#verify-progress');
+    expect(await bar.getAttribute('max')).toBe('8');
+    expect(await page.evaluate<number, undefined>(`document.getElementById('verify-progress').value`, undefined)).toBe(
+      8,
+    );
+    expect(await page.getByRole('button', { name: 'Verify again' }).isEnabled()).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'history-verified.png') });
+    expect(await accessibility(page)).toEqual([]);
+    expect(troubles).toEqual([]);
+  });
+
+  it('says "no log" when the service answers that it has no log key', async () => {
+    const page = await open(scripted, '/r/global/history');
+    await page.route('**/registries/global/log/checkpoint', (route) =>
+      route.fulfill({
+        status: 404,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({
+          type: 'urn:flake-registry:problem:no-log-key',
+          title: 'No log key',
+          status: 404,
+          detail: 'no log key is configured',
+        }),
+      }),
+    );
+    const text = await verifyHistory(page);
+    expect(text).toContain('All 4 versions verified.');
+    expect(text).toContain('no log: the service keeps no transparency log: no log key is configured');
+    // The 404 the browser logs is the one trouble expected here.
+    const expected = troubles.splice(0);
+    expect(expected.filter((t) => !t.includes('404'))).toEqual([]);
+  });
+
+  it("names version 2 when one byte of its stored file is altered in the server's storage", async () => {
+    const original = await (await fetch(`${server.origin}/registries/global/versions/2/flake-registry.json`)).text();
+    const at = original.indexOf('"NixOS"') + 5;
+    expect(original[at]).toBe('S');
+    const altered = `${original.slice(0, at)}s${original.slice(at + 1)}`;
+    const file = join(work, 'altered.json');
+    writeFileSync(file, altered);
+    // A fresh server on the same storage: the Worker keeps the versions it read in memory.
+    await server.stop();
+    const put = await new Promise<Run>((resolve) => {
+      execFile(
+        join(root, 'node_modules', '.bin', 'wrangler'),
+        ['kv', 'key', 'put', '--local', '--persist-to', join(work, 'state'), '--binding', 'REGISTRY_KV'].concat([
+          'registry/global/version/0000000002/file',
+          '--path',
+          file,
+        ]),
+        { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(put.code, put.stderr).toBe(0);
+    server = await startDevServer({
+      root,
+      persistTo: join(work, 'state'),
+      args: [...serverArgs, '--log-level', 'warn'],
+    });
+    const served = await (await fetch(`${server.origin}/registries/global/versions/2/flake-registry.json`)).text();
+    expect(served).toBe(altered);
+    const page = await open(scripted, '/r/global/history');
+    const text = await verifyHistory(page);
+    expect(text).toMatch(/^Version 2 fails: .+ \(file-hash-mismatch\)\. See version 2\.$/);
+    expect(await page.getByRole('link', { name: 'See version 2' }).getAttribute('href')).toBe('?before=3#version-2');
+    expect(await accessibility(page)).toEqual([]);
     expect(troubles).toEqual([]);
   });
 });

@@ -11,10 +11,15 @@ describe('the web pages’ assets', () => {
     expect(Object.values(assets).map((a) => a.path)).toEqual([
       expect.stringMatching(/^\/assets\/[0-9a-f]{16}\/web\.css$/),
       expect.stringMatching(/^\/assets\/[0-9a-f]{16}\/web\.js$/),
+      expect.stringMatching(/^\/assets\/[0-9a-f]{16}\/verify\.js$/),
       expect.stringMatching(/^\/assets\/[0-9a-f]{16}\/icon\.svg$/),
     ]);
-    // The script is small and builds no markup from text.
+    // The script every page loads is small; the history page's carries the verifier and the Nix core.
     expect(assets['script']?.text.length).toBeLessThan(30_000);
-    expect(assets['script']?.text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+    expect(assets['verify']?.text.length).toBeLessThan(400_000);
+    // Neither builds markup from text, nor evaluates text as code (the policy would refuse it).
+    for (const script of [assets['script'], assets['verify']]) {
+      expect(script?.text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|Function\(/);
+    }
   });
 });

@@ -162,6 +162,27 @@ describe('the web pages', () => {
     expect(html).toContain(`<a href="/registries/${name}/versions/2">its record</a>`);
   });
 
+  it('offers to verify the history in the browser: controls hidden until script shows them, and a note without it', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    const html = await page(service, `/r/${name}/history`);
+    // Its own script, on this page alone.
+    expect(html).toContain(`<script type="module" src="${assets.verify.path}"></script>`);
+    expect(await page(service, `/r/${name}`)).not.toContain(assets.verify.path);
+    const section = /<section class="verify" id="verify"[^>]*>.*?<\/section>/s.exec(html)?.[0] ?? '';
+    expect(section).toContain(`data-registry="${name}"`);
+    expect(section).toContain('<h2 id="verify-title">Verify this history</h2>');
+    expect(section).toMatch(
+      /<div class="verify-controls" id="verify-controls" hidden="">\s*<button type="button" id="verify-button">Verify this history<\/button>/,
+    );
+    expect(section).toContain(
+      '<progress id="verify-progress" max="1" value="0" aria-label="Verification progress" hidden="">',
+    );
+    expect(section).toContain('<div id="verify-result" role="status" aria-live="polite"></div>');
+    expect(section).toMatch(/<noscript><p class="muted">Verification needs script, which is off in this browser: /);
+    expect(section).toContain(`<code>flake-registry verify --registry ${name}</code>`);
+  });
+
   it('shows a proposal as a reviewer needs it, its hostile message as inert text, and the merge in the history', async () => {
     const { name, service } = await team();
     const message = 'Add tool <script>alert(1)</script> <img src=x onerror=alert(1)> "quoted" & more';
@@ -230,10 +251,10 @@ describe('the web pages', () => {
     await json.arrayBuffer();
   });
 
-  it('serves its stylesheet, script and icon at versioned URLs, cached for good', async () => {
+  it('serves its stylesheet, scripts and icon at versioned URLs, cached for good', async () => {
     const service = serve([]);
-    for (const asset of [assets.style, assets.script, assets.icon]) {
-      expect(asset.path).toMatch(/^\/assets\/[0-9a-f]{16}\/web\.(css|js)$|^\/assets\/[0-9a-f]{16}\/icon\.svg$/);
+    for (const asset of [assets.style, assets.script, assets.verify, assets.icon]) {
+      expect(asset.path).toMatch(/^\/assets\/[0-9a-f]{16}\/(web\.css|web\.js|verify\.js|icon\.svg)$/);
       const res = await service.fetch(asset.path);
       expect(res.status).toBe(200);
       expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');

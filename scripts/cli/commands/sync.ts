@@ -8,9 +8,7 @@ import type { Leaf } from '../../../src/log/leaf.js';
 import { HASH_BYTES } from '../../../src/log/merkle.js';
 import { ED25519 } from '../../../src/log/note.js';
 import { logOrigin } from '../../../src/log/origin.js';
-import { MAX_CHECKPOINT_BYTES } from '../../../src/log/checkpoint.js';
-import { maxTileBytes } from '../../../src/log/tiles.js';
-import { MAX_VKEY_BYTES, formatVerifierKey, parseVerifierKey, type VerifierKey } from '../../../src/log/vkey.js';
+import { formatVerifierKey, parseVerifierKey, type VerifierKey } from '../../../src/log/vkey.js';
 import { readRegistry } from '../../../src/nix/registry.js';
 import { REGISTRY_NAME } from '../../../src/protocol/names.js';
 import { PolicyError, readPolicy, type PolicyJson } from '../../../src/protocol/policy.js';
@@ -20,7 +18,7 @@ import { flag, requiredOption, stringOption, type Command, type Context } from '
 import { CHECKPOINT_AGE, parseDuration } from '../duration.js';
 import { stage, targetOf, type Staged } from '../atomic.js';
 import { CliError, SecurityError, UnreachableError, UsageError } from '../errors.js';
-import { logKeyOption } from '../log-key.js';
+import { logAnswerLimit, logKeyOption } from '../log-key.js';
 import { fileProblem } from '../files.js';
 import { entryDiff } from '../show.js';
 
@@ -250,7 +248,7 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   const client = ctx.client();
   const log = `/registries/${seg(name)}/log`;
   const checkpointUrl = `${client.base}${log}/checkpoint`;
-  const checkpoint = await client.raw(`${log}/checkpoint`, MAX_CHECKPOINT_BYTES);
+  const checkpoint = await client.raw(`${log}/checkpoint`, logAnswerLimit(`${log}/checkpoint`));
   const pinnedText = kept?.logKey ?? (o.given ? formatVerifierKey(o.given) : undefined);
   if (isNoLogKey(checkpoint.status, checkpoint.bytes)) {
     if (pinnedText !== undefined) {
@@ -270,7 +268,7 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   let firstUseOfKey = false;
   if (pinnedText !== undefined) key = parseVerifierKey(pinnedText);
   else {
-    const served = await getBytes(client, `${log}/key`, MAX_VKEY_BYTES);
+    const served = await getBytes(client, `${log}/key`, logAnswerLimit(`${log}/key`));
     try {
       key = parseVerifierKey(new TextDecoder().decode(served));
     } catch (error) {
@@ -294,7 +292,7 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
       now: ctx.io.now().getTime(),
       maxAgeMs: o.maxAgeMs,
       ...(kept ? { kept: { size: kept.checkpoint.size, root: decodeBase64(kept.checkpoint.root) } } : {}),
-      fetchTile: (path) => getBytes(client, `${log}/${path}`, maxTileBytes(path)),
+      fetchTile: (path) => getBytes(client, `${log}/${path}`, logAnswerLimit(`${log}/${path}`)),
     });
   } catch (error) {
     if (error instanceof LogError) throw refusal(name, error.code, error.message, logEvidence());

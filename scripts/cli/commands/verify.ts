@@ -1,18 +1,9 @@
-import { encodeBase64 } from '../../../src/crypto/base64.js';
-import { sha256HexSync } from '../../../src/crypto/sha256.js';
-import { followLog, readVersionLeaves } from '../../../src/log/client.js';
-import { LogError } from '../../../src/log/errors.js';
-import { logOrigin } from '../../../src/log/origin.js';
-import { parseVerifierKey, type VerifierKey } from '../../../src/log/vkey.js';
-import type { HistoryVersion } from '../../../src/protocol/verify.js';
-import { verifyHistory } from '../../../src/protocol/verify.js';
-import { versionPageSchema } from '../../../src/api/answers.js';
-import { problemLine, seg, type Client } from '../client.js';
+import { verifyServedHistory, type ServedVerification } from '../../../src/served/history.js';
+import { ServedError, type ServedSource } from '../../../src/served/source.js';
+import { problemLine, type Client } from '../client.js';
 import { numberOption, requiredOption, stringOption, type Command } from '../command.js';
 import { CliError } from '../errors.js';
-import { logKeyOption } from '../log-key.js';
-
-const PARALLEL = 8;
+import { logAnswerLimit, logKeyOption } from '../log-key.js';
 
 export const verify: Command = {
   name: 'verify',
@@ -42,34 +33,34 @@ export const verify: Command = {
     const from = numberOption(args, 'from', 'verify') ?? 1;
     const pinned = logKeyOption(stringOption(args, 'log-key'), 'verify');
     const client = ctx.client();
-    // The checkpoint first: it only ever names published versions, so the history read next covers it.
-    const log = await fetchCheckpoint(client, name, pinned);
-    const { latest } = await client.getJson(`/registries/${seg(name)}/versions?limit=1`, versionPageSchema);
-    if (from > latest) throw new CliError(`--from ${from} is past the head of registry '${name}' (version ${latest})`);
-    const versions: HistoryVersion[] = new Array<HistoryVersion>(latest);
-    let done = 0;
-    const progress = (): void => {
-      if (ctx.io.progress) ctx.io.err(`\rfetching versions of '${name}': ${done}/${latest}`);
+    const source: ServedSource<Raw> = {
+      getJson: (path, schema) => client.getJson(path, schema),
+      get: (path) => client.get(path),
+      raw: (path) => client.raw(path, logAnswerLimit(path)),
+      refusal: (path, got) =>
+        new CliError(problemLine(got.res, new TextDecoder().decode(got.bytes), `GET ${client.base}${path}`)),
     };
-    for (let start = 1; start <= latest; start += PARALLEL) {
-      const batch = Array.from({ length: Math.min(PARALLEL, latest - start + 1) }, (_, i) => start + i);
-      await Promise.all(
-        batch.map(async (n) => {
-          const base = `/registries/${seg(name)}/versions/${n}`;
-          const [record, file] = await Promise.all([client.get(base), client.get(`${base}/flake-registry.json`)]);
-          versions[n - 1] = { recordText: record.text, file: file.text };
-          done++;
-          progress();
-        }),
-      );
+    let checked: ServedVerification;
+    try {
+      checked = await verifyServedHistory(source, {
+        registry: name,
+        from,
+        ...(pinned ? { logKey: pinned } : {}),
+        onProgress: ({ step, done, total }) => {
+          if (step !== 'fetched' || !ctx.io.progress) return;
+          ctx.io.err(`\rfetching versions of '${name}': ${done}/${total}`);
+          if (done === total) ctx.io.err('\n');
+        },
+      });
+    } catch (error) {
+      throw cliError(error, name, from, client.base);
     }
-    if (ctx.io.progress) ctx.io.err('\n');
-    const result = await verifyHistory(versions, { from });
+    const { latest, history: result, log: logResult } = checked;
     if (!result.ok) {
       ctx.data({ registry: name, ...result });
       throw new CliError(`registry '${name}' fails verification at ${result.reason} (${result.code})`);
     }
-    const logResult = 'absent' in log ? log : await checkLog(client, name, log, versions);
+    if (logResult === undefined) throw new Error('a verified history comes with its log check');
     ctx.data({ registry: name, ...result, log: logResult });
     if ('code' in logResult) {
       throw new CliError(`registry '${name}' fails verification: its log: ${logResult.reason} (${logResult.code})`);
@@ -89,97 +80,21 @@ export const verify: Command = {
   },
 };
 
-interface FetchedCheckpoint {
-  readonly key: VerifierKey;
-  readonly pinned: boolean;
-  readonly note: Uint8Array;
-}
+type Raw = Awaited<ReturnType<Client['raw']>>;
 
-type LogResult =
-  | { readonly absent: string }
-  | { readonly size: number; readonly root: string; readonly key: string; readonly pinned: boolean }
-  | { readonly code: string; readonly reason: string };
-
-/** The log's key and checkpoint note, or why the service has no log. */
-async function fetchCheckpoint(
-  client: Client,
-  name: string,
-  pinned: VerifierKey | undefined,
-): Promise<FetchedCheckpoint | { readonly absent: string }> {
-  const base = `/registries/${seg(name)}/log`;
-  const answer = async (path: string) => {
-    const got = await client.raw(`${base}/${path}`);
-    if (got.status === 200) return got.bytes;
-    const text = new TextDecoder().decode(got.bytes);
-    if (got.status === 404 && text.includes('urn:flake-registry:problem:no-log-key')) return undefined;
-    throw new CliError(problemLine(got.res, text, `GET ${client.base}${base}/${path}`));
-  };
-  const note = await answer('checkpoint');
-  if (note === undefined) {
-    if (pinned) throw new CliError(`registry '${name}' has no log on this service, though --log-key was given`);
-    return { absent: 'the service keeps no transparency log: no log key is configured' };
-  }
-  if (pinned) return { key: pinned, pinned: true, note };
-  const served = await answer('key');
-  if (served === undefined) return { absent: 'the service keeps no transparency log: no log key is configured' };
-  try {
-    return { key: parseVerifierKey(new TextDecoder().decode(served)), pinned: false, note };
-  } catch (error) {
-    if (error instanceof LogError)
-      throw new CliError(`${client.base}${base}/key is not a verifier key: ${error.message}`);
-    throw error;
-  }
-}
-
-/** The whole log against the history: checkpoint, tiles, and each version's leaf against its record and file. */
-async function checkLog(
-  client: Client,
-  name: string,
-  log: FetchedCheckpoint,
-  versions: readonly HistoryVersion[],
-): Promise<LogResult> {
-  const base = `/registries/${seg(name)}/log`;
-  const encoder = new TextEncoder();
-  try {
-    const followed = await followLog(log.note, {
-      key: log.key,
-      origin: logOrigin(log.key.name, name),
-      now: Date.now(),
-      // The history is what is verified here, not how recent the checkpoint is.
-      maxAgeMs: Number.MAX_SAFE_INTEGER,
-      fetchTile: async (path) => {
-        const got = await client.raw(`${base}/${path}`);
-        if (got.status !== 200) {
-          throw new CliError(
-            problemLine(got.res, new TextDecoder().decode(got.bytes), `GET ${client.base}${base}/${path}`),
-          );
-        }
-        return got.bytes;
-      },
-    });
-    const { size } = followed.checkpoint;
-    if (size > versions.length) {
-      return {
-        code: 'log-ahead',
-        reason: `its checkpoint names ${size} versions, but the history has ${versions.length}`,
-      };
-    }
-    const leaves = size === 0 ? [] : await readVersionLeaves(followed.reader, name, 1, size);
-    for (const leaf of leaves) {
-      const version = versions[leaf.version - 1] as HistoryVersion;
-      const record = sha256HexSync(encoder.encode(version.recordText));
-      const file = sha256HexSync(encoder.encode(version.file));
-      if (leaf.record !== record || leaf.file !== file) {
-        const what = leaf.record !== record ? `record hashes to ${record}` : `file hashes to ${file}`;
-        return {
-          code: 'leaf-mismatch',
-          reason: `version ${leaf.version}'s ${what}, but its leaf in the log holds ${leaf.record !== record ? leaf.record : leaf.file}`,
-        };
-      }
-    }
-    return { size, root: encodeBase64(followed.checkpoint.root), key: log.key.name, pinned: log.pinned };
-  } catch (error) {
-    if (error instanceof LogError) return { code: error.code, reason: error.message };
-    throw error;
+/** What could not be checked at all, in the command's words (its options by name). */
+function cliError(error: unknown, name: string, from: number, base: string): unknown {
+  if (!(error instanceof ServedError)) return error;
+  switch (error.kind) {
+    case 'past-head':
+      return new CliError(error.message.replace(/^version \d+ is past/, `--from ${from} is past`));
+    case 'no-log':
+      return new CliError(`registry '${name}' has no log on this service, though --log-key was given`);
+    case 'bad-log-key':
+      return new CliError(`${base}${error.message}`);
+    case 'refused':
+    case 'not-json':
+    case 'unknown-form':
+      return new CliError(error.message);
   }
 }

@@ -1,7 +1,8 @@
-// The pages' one script, served from a versioned URL: it filters a registry's entries as
-// one types and answers the resolve box without a reload, from the JSON `/resolve`. Every
-// page works without it; nothing here builds markup from text (textContent only).
-import { marked } from '../marks.js';
+// The pages' script, served from a versioned URL: it filters a registry's entries as one
+// types and answers the resolve box without a reload, from the JSON `/resolve`. Every page
+// works without it; nothing here builds markup from text (textContent only). The history
+// page's verification is a script of its own (history.ts): it carries the verifier.
+import { el, shown } from './dom.js';
 
 interface Step {
   readonly registry: string;
@@ -18,30 +19,6 @@ interface Answer {
   readonly detail?: string;
   readonly steps?: readonly Step[];
   readonly registries?: readonly { readonly name: string; readonly version: number }[];
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Readonly<Record<string, string>> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  node.append(...children);
-  return node;
-}
-
-/** Text as the server's pages show it: invisible characters as marks. */
-function shown(text: string): HTMLElement {
-  const bdi = el('bdi');
-  for (const run of marked(text)) {
-    bdi.append(
-      run.kind === 'text'
-        ? run.text
-        : el('span', { class: 'invisible', title: run.name, 'aria-label': run.name }, run.shown),
-    );
-  }
-  return bdi;
 }
 
 function filterEntries(input: HTMLInputElement): void {

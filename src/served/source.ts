@@ -1,0 +1,107 @@
+import type * as z from 'zod';
+import { firstIssue } from '../protocol/issues.js';
+
+/**
+ * How the checks of what a service serves read it: GET a path from the service's root
+ * (`/registries/NAME/versions/3`). The command passes its HTTP client, whose errors say
+ * what went wrong in its own words; a page passes `fetchSource(fetch)`, same-origin.
+ */
+
+export interface RawAnswer {
+  readonly status: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface ServedSource<A extends RawAnswer = RawAnswer> {
+  /** A JSON answer read through the API's schema for it (src/api/answers.ts); anything else throws. */
+  getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>>;
+  /** An answer's text; any answer but 2xx throws. */
+  get(path: string): Promise<{ readonly text: string }>;
+  /** An answer's exact bytes, whatever its status; only a service that cannot be reached throws. */
+  raw(path: string): Promise<A>;
+  /** The error for an answer `raw` gave that the route does not give (a status it does not answer). */
+  refusal(path: string, answer: A): Error;
+}
+
+export type ServedErrorKind =
+  /** An answer of a status the route does not give. */
+  | 'refused'
+  /** A JSON route answered something else. */
+  | 'not-json'
+  /** A JSON answer in a form the API does not describe. */
+  | 'unknown-form'
+  /** A version to check from that is past the head. */
+  | 'past-head'
+  /** A log key was given, but the service keeps no log. */
+  | 'no-log'
+  /** The key the service gives for its log is not a verifier key. */
+  | 'bad-log-key';
+
+/** Why what a service serves could not be checked at all (as opposed to failing a check). */
+export class ServedError extends Error {
+  override readonly name = 'ServedError';
+  constructor(
+    readonly kind: ServedErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FetchedAnswer extends RawAnswer {
+  readonly response: Response;
+}
+
+const decoder = new TextDecoder();
+
+/** A problem+json answer's `title: detail`, else the status. */
+function refusalLine(path: string, answer: FetchedAnswer): string {
+  try {
+    const problem = JSON.parse(decoder.decode(answer.bytes)) as { title?: unknown; detail?: unknown };
+    if (typeof problem.title === 'string' && typeof problem.detail === 'string') {
+      return `GET ${path} answered ${answer.status}: ${problem.title}: ${problem.detail}`;
+    }
+  } catch {
+    // Not a problem+json: the status says it.
+  }
+  return `GET ${path} answered ${answer.status}`;
+}
+
+/**
+ * A source over a fetch of paths (a browser's own `fetch`, whose relative paths stay on
+ * the page's origin, or a test's fake one).
+ */
+export function fetchSource(fetchPath: (path: string) => Promise<Response>): ServedSource<FetchedAnswer> {
+  const raw = async (path: string): Promise<FetchedAnswer> => {
+    const response = await fetchPath(path);
+    return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()), response };
+  };
+  const refusal = (path: string, answer: FetchedAnswer): Error => new ServedError('refused', refusalLine(path, answer));
+  const ok = async (path: string): Promise<FetchedAnswer> => {
+    const answer = await raw(path);
+    if (answer.status < 200 || answer.status > 299) throw refusal(path, answer);
+    return answer;
+  };
+  return {
+    raw,
+    refusal,
+    get: async (path) => ({ text: decoder.decode((await ok(path)).bytes) }),
+    getJson: async <S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> => {
+      const text = decoder.decode((await ok(path)).bytes);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new ServedError('not-json', `GET ${path} answered with something that is not JSON`);
+      }
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        throw new ServedError(
+          'unknown-form',
+          `GET ${path} answered in a form the service does not give (at ${firstIssue(parsed.error.issues)})`,
+        );
+      }
+      return parsed.data;
+    },
+  };
+}
