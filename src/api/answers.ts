@@ -279,3 +279,103 @@ export const policyAnswerSchema = policySchema
   })
   .meta({ id: 'Policy' });
 export type PolicyAnswer = z.infer<typeof policyAnswerSchema>;
+
+/** An attribute a redirect changes: what the lock holds, what the registries give now (null for none). */
+const attrChangeSchema = z.strictObject({
+  attribute: z.string(),
+  from: attrValueSchema.nullable(),
+  to: attrValueSchema.nullable(),
+});
+
+export const AUDIT_STATUSES = [
+  'same-source',
+  'redirected',
+  'pinned',
+  'unverifiable',
+  'not-found',
+  'error',
+  'direct',
+  'not-from-flake',
+] as const;
+
+export const auditStatusSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('same-source') }),
+    z.strictObject({ kind: z.literal('redirected'), changes: z.array(attrChangeSchema) }),
+    z.strictObject({ kind: z.literal('pinned'), by: z.enum(['original', 'registry']) }),
+    z.strictObject({ kind: z.literal('unverifiable'), lockedUrl: z.string(), resolvedUrl: z.string() }),
+    z.strictObject({ kind: z.literal('not-found'), message: z.string() }),
+    z.strictObject({
+      kind: z.literal('error'),
+      error: z.enum(['invalid-ref', 'invalid-registry', 'cycle', 'override']),
+      message: z.string(),
+    }),
+    z.strictObject({ kind: z.literal('direct') }),
+    z.strictObject({ kind: z.literal('not-from-flake') }),
+  ])
+  .meta({ id: 'AuditStatus' });
+
+export const auditRowSchema = z
+  .strictObject({
+    /** `input`: a lock file's input; `element`: a profile's element. */
+    kind: z.enum(['input', 'element']),
+    /** The input path (`home-manager/nixpkgs`) or the element's name. */
+    id: z.string(),
+    node: z.string().optional(),
+    follows: z.string().optional(),
+    flake: z.boolean().optional(),
+    attrPath: z.string().optional(),
+    original: flakeRefSchema.optional(),
+    pinsRev: z.boolean().optional(),
+    locked: flakeRefSchema.optional(),
+    /** What the registries resolve the original to now. */
+    resolved: flakeRefSchema.optional(),
+    steps: z.array(stepSchema).optional(),
+    entry: failedEntrySchema.optional(),
+    status: auditStatusSchema,
+  })
+  .meta({ id: 'AuditRow' });
+
+export const auditSchema = z
+  .strictObject({
+    document: z.enum(['flake.lock', 'manifest.json']),
+    version: z.int().positive(),
+    registries: searchedSchema,
+    overrides: overridesSchema.optional(),
+    rows: z.array(auditRowSchema),
+    warnings: z.array(z.string()),
+  })
+  .meta({ id: 'Audit' });
+export type AuditAnswer = z.infer<typeof auditSchema>;
+
+const auditTargetSchema = z.union([
+  z.strictObject({ url: z.string() }),
+  z.strictObject({ error: z.string() }),
+  z.null(),
+]);
+
+export const proposalAuditSchema = z
+  .strictObject({
+    registry: z.string(),
+    proposal: sha256,
+    status: proposalStatusSchema,
+    /** The version the proposal is audited against (the head) and the version it makes (or made). */
+    from: z.int().positive(),
+    to: z.int().positive(),
+    before: auditSchema,
+    after: auditSchema,
+    /** The rows whose status or target the proposal moves, in row order. */
+    changed: z.array(
+      z.strictObject({
+        kind: z.enum(['input', 'element']),
+        id: z.string(),
+        before: z.strictObject({ status: auditStatusSchema, target: auditTargetSchema }),
+        after: z.strictObject({ status: auditStatusSchema, target: auditTargetSchema }),
+        statusChanged: z.boolean(),
+        targetChanged: z.boolean(),
+      }),
+    ),
+    unchanged: z.int().nonnegative(),
+  })
+  .meta({ id: 'ProposalAudit' });
+export type ProposalAuditAnswer = z.infer<typeof proposalAuditSchema>;

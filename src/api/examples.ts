@@ -99,6 +99,66 @@ export const EXAMPLES = {
     ],
     registries: [{ name: 'global', version: 1 }],
   },
+  auditLock: {
+    version: 7,
+    root: 'root',
+    nodes: {
+      root: { inputs: { nixpkgs: 'nixpkgs' } },
+      nixpkgs: {
+        original: { type: 'indirect', id: 'nixpkgs' },
+        locked: {
+          type: 'github',
+          owner: 'NixOS',
+          repo: 'nixpkgs',
+          rev: 'a3a3dda3bacf61e8a39258a0ed9c924eeca8e293',
+          narHash: 'sha256-A1ODnuHCsGcT1ofM/hNwiw7gbDBHVkN6eT2W5D8HKkE=',
+          lastModified: 1717179513,
+        },
+      },
+    },
+  },
+  audit: {
+    document: 'flake.lock',
+    version: 7,
+    registries: [{ name: 'global', version: 1 }],
+    rows: [
+      {
+        kind: 'input',
+        id: 'nixpkgs',
+        node: 'nixpkgs',
+        flake: true,
+        original: { url: 'flake:nixpkgs', attrs: { id: 'nixpkgs', type: 'indirect' } },
+        pinsRev: false,
+        locked: {
+          url: 'github:NixOS/nixpkgs/a3a3dda3bacf61e8a39258a0ed9c924eeca8e293?narHash=sha256-A1ODnuHCsGcT1ofM/hNwiw7gbDBHVkN6eT2W5D8HKkE%3D',
+          attrs: {
+            lastModified: 1717179513,
+            narHash: 'sha256-A1ODnuHCsGcT1ofM/hNwiw7gbDBHVkN6eT2W5D8HKkE=',
+            owner: 'NixOS',
+            repo: 'nixpkgs',
+            rev: 'a3a3dda3bacf61e8a39258a0ed9c924eeca8e293',
+            type: 'github',
+          },
+        },
+        resolved: {
+          url: 'github:NixOS/nixpkgs/nixpkgs-unstable',
+          attrs: { owner: 'NixOS', ref: 'nixpkgs-unstable', repo: 'nixpkgs', type: 'github' },
+        },
+        steps: [
+          {
+            registry: 'global',
+            version: 1,
+            index: 32,
+            exact: false,
+            from: NIXPKGS,
+            to: 'github:NixOS/nixpkgs/nixpkgs-unstable',
+          },
+        ],
+        status: { kind: 'same-source' },
+      },
+    ],
+    warnings: [],
+  },
   submission: { proposal: PROPOSAL, signatures: [SIGNATURE] },
   proposalView: {
     id: ID,
@@ -164,6 +224,7 @@ export const PROBLEM_EXAMPLES: Readonly<Record<string, Readonly<Record<string, u
   conflict: { entries: [NIXPKGS] },
   'not-open': { proposalStatus: 'merged' },
   'invalid-change': { change: 0 },
+  'invalid-document': { code: 'follows-cycle', node: 'home-manager' },
   'lint-failed': {
     findings: [
       {

@@ -71,6 +71,18 @@ export const PROBLEMS = {
   },
   'no-change': { status: 422, title: 'Proposal changes nothing', members: none },
   'invalid-policy': { status: 422, title: 'Invalid policy', members: none },
+  'invalid-document': {
+    status: 422,
+    title: 'Not a lock file or profile manifest Nix reads',
+    members: {
+      /** Why, stably: `unrecognised`, a lock file's (`unsupported-version`, `follows-cycle`, …) or a manifest's. */
+      code: z.string(),
+      /** The lock node the problem is in or names. */
+      node: z.string().optional(),
+      /** The manifest element (its key, or its place). */
+      element: z.string().optional(),
+    },
+  },
   'not-found': { status: 404, title: 'Flake not found in the registries', members: none },
   'unknown-registry': { status: 404, title: 'Unknown registry', members: none },
   'unknown-version': { status: 404, title: 'Unknown registry version', members: none },

@@ -3,10 +3,12 @@ import { registryFileSchema } from '../nix/registry-schema.js';
 import { REGISTRY_NAME, SHA256_HEX } from '../protocol/names.js';
 import { approvalSchema, submissionSchema } from '../protocol/proposal.js';
 import {
+  auditSchema,
   healthSchema,
   policyAnswerSchema,
   proposalListSchema,
   proposalStatusSchema,
+  proposalAuditSchema,
   proposalViewSchema,
   registryListSchema,
   resolutionSchema,
@@ -113,6 +115,20 @@ const registryFile = (description: string, example: unknown): Answer => ({
   headers: FILE_HEADERS,
   example,
 });
+
+const AUDIT_QUERY = z.strictObject({
+  registry: z
+    .string()
+    .meta({ description: 'Registries to search, as `/resolve` takes them', example: 'global' })
+    .optional(),
+  'override-flake': z
+    .array(z.string())
+    .meta({ description: "Nix's `--override-flake ORIGINAL RESOLVED` pairs, as `/resolve` takes them" })
+    .optional(),
+});
+const AUDIT_BODY = z
+  .record(z.string(), z.unknown())
+  .meta({ id: 'AuditDocument', description: "A `flake.lock` or a profile's `manifest.json`, as Nix writes it" });
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -310,6 +326,74 @@ export const OPERATIONS: readonly Operation[] = [
       },
       414: QUERY_ERRORS[414],
       422: { description: 'A cycle, or a ref or rev the target cannot take', problems: ['cycle', 'override'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'audit',
+    method: 'post',
+    path: '/audit',
+    tag: 'Resolve',
+    summary: 'Audit a flake.lock or a profile manifest against the registries',
+    description:
+      "The body is a `flake.lock` (versions 5 to 7) or a profile's `manifest.json` (versions 1 to 3), recognised by its content. For every lock input and profile element whose original ref goes through the registries: what it is locked to, what the registries (chosen as `/resolve` chooses them, overrides included) resolve it to now with the steps, and a status (docs/audit.md): `same-source`, `redirected` (with the attributes that change), `pinned`, `unverifiable`, `not-found`, `error`; `direct` for inputs that never go through the registries, `not-from-flake` for elements installed from store paths. Nothing is stored.",
+    params: { query: AUDIT_QUERY },
+    body: AUDIT_BODY,
+    bodyExample: EXAMPLES.auditLock,
+    responses: {
+      200: { description: 'The audit', json: auditSchema, example: EXAMPLES.audit },
+      400: {
+        description: 'A body that is not JSON, or a bad parameter',
+        problems: ['invalid-json', 'invalid-request'],
+      },
+      404: { description: 'An unknown registry or version', problems: ['unknown-registry', 'unknown-version'] },
+      413: { description: 'A body over 1 MiB', problems: ['payload-too-large'] },
+      414: QUERY_ERRORS[414],
+      415: WRITE_ERRORS[415],
+      422: { description: 'Not a lock file or manifest Nix reads: why, with its code', problems: ['invalid-document'] },
+      ...STORE_ERRORS,
+    },
+  },
+  {
+    id: 'auditProposal',
+    method: 'post',
+    path: '/registries/{name}/proposals/{id}/audit',
+    tag: 'Proposals',
+    summary: 'What a proposal would change in a flake.lock or a profile manifest',
+    description:
+      'The body as for `POST /audit`. Audited twice: against the registry at its head, and with the proposal merged onto it (a merged proposal: the versions before and after it); `changed` lists the rows whose status or target moves. `registry=` must name this registry at its latest (default: this registry alone). POST, not GET: a GET request cannot carry a body in fetch or in browsers.',
+    params: { path: z.strictObject({ name, id }), query: AUDIT_QUERY },
+    body: AUDIT_BODY,
+    bodyExample: EXAMPLES.auditLock,
+    responses: {
+      200: {
+        description: 'Both audits and what moves',
+        json: proposalAuditSchema,
+        example: {
+          registry: 'global',
+          proposal: EXAMPLES.proposalView.id,
+          status: 'open',
+          from: 1,
+          to: 2,
+          before: EXAMPLES.audit,
+          after: EXAMPLES.audit,
+          changed: [],
+          unchanged: 1,
+        },
+      },
+      400: {
+        description: 'A body that is not JSON, or a bad parameter',
+        problems: ['invalid-json', 'invalid-request'],
+      },
+      404: {
+        description: 'An unknown registry, version or proposal',
+        problems: ['unknown-registry', 'unknown-version', 'unknown-proposal'],
+      },
+      409: { description: 'The proposal no longer merges onto the head', problems: ['conflict'] },
+      413: { description: 'A body over 1 MiB', problems: ['payload-too-large'] },
+      414: QUERY_ERRORS[414],
+      415: WRITE_ERRORS[415],
+      422: { description: 'Not a lock file or manifest Nix reads: why, with its code', problems: ['invalid-document'] },
       ...STORE_ERRORS,
     },
   },

@@ -10,6 +10,7 @@ import { serviceRoutes } from './routes/service.js';
 import { proposalRoutes } from './routes/proposals.js';
 import { logRoutes } from './routes/log.js';
 import { resolveRoutes } from './routes/resolve.js';
+import { auditRoutes } from './routes/audit.js';
 import { allowedAt } from '../api/routes.js';
 import { webRoutes } from '../web/routes.js';
 
@@ -93,6 +94,7 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   app.route('/', resolveRoutes);
   app.route('/', proposalRoutes);
   app.route('/', logRoutes);
+  app.route('/', auditRoutes);
   // The web pages, on paths of their own (src/web).
   app.route('/', webRoutes);
 

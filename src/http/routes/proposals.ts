@@ -41,7 +41,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new Problem('invalid-proposal', firstIssue(result.error.issues), { errors });
 }
 
-function proposalId(value: string): string {
+export function proposalId(value: string): string {
   if (!SHA256_HEX.test(value)) {
     throw new Problem('invalid-request', `proposal id: must be 64 lowercase hex digits, got '${value}'`);
   }

@@ -74,7 +74,7 @@ export interface Layer extends LayerRef {
   readonly sharedSecond: boolean;
 }
 
-async function loadLayers(store: RegistryStore, specs: readonly LayerSpec[]): Promise<Layer[]> {
+export async function loadLayers(store: RegistryStore, specs: readonly LayerSpec[]): Promise<Layer[]> {
   return Promise.all(
     specs.map(async (spec) => {
       const { version: v, head } =
@@ -94,7 +94,7 @@ const refJson = (ref: FlakeRef) => ({
   ...(ref.dir === '' ? {} : { dir: ref.dir }),
 });
 
-const stepJson = (step: Step) => ({
+export const stepJson = (step: Step) => ({
   registry: step.registry,
   version: step.version,
   index: step.index,
@@ -104,7 +104,7 @@ const stepJson = (step: Step) => ({
   ...(step.dir === undefined ? {} : { dir: step.dir }),
 });
 
-const entryJson = (entry: FailedEntry) => ({
+export const entryJson = (entry: FailedEntry) => ({
   registry: entry.registry,
   version: entry.version,
   index: entry.index,
