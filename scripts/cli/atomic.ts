@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, readlink, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './errors.js';
 import { fileProblem } from './files.js';
@@ -94,5 +94,64 @@ async function removeStale(path: string): Promise<void> {
     const at = join(dir, name);
     const info = await stat(at).catch(() => undefined);
     if (info?.isFile() && now - info.mtimeMs > STALE_MS) await rm(at, { force: true });
+  }
+}
+
+/** How long a run waits for another one holding the lock, and when a lock is taken for a crashed run's. */
+export const LOCK_WAIT_MS = 60_000;
+export const LOCK_STALE_MS = 60 * 60 * 1000;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as { code?: string }).code === 'EPERM';
+  }
+};
+
+/**
+ * Runs `work` holding the lock file `path` (made with `wx`, holding this process's pid): one
+ * run at a time per lock. Another run's lock is waited for up to LOCK_WAIT_MS; a lock whose
+ * process is gone (killed) or that is older than LOCK_STALE_MS is taken over.
+ */
+export async function withLock<T>(path: string, what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx', 0o600);
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST')
+        throw new CliError(`cannot lock ${path}: ${fileProblem(error)}`);
+    }
+    const text = await readFile(path, 'utf8').catch(() => '');
+    const info = await stat(path).catch(() => undefined);
+    const pid = Number(text.trim());
+    const stale =
+      info === undefined ||
+      !Number.isSafeInteger(pid) ||
+      pid <= 0 ||
+      !alive(pid) ||
+      Date.now() - info.mtimeMs > LOCK_STALE_MS;
+    if (stale) {
+      // Only the lock read above: another run may have taken it over since.
+      if ((await readFile(path, 'utf8').catch(() => '')) === text) await rm(path, { force: true });
+      continue;
+    }
+    if (Date.now() - started > LOCK_WAIT_MS) {
+      throw new CliError(
+        `${what} is locked by another run (pid ${pid}, ${path}) for more than ${LOCK_WAIT_MS / 1000} s; if no such run is going on, remove the lock`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(path, { force: true });
   }
 }

@@ -129,8 +129,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return EXIT_USAGE;
     }
     if (error instanceof SecurityError) {
-      io.err(`SECURITY ERROR: ${showInvisible(error.message)} (${error.code})\n`);
+      // The first line says what, the evidence why, and the last line the code scripts can match.
+      io.err(`SECURITY ERROR: ${showInvisible(error.message)}\n`);
       for (const line of error.evidence) io.err(`  ${showInvisible(line)}\n`);
+      io.err(`  code: ${error.code}\n`);
       return EXIT_SECURITY;
     }
     if (error instanceof CliError) {

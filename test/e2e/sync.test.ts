@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -380,13 +380,51 @@ describe('flake-registry sync against a local server', { timeout: 120_000 }, () 
     // No process can make a file in /proc/self, root included.
     const r = await cli('sync', '--registry', 'global', '--to', m.file, '--state', '/proc/self');
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(
-      new RegExp(
-        `^flake-registry: cannot write the sync state /proc/self/global\\.json: .*; ${m.file} left as it was\n$`,
-      ),
-    );
+    expect(r.stderr).toMatch(/^flake-registry: cannot lock \/proc\/self\/global\.json\.lock: /);
     expect(readFileSync(m.file, 'utf8')).toBe('what Nix read before\n');
     expect(readdirSync(join(m.file, '..'))).toEqual(['registry.json']);
+  });
+
+  it('FILE that is the state file, and an empty --to or --state: usage errors, nothing written', async () => {
+    const m = machine();
+    const same = await sync({ file: join(m.state, 'global.json'), state: m.state });
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(
+      /^flake-registry: --to .*global\.json is the sync state's own file: give FILE a path outside /,
+    );
+    const emptyState = await cli('sync', '--registry', 'global', '--to', m.file, '--state', '');
+    expect(emptyState.code).toBe(2);
+    expect(emptyState.stderr).toMatch(/--state is empty/);
+    const emptyTo = await cli('sync', '--registry', 'global', '--to', '', '--state', m.state);
+    expect(emptyTo.code).toBe(2);
+    expect(emptyTo.stderr).toMatch(/missing --to|--to is empty/);
+    expect(existsSync(m.state) || existsSync(m.file)).toBe(false);
+  });
+
+  it("one run at a time per state: a second waits for the first, and a killed run's lock is taken over", async () => {
+    const m = machine();
+    mkdirSync(m.state, { recursive: true });
+    const lock = join(m.state, 'global.json.lock');
+    // A lock held by a live process (this test's): the sync waits, and writes nothing meanwhile.
+    writeFileSync(lock, `${process.pid}\n`);
+    const waiting = sync(m);
+    await sleep(1500);
+    expect(existsSync(m.file)).toBe(false);
+    rmSync(lock);
+    const r = await waiting;
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(m.file, 'utf8')).toBe(readFileSync(kept.file, 'utf8'));
+    expect(existsSync(lock), 'the lock is released').toBe(false);
+    // A lock left by a process that is gone.
+    const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(lock, `${dead}\n`);
+    rmSync(m.file);
+    const after = await sync(m);
+    expect(after.code, after.stderr).toBe(0);
+    expect(existsSync(m.file)).toBe(true);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('removes the temporary files a killed run left, once they are old, and only its own', async () => {

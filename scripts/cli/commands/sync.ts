@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, rmdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { decodeBase64, encodeBase64 } from '../../../src/crypto/base64.js';
 import { sha256HexSync } from '../../../src/crypto/sha256.js';
+import { openCheckpoint } from '../../../src/log/checkpoint.js';
 import { followLog, readVersionLeaves, type FollowedLog } from '../../../src/log/client.js';
 import { LogError } from '../../../src/log/errors.js';
 import type { Leaf } from '../../../src/log/leaf.js';
@@ -16,7 +17,7 @@ import { resumeHistory, type HistoryVersion, type VerifiedHead } from '../../../
 import { TIMEOUT_MS, problemLine, seg, type Client } from '../client.js';
 import { flag, requiredOption, stringOption, type Command, type Context } from '../command.js';
 import { CHECKPOINT_AGE, parseDuration } from '../duration.js';
-import { stage, targetOf, type Staged } from '../atomic.js';
+import { stage, targetOf, withLock, type Staged } from '../atomic.js';
 import { CliError, SecurityError, UnreachableError, UsageError } from '../errors.js';
 import { logAnswerLimit, logKeyOption } from '../log-key.js';
 import { fileProblem } from '../files.js';
@@ -115,8 +116,9 @@ async function readIfThere(path: string): Promise<Uint8Array | undefined> {
 }
 
 function defaultStateDir(ctx: Context): string {
+  // The XDG Base Directory spec: a relative path in the variable is invalid and is ignored.
   const xdg = ctx.io.env['XDG_STATE_HOME'];
-  if (xdg) return join(xdg, 'flake-registry');
+  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'flake-registry');
   const home = ctx.io.env['HOME'];
   if (home) return join(home, '.local', 'state', 'flake-registry');
   throw new UsageError('neither XDG_STATE_HOME nor HOME is set: give --state DIR', 'sync');
@@ -146,7 +148,7 @@ export const sync: Command = {
     '--registry NAME --to FILE [--state DIR] [--trust SHA256] [--log-key VKEY] [--max-age DURATION] [--url URL] [--json]',
   description: [
     "Point Nix at FILE (flake-registry = /var/lib/flake-registry/global.json): Nix checks nothing it reads, so sync does, in this order. The checkpoint: signed by the pinned log key, of this registry, cosigned within --max-age of this machine's clock (and not ahead of it), never smaller than or inconsistent with the last one kept, every tile read checked against it. The new versions' leaves in the log, then each new version's record and file, byte for byte the ones their leaf names; version 1's record is the anchor, and the version verified last is still the one verified. Then the new versions with the core's verifier, from the version verified last: signatures of distinct trusted keys reaching the threshold of the policy in force, policy changes by both thresholds, hash links, each merge replayed. Only then is FILE replaced (mode 0644, written and renamed), then the state.",
-    "Trust starts from version 1's record: --trust SHA256 pins it (`history` and `status` show it); without it the first sync trusts what it sees and prints how to pin it. The log key is --log-key VKEY (flake-registry pubkey --vkey), else the one the server gives at the first sync. Both are kept in the state (DIR/NAME.json; --state DIR, default $XDG_STATE_HOME/flake-registry, else ~/.local/state/flake-registry) with the last version and checkpoint verified; a --trust or --log-key that disagrees with it is a SECURITY ERROR. The URL is not kept: a mirror serving the same signed data passes.",
+    "Trust starts from version 1's record: --trust SHA256 pins it (the SHA-256 of the bytes of /registries/NAME/versions/1: curl -s URL/registries/NAME/versions/1 | sha256sum); without it the first sync trusts what it sees and prints how to pin it. The log key is --log-key VKEY (flake-registry pubkey --vkey), else the one the server gives at the first sync. Both are kept in the state (DIR/NAME.json; --state DIR, default $XDG_STATE_HOME/flake-registry, else ~/.local/state/flake-registry) with the last version and checkpoint verified; a --trust or --log-key that disagrees with it is a SECURITY ERROR. The URL is not kept: a mirror serving the same signed data passes.",
     `Nothing is printed when FILE is already the newest verified version; otherwise a line per entry changed and one for the version. Each request times out after ${TIMEOUT_MS / 1000} s.`,
     'Exit status: 0 up to date or updated; 1 an ordinary failure (the server unreachable, slow or failing, an unknown registry, a service without a transparency log, a file that cannot be written), FILE untouched, so Nix goes on with the last verified version; 2 a usage error; 3 SECURITY ERROR: what was served does not verify (a rollback, a fork, a stale, future or badly signed checkpoint, a tile, record or file that does not match, a history that does not verify, an anchor or log key that is not the one pinned), FILE and the state untouched.',
   ],
@@ -176,9 +178,18 @@ export const sync: Command = {
   run: async (ctx, args) => {
     const name = requiredOption(args, 'registry', 'sync');
     if (!REGISTRY_NAME.test(name)) throw new UsageError(`--registry '${name}' is not a registry name`, 'sync');
-    const to = resolve(ctx.io.cwd, requiredOption(args, 'to', 'sync'));
-    const stateDir = resolve(ctx.io.cwd, stringOption(args, 'state') ?? defaultStateDir(ctx));
-    const trust = stringOption(args, 'trust')?.toLowerCase();
+    const toText = requiredOption(args, 'to', 'sync');
+    if (toText.trim() === '') throw new UsageError('--to is empty: give the path of the file Nix reads', 'sync');
+    const stateText = stringOption(args, 'state');
+    if (stateText?.trim() === '') {
+      throw new UsageError(
+        '--state is empty: give a directory, or leave it out for $XDG_STATE_HOME/flake-registry',
+        'sync',
+      );
+    }
+    const to = resolve(ctx.io.cwd, toText);
+    const stateDir = resolve(ctx.io.cwd, stateText ?? defaultStateDir(ctx));
+    const trust = stringOption(args, 'trust')?.trim().toLowerCase();
     if (trust !== undefined && !SHA256.test(trust)) {
       throw new UsageError(`--trust takes the SHA-256 of version 1's record, 64 hex digits, got '${trust}'`, 'sync');
     }
@@ -229,8 +240,39 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   // FILE and the state as the paths lead, through symbolic links: a link stays a link.
   const to = await targetOf(o.to);
   const statePath = await targetOf(join(o.stateDir, `${name}.json`));
+  if (to === statePath) {
+    throw new UsageError(`--to ${o.to} is the sync state's own file: give FILE a path outside ${o.stateDir}`, 'sync');
+  }
+  // One run at a time per state: a second waits, so neither writes what the other outdated.
+  let made: string | undefined;
+  try {
+    made = await mkdir(dirname(statePath), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new CliError(`cannot make the sync state's directory ${dirname(statePath)}: ${fileProblem(error)}`);
+  }
+  try {
+    await withLock(`${statePath}.lock`, `the sync state ${statePath}`, () => syncLocked(ctx, o, to, statePath));
+  } finally {
+    // A directory made for a run that wrote nothing is not left behind.
+    for (let dir = dirname(statePath); made !== undefined; dir = dirname(dir)) {
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        )) ||
+        dir === made ||
+        dir === dirname(dir)
+      )
+        break;
+    }
+  }
+}
+
+async function syncLocked(ctx: Context, o: SyncOptions, to: string, statePath: string): Promise<void> {
+  const { name } = o;
   const stateBytes = await readIfThere(statePath);
   const kept = stateBytes === undefined ? undefined : readState(decoder.decode(stateBytes), statePath, name);
+  if (kept) await checkKeptNote(ctx, kept, statePath);
   if (kept && o.trust !== undefined && o.trust !== kept.anchor) {
     throw refusal(name, 'anchor-mismatch', '--trust is not the anchor this machine verified from', [
       `expected (kept in ${statePath}): version 1's record sha256 ${kept.anchor}`,
@@ -263,6 +305,12 @@ async function runSync(ctx: Context, o: SyncOptions): Promise<void> {
   }
   if (checkpoint.status !== 200) {
     throw new CliError(problemLine(checkpoint.res, new TextDecoder().decode(checkpoint.bytes), `GET ${checkpointUrl}`));
+  }
+  if (!looksLikeNote(checkpoint.bytes)) {
+    // An empty answer, a page or JSON is a wrong --url or a captive portal, not a log that lies.
+    throw new CliError(
+      `${checkpointUrl} answered 200 with ${checkpoint.bytes.length === 0 ? 'nothing' : 'something that is not a signed checkpoint'}: not a flake-registry-service answer (is --url right?)`,
+    );
   }
   let key: VerifierKey;
   let firstUseOfKey = false;
@@ -605,4 +653,40 @@ async function commit(
       `${o.to} holds version ${state?.version ?? ''}, but the sync state ${statePath} cannot be written: ${(error as Error).message}`,
     );
   }
+}
+
+/** Whether an answer can be a signed note at all: text whose first line is not empty, markup or JSON. */
+function looksLikeNote(bytes: Uint8Array): boolean {
+  const first = bytes[0];
+  return first !== undefined && ![0x3c, 0x7b, 0x5b, 0x0a, 0x0d, 0x20, 0x09].includes(first) && bytes.includes(0x0a);
+}
+
+/**
+ * The kept checkpoint is the note it was verified from: still signed by the pinned key for this
+ * log, and saying the size, root and time the state holds. A state edited by hand fails here,
+ * naming its file, rather than as a security error about the server on some later run.
+ */
+async function checkKeptNote(ctx: Context, kept: SyncState, statePath: string): Promise<void> {
+  const bad = (why: string): never => {
+    throw new CliError(
+      `${statePath} is not a sync state (${why}); move it away to start again from a new anchor (--trust pins the old one)`,
+    );
+  };
+  const key = parseVerifierKey(kept.logKey);
+  let opened: Awaited<ReturnType<typeof openCheckpoint>>;
+  try {
+    opened = await openCheckpoint(kept.checkpoint.note, {
+      key,
+      origin: logOrigin(key.name, kept.registry),
+      now: ctx.io.now().getTime(),
+      maxAgeMs: Number.MAX_SAFE_INTEGER,
+    });
+  } catch (error) {
+    if (error instanceof LogError) return bad(`its checkpoint note: ${error.message}`);
+    throw error;
+  }
+  const c = kept.checkpoint;
+  if (opened.checkpoint.size !== c.size) bad(`its checkpoint note is of size ${opened.checkpoint.size}, not ${c.size}`);
+  if (encodeBase64(opened.checkpoint.root) !== c.root) bad('its checkpoint note has another root');
+  if (opened.timestamp !== c.time) bad(`its checkpoint note was cosigned at ${opened.timestamp}, not at ${c.time}`);
 }

@@ -1,11 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parsePublicKey } from '../../../src/crypto/keys.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePublicKey, parseSecretKey } from '../../../src/crypto/keys.js';
+import { signCheckpoint } from '../../../src/log/checkpoint.js';
+import { logOrigin } from '../../../src/log/origin.js';
 import { COSIGNATURE_V1 } from '../../../src/log/note.js';
 import { formatVerifierKey, verifierKey } from '../../../src/log/vkey.js';
-import { cli, tempDir } from './helpers.js';
+import { NOW, TEST_SECRET, cli, tempDir } from './helpers.js';
 
 const { dir, remove } = tempDir();
 afterAll(remove);
@@ -132,29 +134,56 @@ describe('sync: its messages, word for word', () => {
       return `${name}:${publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('base64')}`;
     };
     const logKey = (): string => formatVerifierKey(verifierKey(parsePublicKey(publicKeyText('registry.example'))));
+    // A checkpoint really signed by the log key the state pins, cosigned a minute before the test's clock.
+    const TIME = Math.floor(NOW.getTime() / 1000) - 60;
+    let note = '';
+    let signer = '';
+    beforeAll(async () => {
+      const key = await parseSecretKey(TEST_SECRET);
+      signer = formatVerifierKey(verifierKey(key.publicKey));
+      const root = new Uint8Array(32);
+      note = await signCheckpoint(
+        { origin: logOrigin(key.name, 'global'), size: 2, root, extensions: [] },
+        key,
+        TIME * 1000,
+      );
+    });
     const good = () => ({
       format: 1,
       registry: 'global',
       anchor: 'a'.repeat(64),
-      logKey: logKey(),
+      logKey: signer,
       version: 2,
       record: 'b'.repeat(64),
       file: 'c'.repeat(64),
       policy: { keys: [publicKeyText('alice')], threshold: 1 },
       policySince: 1,
-      checkpoint: { size: 2, root: Buffer.alloc(32).toString('base64'), time: 1_700_000_000, note: 'x' },
+      checkpoint: { size: 2, root: Buffer.alloc(32).toString('base64'), time: TIME, note },
     });
     it.each([
-      [{ checkpoint: { ...good().checkpoint, size: 1 } }, 'its checkpoint is of size 1, not of its version 2'],
-      [{ checkpoint: { ...good().checkpoint, root: 'AAAA' } }, 'its checkpoint root is not a base64 SHA-256 hash'],
-      [{ checkpoint: { ...good().checkpoint, time: -5 } }, 'no checkpoint time'],
-      [{ logKey: 'registry.example+00000000+AQ==' }, 'its log key: not a verifier key (NAME+KEYID+BASE64): '],
-      [{ logKey: 12 }, 'no log key'],
-      [{ policySince: 4 }, 'no policy version'],
-    ])('%j', async (change, why) => {
+      [() => ({ checkpoint: { ...good().checkpoint, size: 1 } }), 'its checkpoint is of size 1, not of its version 2'],
+      [
+        () => ({ checkpoint: { ...good().checkpoint, root: 'AAAA' } }),
+        'its checkpoint root is not a base64 SHA-256 hash',
+      ],
+      [() => ({ checkpoint: { ...good().checkpoint, time: -5 } }), 'no checkpoint time'],
+      [() => ({ logKey: 'registry.example+00000000+AQ==' }), 'its log key: not a verifier key (NAME+KEYID+BASE64): '],
+      [() => ({ logKey: 12 }), 'no log key'],
+      [() => ({ policySince: 4 }), 'no policy version'],
+      [() => ({ logKey: logKey() }), 'its checkpoint note: no known key signed the note'],
+      [() => ({ checkpoint: { ...good().checkpoint, note: 'x' } }), 'its checkpoint note: '],
+      [
+        () => ({ checkpoint: { ...good().checkpoint, time: TIME + 365 * 86400 } }),
+        `its checkpoint note was cosigned at ${TIME}, not at ${TIME + 365 * 86400}`,
+      ],
+      [
+        () => ({ checkpoint: { ...good().checkpoint, root: Buffer.alloc(32, 1).toString('base64') } }),
+        'its checkpoint note has another root',
+      ],
+    ])('%s', async (change, why) => {
       const state = join(dir, `state-${Math.random().toString(16).slice(2)}`);
       mkdirSync(state, { recursive: true });
-      writeFileSync(join(state, 'global.json'), JSON.stringify({ ...good(), ...change }));
+      writeFileSync(join(state, 'global.json'), JSON.stringify({ ...good(), ...change() }));
       const r = await exact(...file, '--state', state, '--url', 'http://127.0.0.1:9');
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(`flake-registry: ${join(state, 'global.json')} is not a sync state (${why}`);
