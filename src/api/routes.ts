@@ -126,6 +126,17 @@ const AUDIT_QUERY = z.strictObject({
     .meta({ description: "Nix's `--override-flake ORIGINAL RESOLVED` pairs, as `/resolve` takes them" })
     .optional(),
 });
+/** What both audits answer for a bad request or body. */
+const AUDIT_ERRORS = {
+  400: { description: 'A body that is not JSON, or a bad parameter', problems: ['invalid-json', 'invalid-request'] },
+} as const satisfies Record<number, Answer>;
+const AUDIT_BODY_ERRORS = {
+  413: { description: 'A body over 1 MiB', problems: ['payload-too-large'] },
+  414: QUERY_ERRORS[414],
+  415: WRITE_ERRORS[415],
+  422: { description: 'Not a lock file or manifest Nix reads: why, with its code', problems: ['invalid-document'] },
+  ...STORE_ERRORS,
+} as const satisfies Record<number, Answer>;
 const AUDIT_BODY = z
   .record(z.string(), z.unknown())
   .meta({ id: 'AuditDocument', description: "A `flake.lock` or a profile's `manifest.json`, as Nix writes it" });
@@ -342,16 +353,9 @@ export const OPERATIONS: readonly Operation[] = [
     bodyExample: EXAMPLES.auditLock,
     responses: {
       200: { description: 'The audit', json: auditSchema, example: EXAMPLES.audit },
-      400: {
-        description: 'A body that is not JSON, or a bad parameter',
-        problems: ['invalid-json', 'invalid-request'],
-      },
+      ...AUDIT_ERRORS,
       404: { description: 'An unknown registry or version', problems: ['unknown-registry', 'unknown-version'] },
-      413: { description: 'A body over 1 MiB', problems: ['payload-too-large'] },
-      414: QUERY_ERRORS[414],
-      415: WRITE_ERRORS[415],
-      422: { description: 'Not a lock file or manifest Nix reads: why, with its code', problems: ['invalid-document'] },
-      ...STORE_ERRORS,
+      ...AUDIT_BODY_ERRORS,
     },
   },
   {
@@ -381,20 +385,13 @@ export const OPERATIONS: readonly Operation[] = [
           unchanged: 1,
         },
       },
-      400: {
-        description: 'A body that is not JSON, or a bad parameter',
-        problems: ['invalid-json', 'invalid-request'],
-      },
+      ...AUDIT_ERRORS,
       404: {
         description: 'An unknown registry, version or proposal',
         problems: ['unknown-registry', 'unknown-version', 'unknown-proposal'],
       },
       409: { description: 'The proposal no longer merges onto the head', problems: ['conflict'] },
-      413: { description: 'A body over 1 MiB', problems: ['payload-too-large'] },
-      414: QUERY_ERRORS[414],
-      415: WRITE_ERRORS[415],
-      422: { description: 'Not a lock file or manifest Nix reads: why, with its code', problems: ['invalid-document'] },
-      ...STORE_ERRORS,
+      ...AUDIT_BODY_ERRORS,
     },
   },
   {

@@ -11,8 +11,7 @@ import type { StoredVersion } from '../store/version.js';
 import type { AppEnv } from '../http/env.js';
 import { toProblem } from '../http/errors.js';
 import { decimalParam, latestVersion, pinnedRecord, registryName } from '../http/params.js';
-import { Problem } from '../http/problem.js';
-import { call, writerOf } from '../http/routes/proposals.js';
+import { call, proposalId, proposalView, writerOf } from '../http/routes/proposals.js';
 import { resolveRef } from '../http/routes/resolve.js';
 import { changeLine } from './changes.js';
 import { ASSETS, ENTRIES_PER_PAGE, Page, SECURITY_HEADERS, Shown, htmlResponse, type Rendered } from './html.js';
@@ -34,7 +33,6 @@ import { HistoryPage, ProposalPage, ProposalsPage } from './review-pages.js';
 
 const VERSIONS_PER_PAGE = 50;
 const PROPOSALS_LISTED = 100;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** A version's entries as rows, made once per version kept in memory. */
 const rowsOf = new WeakMap<StoredVersion, EntryRow[]>();
@@ -230,18 +228,9 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/proposals/:id', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      const id = c.req.param('id');
-      if (!SHA256_HEX.test(id)) {
-        throw new Problem('invalid-request', `proposal id: must be 64 lowercase hex digits, got '${id}'`);
-      }
+      const id = proposalId(c.req.param('id'));
       const writer = await writerOf(c, name);
-      const view = await call(name, () => writer.proposal(id));
-      if (!view) {
-        throw new Problem(
-          'unknown-proposal',
-          `registry '${name}' has no proposal ${id} (open proposals leave once expired)`,
-        );
-      }
+      const view = await proposalView(writer, name, id);
       return <ProposalPage view={view} changes={view.proposal.changes.map(changeLine)} />;
     }),
   );

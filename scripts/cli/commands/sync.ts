@@ -54,12 +54,15 @@ interface SyncState {
   readonly checkpoint: { readonly size: number; readonly root: string; readonly time: number; readonly note: string };
 }
 
+/** A state file that is not one sync wrote: named, with why, and what to do. */
+function notAState(path: string, why: string): never {
+  throw new CliError(
+    `${path} is not a sync state (${why}); move it away to start again from a new anchor (--trust pins the old one)`,
+  );
+}
+
 function readState(text: string, path: string, registry: string): SyncState {
-  const bad = (why: string): never => {
-    throw new CliError(
-      `${path} is not a sync state (${why}); move it away to start again from a new anchor (--trust pins the old one)`,
-    );
-  };
+  const bad = (why: string): never => notAState(path, why);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -667,11 +670,7 @@ function looksLikeNote(bytes: Uint8Array): boolean {
  * naming its file, rather than as a security error about the server on some later run.
  */
 async function checkKeptNote(ctx: Context, kept: SyncState, statePath: string): Promise<void> {
-  const bad = (why: string): never => {
-    throw new CliError(
-      `${statePath} is not a sync state (${why}); move it away to start again from a new anchor (--trust pins the old one)`,
-    );
-  };
+  const bad = (why: string): never => notAState(statePath, why);
   const key = parseVerifierKey(kept.logKey);
   let opened: Awaited<ReturnType<typeof openCheckpoint>>;
   try {

@@ -13,7 +13,7 @@ import { cacheControl } from '../caching.js';
 import type { AppEnv } from '../env.js';
 import { latest, pinnedVersion, queryParams, registryName } from '../params.js';
 import { Problem } from '../problem.js';
-import { call, proposalId, writerOf } from './proposals.js';
+import { proposalId, proposalView, writerOf } from './proposals.js';
 import { OVERRIDE_PARAM, entryJson, loadLayers, parseLayers, parseOverrides, stepJson } from './resolve.js';
 
 /**
@@ -91,13 +91,7 @@ export const auditRoutes = new Hono<AppEnv>()
     }
     const doc = await documentOf(c.req.raw);
     const writer = await writerOf(c, name);
-    const view = await call(name, () => writer.proposal(id));
-    if (!view) {
-      throw new Problem(
-        'unknown-proposal',
-        `registry '${name}' has no proposal ${id} (open proposals leave once expired)`,
-      );
-    }
+    const view = await proposalView(writer, name, id);
     // A merged proposal is audited between the version before it and the one it made; an open
     // one between the head and the head with its changes, as it would merge now.
     let fromVersion: number;

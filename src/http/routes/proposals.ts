@@ -8,6 +8,7 @@ import { StoredVersion } from '../../store/version.js';
 import {
   PROPOSAL_STATUSES,
   type ProposalStatus,
+  type ProposalView,
   type WriteOutcome,
   type WriteProblem,
   type WriterRpc,
@@ -46,6 +47,18 @@ export function proposalId(value: string): string {
     throw new Problem('invalid-request', `proposal id: must be 64 lowercase hex digits, got '${value}'`);
   }
   return value;
+}
+
+/** The proposal `id` of registry `name` as its writer shows it, or 404 unknown-proposal. */
+export async function proposalView(writer: WriterRpc, name: string, id: string): Promise<ProposalView> {
+  const view = await call(name, () => writer.proposal(id));
+  if (!view) {
+    throw new Problem(
+      'unknown-proposal',
+      `registry '${name}' has no proposal ${id} (open proposals leave once expired)`,
+    );
+  }
+  return view;
 }
 
 /** A writer's refusal as the problem its kind is; the members were typed for that kind by the writer. */
@@ -100,13 +113,7 @@ export const proposalRoutes = new Hono<AppEnv>()
     const id = proposalId(c.req.param('id'));
     queryParams(c.req.url, []);
     const writer = await writerOf(c, name);
-    const view = await call(name, () => writer.proposal(id));
-    if (!view) {
-      throw new Problem(
-        'unknown-proposal',
-        `registry '${name}' has no proposal ${id} (open proposals leave once expired)`,
-      );
-    }
+    const view = await proposalView(writer, name, id);
     c.header('Cache-Control', cacheControl.none);
     return c.json(view);
   })
