@@ -764,6 +764,17 @@ describe('sync against a hostile server', { timeout: 90_000 }, () => {
     });
 
     describe('ordinary failures, never security errors', () => {
+      it('a checkpoint answered 200 with a page, JSON or nothing: a wrong --url, not an attack', async () => {
+        for (const body of ['<html>Welcome to nginx!</html>', '{"hello": 1}', '']) {
+          proxy.on(CHECKPOINT, { kind: 'replace', body, headers: { 'content-type': 'text/html' } });
+          const r = await failed(behind);
+          expect(r.stderr).toMatch(
+            /checkpoint answered 200 with (nothing|something that is not a signed checkpoint): not a flake-registry-service answer \(is --url right\?\)/,
+          );
+          proxy.reset();
+        }
+      });
+
       it('a 500 for the checkpoint', async () => {
         proxy.on(CHECKPOINT, { kind: 'status', status: 500 });
         await failed(behind);
