@@ -42,7 +42,8 @@ describe('flake-registry against a local server', { timeout: 60_000 }, () => {
 
   async function ok(...args: string[]): Promise<string> {
     const r = await cli(...args);
-    expect(r.stderr, `flake-registry ${args.join(' ')}`).toBe('');
+    // The server's own output goes with a failure: a request it never answered is its story.
+    expect(r.stderr, `flake-registry ${args.join(' ')}${r.stderr === '' ? '' : `\nserver:\n${server.log()}`}`).toBe('');
     expect(r.code).toBe(0);
     return r.stdout;
   }
