@@ -292,6 +292,25 @@ export function writeRegistry(registry: Registry): string {
   return `{\n  "flakes": [\n    ${registry.entries.map(entryText).join(',\n    ')}\n  ],\n  "version": 2\n}`;
 }
 
+/** Whether `text` is exactly `writeRegistry(registry)`, compared in place rather than by writing it whole. */
+export function isWrittenAs(registry: Registry, text: string): boolean {
+  if (registry.entries.length === 0) return text === writeRegistry(registry);
+  const head = '{\n  "flakes": [\n    ';
+  const tail = '\n  ],\n  "version": 2\n}';
+  if (!text.startsWith(head) || !text.endsWith(tail)) return false;
+  let at = head.length;
+  for (const [i, entry] of registry.entries.entries()) {
+    if (i > 0) {
+      if (!text.startsWith(',\n    ', at)) return false;
+      at += 6;
+    }
+    const written = entryText(entry);
+    if (!text.startsWith(written, at)) return false;
+    at += written.length;
+  }
+  return at === text.length - tail.length;
+}
+
 const entryTexts = new WeakMap<RegistryEntry, string>();
 
 function entryText(e: RegistryEntry): string {

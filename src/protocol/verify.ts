@@ -1,7 +1,8 @@
 import { sha256Hex } from '../crypto/sha256.js';
 import { diffRegistries } from '../nix/diff.js';
 import { NixError } from '../nix/errors.js';
-import { readRegistry, writeRegistry, type Registry } from '../nix/registry.js';
+import { isWrittenAs, readRegistry, writeRegistry, type Registry, type RegistryEntry } from '../nix/registry.js';
+import type { MergeResult } from '../nix/merge.js';
 import { CanonicalJsonError, canonicalJson } from './canonical.js';
 import { PolicyError, readPolicy, type Policy, type PolicyJson } from './policy.js';
 import { MAX_CLOCK_SKEW_MS, proposalSchema, proposedPolicy, type Proposal } from './proposal.js';
@@ -279,9 +280,10 @@ class Walk {
     if (record.registry !== name)
       refuse(n, 'registry-mismatch', `its record is for registry '${record.registry}', not '${name}'`);
     this.#name = name;
-    const registry = await readFile(n, version.file, record);
+    const replayed = n > 1 && n >= this.#from ? await this.#replayedFile(n, record, version.file) : undefined;
+    const registry = replayed?.registry ?? (await readFile(n, version.file, record));
     if (n === 1) this.#genesis(record, registry);
-    else await this.#merge(n, record, version.file);
+    else await this.#merge(n, record, version.file, replayed);
     const checked: Checked = {
       version: n,
       sha256: record.sha256,
@@ -317,6 +319,51 @@ class Walk {
       policy: this.#policy.json,
       policySince: this.#policySince,
     };
+  }
+
+  /**
+   * The version's file made by replaying its proposal, when that gives exactly its bytes: then
+   * every check of readFile passes without reading the file again (the bytes are the
+   * canonical form of a registry whose entries all read as Nix reads them: those the replay
+   * kept were read with an earlier version, the others are read here). Undefined whenever
+   * anything differs, and the whole file is read as before, so each refusal keeps its code.
+   */
+  async #replayedFile(
+    n: number,
+    record: VersionRecord,
+    file: string,
+  ): Promise<Extract<MergeResult, { ok: true }> | undefined> {
+    const parent = this.#checked.get(n - 1);
+    if (!parent || record.source.kind !== 'proposal') return undefined;
+    const parsed = proposalSchema.safeParse(record.source.proposal);
+    if (!parsed.success) return undefined;
+    try {
+      if (canonicalJson(parsed.data) !== canonicalJson(record.source.proposal)) return undefined;
+    } catch (error) {
+      if (error instanceof CanonicalJsonError) return undefined;
+      throw error;
+    }
+    const proposal = parsed.data;
+    if (proposal.base > n - 1 || proposal.base < 1) return undefined;
+    const base = await this.#registryAt(proposal.base);
+    const merged = replay(base, proposal.base, { version: n - 1, registry: parent.registry }, proposal);
+    if (!merged.ok || merged.registry.entries.length !== record.entries) return undefined;
+    if ((await sha256Hex(file)) !== record.sha256 || !isWrittenAs(merged.registry, file)) return undefined;
+    // The entries the replay made are read as the file's reader reads them, and stand in for
+    // the replay's own objects: the registry kept is the one readFile would have given.
+    const known = new Set([...parent.registry.entries, ...base.entries]);
+    const fresh = merged.registry.entries.filter((e) => !known.has(e));
+    let read: Registry;
+    try {
+      read = readRegistry(writeRegistry({ entries: fresh }));
+    } catch (error) {
+      if (error instanceof NixError) return undefined;
+      throw error;
+    }
+    if (read.entries.length !== fresh.length) return undefined;
+    let next = 0;
+    const entries = merged.registry.entries.map((e) => (known.has(e) ? e : (read.entries[next++] as RegistryEntry)));
+    return { ...merged, registry: { entries } };
   }
 
   /** The registry of a version checked before: in this walk, or (resuming) read through baseFile. */
@@ -355,7 +402,12 @@ class Walk {
     this.#policy = policy;
   }
 
-  async #merge(n: number, record: VersionRecord, file: string): Promise<void> {
+  async #merge(
+    n: number,
+    record: VersionRecord,
+    file: string,
+    replayed: Extract<MergeResult, { ok: true }> | undefined,
+  ): Promise<void> {
     const parent = this.#checked.get(n - 1);
     const inForce = this.#policy;
     if (!parent || !inForce) throw new Error('versions are checked in order');
@@ -393,8 +445,15 @@ class Walk {
 
     if (n >= this.#from) {
       await checkSignatures(n, signingMessage(bytes), source.signatures, inForce, proposed);
-      const base = await this.#registryAt(proposal.base);
-      const merged = replay(base, proposal.base, { version: n - 1, registry: parent.registry }, proposal);
+      // Replayed already when it gave the file's bytes (#replayedFile), from the same proposal.
+      const merged =
+        replayed ??
+        replay(
+          await this.#registryAt(proposal.base),
+          proposal.base,
+          { version: n - 1, registry: parent.registry },
+          proposal,
+        );
       if (!merged.ok) {
         const why =
           merged.reason === 'conflict'
@@ -406,7 +465,7 @@ class Walk {
           `replaying proposal ${id} on version ${n - 1} ${why}`,
         );
       }
-      if (writeRegistry(merged.registry) !== file) {
+      if (replayed === undefined && writeRegistry(merged.registry) !== file) {
         refuse(
           n,
           'replay-bytes-differ',

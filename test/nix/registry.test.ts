@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { NixError } from '../../src/nix/errors.js';
-import { readRegistry, readRegistryAsNix, writeRegistry } from '../../src/nix/registry.js';
+import { isWrittenAs, readRegistry, readRegistryAsNix, writeRegistry } from '../../src/nix/registry.js';
 import type { Registry } from '../../src/nix/registry.js';
 import { sortAttrs } from '../../src/nix/attrs.js';
 import { generateRegistry } from '../../scripts/bench/generate.js';
@@ -337,6 +337,29 @@ describe('writeRegistry', () => {
       expect(writeRegistry(readRegistry(written))).toBe(written);
     },
   );
+});
+
+describe('isWrittenAs', () => {
+  it('says whether a text is exactly what writeRegistry writes, without writing it', () => {
+    const registry = readRegistry(JSON.stringify(generateRegistry(50).file));
+    const text = writeRegistry(registry);
+    expect(isWrittenAs(registry, text)).toBe(true);
+    expect(isWrittenAs({ entries: [] }, writeRegistry({ entries: [] }))).toBe(true);
+    const fewer = { entries: registry.entries.slice(1) };
+    for (const other of [
+      `${text}\n`,
+      text.replace('"version": 2', '"version": 3'),
+      text.replace(',\n    ', ',\n     '),
+      text.slice(0, text.length - 1),
+      writeRegistry(fewer),
+      writeRegistry({ entries: [] }),
+      text.replace(/"owner": "[^"]*"/, '"owner": "x"'),
+    ]) {
+      expect(isWrittenAs(registry, other)).toBe(false);
+    }
+    expect(isWrittenAs(fewer, text)).toBe(false);
+    expect(isWrittenAs({ entries: [] }, text)).toBe(false);
+  });
 });
 
 describe('registries/*.json', () => {
