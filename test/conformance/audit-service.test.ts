@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,10 @@ import type { Attrs } from '../../src/nix/attrs.js';
 import type { Json } from '../../src/nix/document.js';
 import { readLockFile } from '../../src/nix/lockfile.js';
 import type { DevServer } from '../../scripts/dev-server.js';
+import { runCli, type Run } from './cli.js';
 import { buildFixture, removeTree, type Fixture } from './fixture.js';
 import { nixAvailable, nixRunner, type NixRunner } from './nix.js';
-import { REPO_ROOT, startWrangler } from './server.js';
+import { startWrangler } from './server.js';
 
 /**
  * The audit through the service, against real Nix: Nix locks a flake whose inputs are indirect
@@ -26,13 +26,6 @@ import { REPO_ROOT, startWrangler } from './server.js';
  */
 
 const nixVersion = nixAvailable();
-const BIN = join(REPO_ROOT, 'scripts', 'cli', 'bin.mjs');
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe.skipIf(nixVersion === undefined)(
   `audit through the service against real Nix (${nixVersion ?? 'absent'})`,
@@ -50,15 +43,7 @@ describe.skipIf(nixVersion === undefined)(
     let mergedAuditCode: number;
     let mergedProposalAudit: ProposalAuditAnswer;
 
-    function cli(...args: string[]): Promise<Run> {
-      return new Promise((resolve) => {
-        const env = { ...process.env, FLAKE_REGISTRY_URL: server?.origin ?? 'http://127.0.0.1:9' };
-        const child = execFile(process.execPath, [BIN, ...args], { cwd: work, env }, (error, stdout, stderr) => {
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-        });
-        child.stdin?.end();
-      });
-    }
+    const cli = (...args: string[]): Promise<Run> => runCli(args, work, server?.origin ?? 'http://127.0.0.1:9');
 
     async function ok(...args: string[]): Promise<string> {
       const r = await cli(...args);
