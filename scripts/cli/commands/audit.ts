@@ -67,7 +67,9 @@ const things = (a: AuditAnswer, n: number): string =>
 
 const searchedText = (a: AuditAnswer): string =>
   [
-    ...(a.overrides === undefined ? [] : [plural(a.overrides.length, '--override-flake', '--override-flake pairs')]),
+    ...(a.overrides === undefined
+      ? []
+      : [plural(a.overrides.length, '--override-flake pair', '--override-flake pairs')]),
     ...a.registries.map((r) => `${r.name}@${r.version}`),
   ].join(', ');
 

@@ -5,6 +5,7 @@ import { compareAudits } from '../../../src/nix/audit-compare.js';
 import { audit, type Audit } from '../../../src/nix/audit.js';
 import type { Json } from '../../../src/nix/document.js';
 import type { LayerRef } from '../../../src/nix/lookup.js';
+import { withOverrides } from '../../../src/nix/overrides.js';
 import { entryJson, stepJson } from '../../../src/http/routes/resolve.js';
 import { layer, type E } from '../../nix/lookup-helpers.js';
 import { cli, tempDir } from './helpers.js';
@@ -94,8 +95,13 @@ function service(entries: readonly E[], proposed: readonly E[] = entries, has: r
             { status: 404, headers: { 'Content-Type': 'application/problem+json' } },
           );
     }
-    const before: LayerRef[] = [layer('global', entries, 3)];
-    if (path === '/audit') return Response.json(answerOf(audit(body as Json, before)));
+    const values = new URL(url).searchParams.getAll('override-flake');
+    const overrides = values.flatMap((v, i) => (i % 2 === 0 ? [{ original: v, resolved: values[i + 1] ?? '' }] : []));
+    const before: LayerRef[] = withOverrides(overrides, [layer('global', entries, 3)]);
+    if (path === '/audit') {
+      const answer = answerOf({ ...audit(body as Json, before), registries: [{ name: 'global', version: 3 }] });
+      return Response.json(overrides.length === 0 ? answer : { ...(answer as object), overrides });
+    }
     if (proposal?.[3] !== undefined) {
       const after: LayerRef[] = [layer('global', proposed, 4)];
       const [b, a] = [audit(body as Json, before), audit(body as Json, after)];
@@ -173,13 +179,16 @@ describe('flake-registry audit FILE', () => {
 
   it('sends --registry and each --override-flake pair in order, as /resolve takes them', async () => {
     const s = service(SAME);
-    await cli(
+    const r = await cli(
       ['audit', 'flake.lock', '--registry', 'team,global@3', '--override-flake', 'nixpkgs', 'github:me/nixpkgs'],
       { cwd: dir, fetch: s.fetch },
     );
     expect(s.asked.map((a) => a.url)).toEqual([
       'http://127.0.0.1:8787/audit?registry=team%2Cglobal%403&override-flake=nixpkgs&override-flake=github%3Ame%2Fnixpkgs',
     ]);
+    expect(r.stdout).toMatch(/^flake\.lock version 7, through 1 --override-flake pair, global@3:\n/);
+    expect(r.stdout).toContain('  nixpkgs                  flake:nixpkgs  redirected (owner: NixOS -> me)\n');
+    expect(r.code).toBe(4);
   });
 
   it('reads stdin for -, and a profile manifest by its content whatever the file is called', async () => {
