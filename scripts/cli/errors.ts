@@ -42,7 +42,16 @@ export class SecurityError extends Error {
   }
 }
 
+/**
+ * The command ran and found what a caller gates on (audit: an input redirected or not found).
+ * Its output is complete; the message is one line on stderr saying what was found: exit 4.
+ */
+export class FindingsError extends Error {
+  override readonly name = 'FindingsError';
+}
+
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_SECURITY = 3;
+export const EXIT_FINDINGS = 4;

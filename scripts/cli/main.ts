@@ -2,13 +2,24 @@ import { escapeInvisibleInJson, showInvisible } from '../../src/protocol/text.js
 import { Client } from './client.js';
 import { commandHelp, DEFAULT_URL, parseCommandArgs, stringOption, type Command, type Context } from './command.js';
 import { approve, sign, submit } from './commands/approve.js';
+import { audit } from './commands/audit.js';
 import { keygen, pubkey, trustLocal } from './commands/keys.js';
 import { proposeMove, proposePolicy, proposeRemove, proposeSet } from './commands/propose.js';
 import { diff, history, proposals, resolve, show, status } from './commands/read.js';
 import { upload } from './commands/upload.js';
 import { sync } from './commands/sync.js';
 import { verify } from './commands/verify.js';
-import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_SECURITY, EXIT_USAGE, SecurityError, UsageError } from './errors.js';
+import {
+  CliError,
+  EXIT_FAILURE,
+  EXIT_FINDINGS,
+  EXIT_OK,
+  EXIT_SECURITY,
+  EXIT_USAGE,
+  FindingsError,
+  SecurityError,
+  UsageError,
+} from './errors.js';
 import { processIo, type Io } from './io.js';
 
 /** `flake-registry`: the admin CLI of the flake registry service. */
@@ -30,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   history,
   diff,
   resolve,
+  audit,
   status,
   verify,
   sync,
@@ -134,6 +146,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       for (const line of error.evidence) io.err(`  ${showInvisible(line)}\n`);
       io.err(`  code: ${error.code}\n`);
       return EXIT_SECURITY;
+    }
+    if (error instanceof FindingsError) {
+      io.err(`flake-registry: ${showInvisible(error.message)}\n`);
+      return EXIT_FINDINGS;
     }
     if (error instanceof CliError) {
       io.err(`flake-registry: ${showInvisible(error.message)}\n`);

@@ -31,13 +31,14 @@ function writeRunConfig(dir: string, registryFile: string): string {
 /**
  * `wrangler dev` on a per-run copy of test/conformance/wrangler.toml serving
  * `registryFile`, with local KV and Durable Object state in `dir` (fresh), in its own
- * process group so stopping it also stops workerd.
+ * process group so stopping it also stops workerd. `args` go to `wrangler dev` as well
+ * (`--var DEV_TRUSTED_KEYS:…`).
  */
-export function startWrangler(dir: string, registryFile: string): Promise<DevServer> {
+export function startWrangler(dir: string, registryFile: string, args: readonly string[] = []): Promise<DevServer> {
   return startDevServer({
     root: REPO_ROOT,
     persistTo: join(dir, 'state'),
-    args: ['-c', writeRunConfig(dir, registryFile)],
+    args: ['-c', writeRunConfig(dir, registryFile), ...args],
   });
 }
 

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevServer, type DevServer } from '../../scripts/dev-server.js';
+import { runCli, type Run } from './cli.js';
 import { buildFixture, removeTree, type Fixture } from './fixture.js';
 import { nixAvailable, nixRunner, type NixRunner } from './nix.js';
 import { REPO_ROOT } from './server.js';
@@ -18,13 +18,6 @@ import { REPO_ROOT } from './server.js';
  */
 
 const nixVersion = nixAvailable();
-const BIN = join(REPO_ROOT, 'scripts', 'cli', 'bin.mjs');
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe.skipIf(nixVersion === undefined)(
   `sync hands real Nix only verified versions (${nixVersion ?? 'absent'})`,
@@ -36,15 +29,7 @@ describe.skipIf(nixVersion === undefined)(
     let file: string;
     let state: string;
 
-    function cli(...args: string[]): Promise<Run> {
-      return new Promise((resolve) => {
-        const env = { ...process.env, FLAKE_REGISTRY_URL: server?.origin ?? 'http://127.0.0.1:9' };
-        const child = execFile(process.execPath, [BIN, ...args], { cwd: work, env }, (error, stdout, stderr) => {
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-        });
-        child.stdin?.end();
-      });
-    }
+    const cli = (...args: string[]): Promise<Run> => runCli(args, work, server?.origin ?? 'http://127.0.0.1:9');
 
     async function ok(...args: string[]): Promise<string> {
       const r = await cli(...args);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AUDIT_STATUSES } from '../../src/api/answers.js';
 import { compareAudits } from '../../src/nix/audit-compare.js';
 import {
   audit,
@@ -101,6 +102,57 @@ describe('audit: every status against the registry the fixtures were locked thro
     const a = audit(fixture(name), [base()]);
     expect(a.document).toBe('manifest.json');
     expect(statuses(a)).toEqual(expected);
+  });
+
+  // Written from Nix's writers and readers (src/nix/profile.cc): version 1 as the first
+  // `nix profile` wrote it (`uri`, `originalUri`, no priority), 2 as 2.8 writes it (2.9's
+  // `priority` and `outputs` on one element), 3 as current Nix writes it (keyed by name,
+  // narHash in the locked URL).
+  it.each([
+    [
+      'manifest-v1-statuses.json',
+      [
+        'cowsay: not-from-flake',
+        'firefox: unverifiable',
+        "gone: not-found: cannot find flake 'flake:gone' in the flake registries",
+        'hello: same-source',
+        'home-manager: direct',
+        'jq: pinned by original',
+        "loop: error cycle: cycle detected in flake registry for 'flake:loop-a'",
+        'mylib: redirected (owner old-owner → example)',
+      ],
+    ],
+    [
+      'manifest-v2-statuses.json',
+      [
+        'cowsay: not-from-flake',
+        'firefox: unverifiable',
+        "gone: not-found: cannot find flake 'flake:gone' in the flake registries",
+        'hello: same-source',
+        'home-manager: direct',
+        'mylib: redirected (owner old-owner → example)',
+        'utils: pinned by registry',
+        `wrongref: error override: don't know how to set branch/tag name of input '${CHANNEL_UNSTABLE}' to 'dev'`,
+      ],
+    ],
+    [
+      'manifest-v3-statuses.json',
+      [
+        'cowsay: not-from-flake',
+        'firefox: unverifiable',
+        "gone: not-found: cannot find flake 'flake:gone' in the flake registries",
+        'hello: same-source',
+        'home-manager: direct',
+        'jq: pinned by original',
+        "loop: error cycle: cycle detected in flake registry for 'flake:loop-a'",
+        'mylib: redirected (owner old-owner → example)',
+      ],
+    ],
+  ])('gives every status to the elements of %s', (name, expected) => {
+    const a = audit(fixture(name), [base()]);
+    expect(a.version).toBe(Number(/v(\d)/.exec(name)?.[1]));
+    expect(statuses(a)).toEqual(expected);
+    expect(new Set(a.rows.map((r) => r.status.kind))).toEqual(new Set(AUDIT_STATUSES));
   });
 
   it('reports what each row is locked to, what it resolves to and the lookup’s steps', () => {

@@ -1,8 +1,13 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stepJson } from '../../../src/http/routes/resolve.js';
+import { audit } from '../../../src/nix/audit.js';
+import type { Json } from '../../../src/nix/document.js';
+import { layer } from '../../nix/lookup-helpers.js';
 import { TEST_PUBLIC, tempDir } from './helpers.js';
 
 /** The installed command: `node scripts/cli/bin.mjs`, as `npx flake-registry` runs it, with real exit codes. */
@@ -56,4 +61,62 @@ describe('the flake-registry bin', () => {
     expect(made.code).toBe(0);
     expect((await bin('pubkey', 'ci.sec')).stdout).toBe(made.stdout);
   });
+
+  // Each runs the bin two or three times: a slow start of Node and tsx on a busy machine is no failure.
+  it('lists audit in its help, and audit --help states its exit statuses', { timeout: 60_000 }, async () => {
+    expect((await bin('--help')).stdout).toMatch(/^ {2}audit +Audit a flake\.lock or a profile's manifest\.json$/m);
+    const r = await bin('audit', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Exit status: 0 when nothing is redirected');
+  });
+
+  it(
+    'audit exits 4 when the service finds an input redirected, and 1 for a file that is no lock',
+    { timeout: 60_000 },
+    async () => {
+      const lock = {
+        version: 7,
+        root: 'root',
+        nodes: {
+          root: { inputs: { nixpkgs: 'nixpkgs' } },
+          nixpkgs: {
+            original: { type: 'indirect', id: 'nixpkgs' },
+            locked: {
+              type: 'github',
+              owner: 'NixOS',
+              repo: 'nixpkgs',
+              rev: 'a'.repeat(40),
+              narHash: `sha256-${'A'.repeat(43)}=`,
+            },
+          },
+        },
+      };
+      writeFileSync(join(dir, 'flake.lock'), JSON.stringify(lock));
+      writeFileSync(join(dir, 'notes.txt'), 'not a lock\n');
+      // A one-route service answering as POST /audit does, through the core.
+      const server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          const answer = audit(JSON.parse(body) as Json, [layer('global', [['nixpkgs', '→', 'github:me/nixpkgs']])]);
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          const rows = answer.rows.map((row) => ({ ...row, ...(row.steps ? { steps: row.steps.map(stepJson) } : {}) }));
+          res.end(JSON.stringify({ ...answer, rows }));
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const { port } = server.address() as { port: number };
+      try {
+        const r = await bin('audit', 'flake.lock', '--url', `http://127.0.0.1:${port}`);
+        expect(r.stdout, r.stderr).toContain('redirected (owner: NixOS -> me)');
+        expect(r.stderr).toBe('flake-registry: 1 input is redirected, not found or in error: nixpkgs\n');
+        expect(r.code).toBe(4);
+        const bad = await bin('audit', 'notes.txt', '--url', `http://127.0.0.1:${port}`);
+        expect(bad.code).toBe(1);
+        expect(bad.stderr).toBe("flake-registry: 'notes.txt' cannot be audited: it is not JSON\n");
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    },
+  );
 });
