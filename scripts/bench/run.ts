@@ -3,10 +3,11 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runHttp } from './http.js';
 import { runInproc } from './inproc.js';
+import { runVerify } from './verify.js';
 import { runWrite } from './write.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only write|inproc|http]`: the write path's
+ * `npm run bench [-- --quick] [-- --only write|verify|inproc|http]`: the write path's
  * CPU and memory figures, lookup cost against registry size in process, then
  * request rates of the local dev server. A
  * benchmark, not a test: it prints figures and ratios and fails only when it
@@ -22,8 +23,8 @@ const { values } = parseArgs({
 });
 
 const only = values.only;
-if (only !== undefined && only !== 'inproc' && only !== 'http' && only !== 'write') {
-  console.error(`--only takes 'inproc', 'http' or 'write', not '${only}'`);
+if (only !== undefined && !['inproc', 'http', 'write', 'verify'].includes(only)) {
+  console.error(`--only takes 'inproc', 'http', 'write' or 'verify', not '${only}'`);
   process.exit(2);
 }
 const concurrency = Number(values.concurrency);
@@ -54,6 +55,12 @@ if (only === undefined || only === 'write') {
       : { entries: 10_000, merges: 100, verifyMs: 3000, versions: 24 },
     log,
   );
+  log(`(${load()})`);
+  log('');
+}
+
+if (only === undefined || only === 'verify') {
+  await runVerify(quick ? { entries: 1_000, versions: 100 } : { entries: 1_000, versions: 1_000 }, log);
   log(`(${load()})`);
   log('');
 }
