@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { runBundle } from './bundle.js';
 import { runHttp } from './http.js';
 import { runInproc } from './inproc.js';
 import { runVerify } from './verify.js';
 import { runWrite } from './write.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only write|verify|inproc|http]`: the write path's
+ * `npm run bench [-- --quick] [-- --only write|verify|bundle|inproc|http]`: the write path's
  * CPU and memory figures, lookup cost against registry size in process, then
  * request rates of the local dev server. A
  * benchmark, not a test: it prints figures and ratios and fails only when it
@@ -23,8 +24,8 @@ const { values } = parseArgs({
 });
 
 const only = values.only;
-if (only !== undefined && !['inproc', 'http', 'write', 'verify'].includes(only)) {
-  console.error(`--only takes 'inproc', 'http', 'write' or 'verify', not '${only}'`);
+if (only !== undefined && !['inproc', 'http', 'write', 'verify', 'bundle'].includes(only)) {
+  console.error(`--only takes 'write', 'verify', 'bundle', 'inproc' or 'http', not '${only}'`);
   process.exit(2);
 }
 const concurrency = Number(values.concurrency);
@@ -61,6 +62,12 @@ if (only === undefined || only === 'write') {
 
 if (only === undefined || only === 'verify') {
   await runVerify(quick ? { entries: 1_000, versions: 100 } : { entries: 1_000, versions: 1_000 }, log);
+  log(`(${load()})`);
+  log('');
+}
+
+if (only === undefined || only === 'bundle') {
+  runBundle({ root, runs: quick ? 5 : 21 }, log);
   log(`(${load()})`);
   log('');
 }
