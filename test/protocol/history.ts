@@ -9,7 +9,7 @@ import { proposalSchema, proposedPolicy, type Proposal } from '../../src/protoco
 import { recordText, versionRecordSchema, type VersionRecord } from '../../src/protocol/record.js';
 import { review } from '../../src/protocol/review.js';
 import { nextVersion } from '../../src/protocol/versions.js';
-import { proposalBytes, signProposal } from '../../src/protocol/signing.js';
+import { proposalBytes, signingMessage, signProposal } from '../../src/protocol/signing.js';
 import type { HistoryVersion } from '../../src/protocol/verify.js';
 import { prepareSeed } from '../../src/store/seed.js';
 import { CREATED, KEYS, TEST_POLICY } from '../worker/fixtures.js';
@@ -30,8 +30,11 @@ const DAY = 24 * HOUR;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export interface MergeOptions {
-  /** Who signs, by test key name or as a key (for a key under another name). */
-  readonly signers: readonly (Maintainer | SecretKey)[];
+  /**
+   * Who signs, by test key name or as a key (for a key under another name), or as a function
+   * of the signing message returning a signature text (an SSH signature).
+   */
+  readonly signers: readonly (Maintainer | SecretKey | ((message: Uint8Array) => string))[];
   /** The version the proposal is written against; the head by default. */
   readonly base?: number;
   readonly message?: string;
@@ -82,6 +85,10 @@ export class History {
     });
     const signatures: string[] = [];
     for (const signer of options.signers) {
+      if (typeof signer === 'function') {
+        signatures.push(signer(signingMessage(proposalBytes(proposal))));
+        continue;
+      }
       const key = typeof signer === 'string' ? await secretKey(signer) : signer;
       signatures.push(formatSignature(await signProposal(key, proposal)));
     }
