@@ -78,9 +78,7 @@ export function outcomeText(view: ProposalView, known: boolean): string {
   const lines = [`proposal ${view.id}: ${view.status}${known ? ' (already known: it was submitted before)' : ''}`];
   lines.push(...signatureLines(view).map((l) => `  ${l}`));
   if (view.status === 'open') {
-    lines.push(
-      `  others approve with: flake-registry approve ${view.id} --registry ${view.registry} --key KEY_FILE`,
-    );
+    lines.push(`  others approve with: flake-registry approve ${view.id} --registry ${view.registry} --key KEY_FILE`);
   }
   return lines.join('\n');
 }

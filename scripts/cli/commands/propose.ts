@@ -97,8 +97,7 @@ const COMMON = PROPOSAL_OPTIONS;
 export const proposeSet: Command = {
   name: 'propose set',
   summary: 'Propose to add an entry, or to replace the entry with the same from (and exactness).',
-  usage:
-    'FROM_URL TARGET_URL --registry NAME --key KEY_FILE [--exact] [--before|--after FROM_URL | --start | --end]',
+  usage: 'FROM_URL TARGET_URL --registry NAME --key KEY_FILE [--exact] [--before|--after FROM_URL | --start | --end]',
   description: [
     'FROM_URL is what the entry matches (usually an indirect ref like nixpkgs or nixpkgs/nixos-25.05); TARGET_URL what it resolves to, where a ?dir= goes into the target. Without a position a new entry goes last and a replaced one stays where it is.',
   ],
