@@ -63,7 +63,7 @@ describeWithOpenSsh('SSH keys against a local server', () => {
   const keygen = (args: readonly string[], input?: string | Uint8Array): Promise<string> =>
     run('ssh-keygen', args, { cwd: work, ...(input === undefined ? {} : { input }) });
   const viewOf = async (id: string): Promise<View> =>
-    (await fetch(`${server.origin}/registries/global/proposals/${id}`)).json() as Promise<View>;
+    (await fetch(`${server.origin}/registries/global/proposals/${id}`)).json<View>();
   const approveOverHttp = (id: string, signature: string): Promise<Response> =>
     fetch(`${server.origin}/registries/global/proposals/${id}/approvals`, {
       method: 'POST',
@@ -197,7 +197,7 @@ describeWithOpenSsh('SSH keys against a local server', () => {
       for (const [signature, status, detail] of cases) {
         const res = await approveOverHttp(id, signature);
         expect(res.status).toBe(status);
-        expect(((await res.json()) as { detail: string }).detail).toMatch(detail);
+        expect((await res.json<{ detail: string }>()).detail).toMatch(detail);
       }
       const view = await viewOf(id);
       expect(view).toMatchObject({ status: 'open', approvals: { policy: { have: 1, signers: ['alice'] } } });
