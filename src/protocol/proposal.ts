@@ -94,6 +94,9 @@ const signatureText = z
       if (text.length > MAX_ARMOR_LENGTH) {
         ctx.addIssue({ code: 'custom', message: `an SSH signature is at most ${MAX_ARMOR_LENGTH} characters` });
       }
+      // Stored as sent: nothing invisible may ride along in the whitespace around the armor.
+      const problem = messageProblem(text.replaceAll('\r\n', '\n'));
+      if (problem) ctx.addIssue({ code: 'custom', message: `SSH signature ${problem}` });
       return;
     }
     const colon = text.indexOf(':');

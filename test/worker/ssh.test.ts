@@ -107,6 +107,21 @@ describe('SSH keys and signatures over HTTP', () => {
     });
   });
 
+  it('takes an armor with CRLF line ends, and refuses one with an invisible character around it', async () => {
+    const { name, service, erin } = await setup();
+    const p = proposal(name, 1, [set('tool')]);
+    expect((await submitTexts(service, p, [await signature(p, 'alice')])).status).toBe(201);
+    const armored = await sshSignature(erin, messageOf(p));
+    const hidden = await approveText(service, p, `\u{FEFF}${armored}`);
+    expect(hidden.status).toBe(400);
+    expect((await hidden.json<Problem>()).detail).toMatch(/U\+FEFF/);
+    expect((await view(service, p)).signatures).toHaveLength(1);
+    const crlf = armored.replaceAll('\n', '\r\n');
+    const res = await approveText(service, p, crlf);
+    expect(await res.json<ProposalView>()).toMatchObject({ status: 'merged' });
+    expect((await view(service, p)).signatures.map((s) => s.signature)).toContain(crlf);
+  });
+
   it('counts an SSH signature by a key the policy lists in Nix form', async () => {
     const erin = await sshTestKey();
     const { name, service } = await team({ keys: [KEYS.alice.public, nixEntry('erin', erin)], threshold: 2 });
