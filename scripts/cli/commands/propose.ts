@@ -175,6 +175,7 @@ export const proposePolicy: Command = {
   usage: 'FILE --registry NAME --key KEY_FILE',
   description: [
     'FILE is {"keys": ["name:base64-public-key", ...], "threshold": K}, as registries/NAME.policy.json. It needs the threshold of the policy in force and of the new one.',
+    'A key is a Nix public key (name:base64), or name: followed by an OpenSSH .pub line (name:ssh-ed25519 AAAA... comment, or sk-ssh-ed25519@openssh.com for a security key).',
   ],
   positionals: { min: 1, max: 1, names: 'FILE' },
   options: COMMON,
