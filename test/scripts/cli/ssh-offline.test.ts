@@ -144,6 +144,20 @@ describeWithOpenSsh('--key with SSH keys, offline', () => {
     expect(readFileSync(path('p.json'), 'utf8')).toBe(before);
   });
 
+  it('tells an SSH key apart where only a Nix key serves: pubkey, and a key on stdin', async () => {
+    for (const argv of [
+      ['pubkey', 'carol.pub'],
+      ['trust-local', '--key', 'carol'],
+    ]) {
+      const refused = await run(argv);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/holds an SSH key: here only a key in Nix's format serves/);
+    }
+    const piped = await cli(['sign', 'p.json', '--key', '-'], { cwd: dir, stdin: readFileSync(path('carol'), 'utf8') });
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toMatch(/the key on stdin holds an SSH key/);
+  });
+
   it.each([
     ['an RSA key', ['--key', 'rob'], {}, /RSA keys \(ssh-rsa\) are not accepted; only ssh-ed25519 and sk-ssh-ed25519/],
     [
