@@ -5,9 +5,9 @@ import type { TrustedKey } from '../../src/crypto/trusted-key.js';
 import { signedBy, type SignatureForm } from '../../src/protocol/signatures.js';
 import { proposalBytes, signingMessage } from '../../src/protocol/signing.js';
 import { CliError } from './errors.js';
-import { readSecretKey } from './files.js';
+import { readInput, readSecretKey } from './files.js';
 import type { Io } from './io.js';
-import { keyFileKind, sshPublicKeyOf, sshSign } from './ssh-sign.js';
+import { keyFileKind, keyTextKind, sshPublicKeyOf, sshSign } from './ssh-sign.js';
 
 /**
  * What `--key PATH` signs with: a secret key in Nix's format (a file, or `-` for stdin), or an
@@ -28,7 +28,14 @@ export interface Signer {
 const SSH_KEY_NAME = 'ssh-key';
 
 export async function readSigner(io: Io, path: string): Promise<Signer> {
-  if (path !== '-' && (await keyFileKind(io, path)) !== 'other') return sshSigner(io, path);
+  // Told by what the file holds: a Nix public key saved as NAME.pub is a Nix key given by mistake.
+  if (
+    path !== '-' &&
+    (await keyFileKind(io, path)) !== 'other' &&
+    keyTextKind(await readInput(io, path, 'key file')) !== 'other'
+  ) {
+    return sshSigner(io, path);
+  }
   const secret = await readSecretKey(io, path);
   return {
     name: secret.name,
