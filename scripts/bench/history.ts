@@ -8,7 +8,7 @@ import { proposalSchema, proposedPolicy, type Proposal } from '../../src/protoco
 import { recordText, type VersionRecord } from '../../src/protocol/record.js';
 import { review } from '../../src/protocol/review.js';
 import { nextVersion } from '../../src/protocol/versions.js';
-import { proposalBytes, signProposal } from '../../src/protocol/signing.js';
+import { proposalBytes, signingMessage, signProposal } from '../../src/protocol/signing.js';
 import type { HistoryVersion } from '../../src/protocol/verify.js';
 import { prepareSeed } from '../../src/store/seed.js';
 
@@ -23,7 +23,10 @@ const HOUR = 3600 * 1000;
 const DAY = 24 * HOUR;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export interface MergeOptions<S = SecretKey> {
+/** A signer: a key, or a function of the signing message returning a signature text (an SSH signature). */
+export type Signer = SecretKey | ((message: Uint8Array) => string);
+
+export interface MergeOptions<S = Signer> {
   /** Who signs. */
   readonly signers: readonly S[];
   /** The version the proposal is written against; the head by default. */
@@ -70,7 +73,13 @@ export class HistoryBuilder {
       expires: iso(created + (options.lifetimeMs ?? 7 * DAY)),
     });
     const signatures: string[] = [];
-    for (const key of options.signers) signatures.push(formatSignature(await signProposal(key, proposal)));
+    for (const signer of options.signers) {
+      signatures.push(
+        typeof signer === 'function'
+          ? signer(signingMessage(proposalBytes(proposal)))
+          : formatSignature(await signProposal(signer, proposal)),
+      );
+    }
     const base = readRegistry(this.#file(proposal.base));
     const headRegistry = readRegistry(this.#file(this.head));
     const head = { version: this.head, registry: headRegistry, findings: lintRegistry(headRegistry) };

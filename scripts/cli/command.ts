@@ -39,7 +39,7 @@ export interface Command {
   /** `upload`, or `propose set` for a subcommand. */
   readonly name: string;
   readonly summary: string;
-  /** After the name: `FILE --registry NAME --key SECRET_FILE [options]`. */
+  /** After the name: `FILE --registry NAME --key KEY_FILE [options]`. */
   readonly usage: string;
   /** Paragraphs after the usage line. */
   readonly description?: readonly string[];

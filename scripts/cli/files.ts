@@ -2,6 +2,7 @@ import { duplicateMember } from '../../src/protocol/json-members.js';
 import { lstat, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KeyError, parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../../src/crypto/keys.js';
+import { isSshKeyTypeName } from '../../src/crypto/ssh-keys.js';
 import { CliError } from './errors.js';
 import type { Io } from './io.js';
 
@@ -46,6 +47,7 @@ export async function readSecretKey(io: Io, path: string): Promise<SecretKey> {
     throw new CliError('--key -: stdin is a terminal; give the key on a pipe (--key - < alice.sec) or as a file');
   }
   const text = await readInput(io, path, 'key file');
+  refuseSshKey(text, keySource(path));
   // A public key given by mistake is told as such; a secret one is used only from a protected file.
   if (path !== '-' && !isPublicKey(text)) await checkProtected(io, path);
   return parseSecretKeyText(text, keySource(path));
@@ -95,6 +97,24 @@ export async function parseSecretKeyText(text: string, source: string): Promise<
   }
 }
 
+/**
+ * Where only a key in Nix's format can serve (`pubkey`, `trust-local`, a log key, or an SSH key
+ * given on stdin), an SSH key is told as such rather than as a malformed Nix key.
+ */
+function refuseSshKey(text: string, source: string): void {
+  const first = text.trimStart().split('\n', 1)[0]?.trim() ?? '';
+  const ssh =
+    /^-----BEGIN [A-Z ]*PRIVATE KEY-----$/.test(first) ||
+    first
+      .split(/[ \t]+/)
+      .slice(0, 3)
+      .some((field) => isSshKeyTypeName(field));
+  if (!ssh) return;
+  throw new CliError(
+    `${source} holds an SSH key: here only a key in Nix's format serves (made by \`flake-registry keygen\`); SSH keys sign from a file with propose, upload, approve and sign, and a policy lists one as NAME: followed by its .pub line`,
+  );
+}
+
 function isPublicKey(text: string): boolean {
   try {
     parsePublicKey(text);
@@ -107,6 +127,7 @@ function isPublicKey(text: string): boolean {
 /** A public key given as text, or read from a file holding a public or a secret key. */
 export async function readPublicKeyFile(io: Io, path: string): Promise<PublicKey> {
   const text = await readInput(io, path, 'key file');
+  refuseSshKey(text, keySource(path));
   try {
     return parsePublicKey(text);
   } catch (error) {

@@ -70,7 +70,7 @@ function topHelp(): string {
 function proposeHelp(): string {
   const subs = COMMANDS.filter((c) => c.name.startsWith('propose '));
   return [
-    'usage: flake-registry propose (set|remove|move|policy) ... --registry NAME --key SECRET_FILE',
+    'usage: flake-registry propose (set|remove|move|policy) ... --registry NAME --key KEY_FILE',
     '',
     ...subs.map((c) => `  ${c.name} ${c.usage}\n      ${c.summary}`),
     '',

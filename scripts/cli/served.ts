@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { SecretKey } from '../../src/crypto/keys.js';
 import { NixError } from '../../src/nix/errors.js';
 import { readRegistry, type Registry } from '../../src/nix/registry.js';
 import type { Proposal } from '../../src/protocol/proposal.js';
@@ -11,6 +10,7 @@ import { CliError } from './errors.js';
 import { fileProblem } from './files.js';
 import { signatureLines } from './show.js';
 import { fileText, idOf, signedProposal } from './wire.js';
+import type { Signer } from './signer.js';
 
 /** Registry versions as served, and sending what the CLI signs. */
 
@@ -48,7 +48,12 @@ export async function fetchVersion(client: Client, name: string, version: number
 /** Options every command that signs a new proposal takes. */
 export const PROPOSAL_OPTIONS: Readonly<Record<string, OptionDef>> = {
   registry: { type: 'string', value: 'NAME', description: 'the registry to change (e.g. global)' },
-  key: { type: 'string', value: 'SECRET_FILE', description: 'your secret key file, or - to read it from stdin' },
+  key: {
+    type: 'string',
+    value: 'KEY_FILE',
+    description:
+      "your key: a secret key file in Nix's format (- reads it from stdin), an SSH private key, or the .pub of an SSH key in ssh-agent",
+  },
   message: { type: 'string', value: 'TEXT', description: 'why (default: a description of the change)' },
   'expires-in': {
     type: 'string',
@@ -73,9 +78,7 @@ export function outcomeText(view: ProposalView, known: boolean): string {
   const lines = [`proposal ${view.id}: ${view.status}${known ? ' (already known: it was submitted before)' : ''}`];
   lines.push(...signatureLines(view).map((l) => `  ${l}`));
   if (view.status === 'open') {
-    lines.push(
-      `  others approve with: flake-registry approve ${view.id} --registry ${view.registry} --key SECRET_FILE`,
-    );
+    lines.push(`  others approve with: flake-registry approve ${view.id} --registry ${view.registry} --key KEY_FILE`);
   }
   return lines.join('\n');
 }
@@ -105,7 +108,7 @@ export async function writeOut(ctx: Context, path: string, value: unknown, repla
 export async function deliverProposal(
   ctx: Context,
   proposal: Proposal,
-  key: SecretKey,
+  key: Signer,
   out: string | undefined,
   idOnly = false,
 ): Promise<void> {

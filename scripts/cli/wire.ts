@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { firstIssue } from '../../src/protocol/issues.js';
 import { SHA256_HEX } from '../../src/protocol/names.js';
-import { formatSignature, type SecretKey } from '../../src/crypto/keys.js';
 import type { Change } from '../../src/protocol/changes.js';
 import { newProposalSchema, submissionSchema, type Proposal, type Submission } from '../../src/protocol/proposal.js';
-import { proposalBytes, proposalId, signProposal } from '../../src/protocol/signing.js';
+import { proposalBytes, proposalId } from '../../src/protocol/signing.js';
+import type { Signer } from './signer.js';
 import { CliError } from './errors.js';
 import { escapeInvisibleInJson } from '../../src/protocol/text.js';
 
@@ -77,8 +77,8 @@ export async function idOf(proposal: unknown): Promise<string> {
   return proposalId(proposalBytes(proposal));
 }
 
-export async function signedProposal(key: SecretKey, proposal: Proposal): Promise<Submission> {
-  return { proposal, signatures: [formatSignature(await signProposal(key, proposal))] };
+export async function signedProposal(signer: Signer, proposal: Proposal): Promise<Submission> {
+  return { proposal, signatures: [await signer.signProposal(proposal)] };
 }
 
 /** JSON files the CLI writes: two-space indented, final newline. */

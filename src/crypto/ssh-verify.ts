@@ -1,7 +1,8 @@
-import { bytesEqual } from './bytes.js';
-import { verify, type PublicKey } from './keys.js';
+import { bytesEqual, ownBuffer } from './bytes.js';
+import { verify } from './keys.js';
 import { sha256Bytes } from './sha256.js';
-import { sameSshKey, sshFingerprint, sshKeyTypeName, type SshKeyData, type SshPublicKey } from './ssh-keys.js';
+import { isSshKey, type TrustedKey } from './trusted-key.js';
+import { sameSshKey, sshFingerprint, sshKeyTypeName, type SshKeyData } from './ssh-keys.js';
 import {
   fidoSignedData,
   parseSshSignature,
@@ -29,11 +30,11 @@ import {
 export const USER_PRESENT = 0x01;
 
 /**
- * Keys a signature may come from. An SshPublicKey matches by type, bytes and application; a
- * key in Nix's format (no `kind`) is an Ed25519 key and matches an ssh-ed25519 signer with
- * its bytes, since that is the same key.
+ * Keys a signature may come from (trusted-key.ts). An SshPublicKey matches by type, bytes and
+ * application; a key in Nix's format (no `kind`) is an Ed25519 key and matches an ssh-ed25519
+ * signer with its bytes, since that is the same key.
  */
-export type TrustedKey = PublicKey | SshPublicKey;
+export type { TrustedKey };
 
 export interface SshVerifyExpectation {
   readonly namespace: string;
@@ -49,7 +50,7 @@ export type SshVerifyResult =
   | { readonly ok: true; readonly key: TrustedKey; readonly signature: SshSignature }
   | { readonly ok: false; readonly problem: SshSignatureProblem };
 
-const isSsh = (key: TrustedKey): key is SshPublicKey => 'kind' in key;
+const isSsh = isSshKey;
 
 function matches(candidate: TrustedKey, signer: SshKeyData): boolean {
   if (isSsh(candidate)) return sameSshKey(candidate, signer);
@@ -63,7 +64,7 @@ function describe(key: SshKeyData): string {
 
 async function digest(hash: SshHash, message: Uint8Array): Promise<Uint8Array> {
   if (hash === 'sha256') return sha256Bytes(message);
-  return new Uint8Array(await crypto.subtle.digest('SHA-512', message));
+  return new Uint8Array(await crypto.subtle.digest('SHA-512', ownBuffer(message)));
 }
 
 const refuse = (kind: SshSignatureProblemKind, message: string): SshVerifyResult => ({

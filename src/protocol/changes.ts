@@ -16,7 +16,12 @@ import {
 export type { ChangeEntry, ChangeFile, EntryChange, Position } from '../nix/changes.js';
 
 export const policySchema = z.strictObject({
-  keys: z.array(z.string()),
+  keys: z.array(
+    z.string().meta({
+      description:
+        "A trusted key with its name: `NAME:BASE64` (an Ed25519 key in Nix's format), or `NAME:` and an OpenSSH public key line as a .pub, authorized_keys or allowed_signers file holds it (`alice:ssh-ed25519 AAAA… alice@laptop`, `bob:sk-ssh-ed25519@openssh.com AAAA…`). The same 32 bytes in both forms are one key.",
+    }),
+  ),
   threshold: z.int().positive(),
 });
 

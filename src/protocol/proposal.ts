@@ -3,6 +3,8 @@ import { REGISTRY_NAME } from './names.js';
 import { CanonicalJsonError, canonicalJson } from './canonical.js';
 import { changesSchema } from './changes.js';
 import { messageProblem, nameProblem } from './text.js';
+import { signatureForm } from './signatures.js';
+import { MAX_ARMOR_LENGTH } from '../crypto/ssh-signature.js';
 
 /**
  * A proposal: the signed object. Every field is part of what is signed, so the
@@ -68,20 +70,43 @@ export const newProposalSchema = proposalSchema.superRefine((p, ctx) => {
   p.changes.forEach((change, i) => {
     if (change.op !== 'policy') return;
     change.policy.keys.forEach((key, k) => {
-      const problem = nameProblem(key.slice(0, Math.max(0, key.indexOf(':'))));
-      if (problem) {
-        ctx.addIssue({ code: 'custom', path: ['changes', i, 'policy', 'keys', k], message: `key name ${problem}` });
-      }
+      const colon = Math.max(0, key.indexOf(':'));
+      const path = ['changes', i, 'policy', 'keys', k];
+      const problem = nameProblem(key.slice(0, colon));
+      if (problem) ctx.addIssue({ code: 'custom', path, message: `key name ${problem}` });
+      // An SSH key line's comment is shown to reviewers too (a Nix key's base64 cannot hold such text).
+      const line = messageProblem(key.slice(colon + 1).replaceAll('\t', ' '));
+      if (!problem && line)
+        ctx.addIssue({ code: 'custom', path, message: `key ${line.replace('newlines and tabs', 'and tabs')}` });
     });
   });
 });
 
-/** A signature as submitted: its name (before the first ':') is text a reviewer reads. */
-const signatureText = z.string().superRefine((text, ctx) => {
-  const colon = text.indexOf(':');
-  const problem = nameProblem(colon < 0 ? text : text.slice(0, colon));
-  if (problem) ctx.addIssue({ code: 'custom', message: `signature name ${problem}` });
-});
+/**
+ * A signature as submitted, in either form (signatures.ts): a Nix signature's name (before
+ * the first ':') is text a reviewer reads; an SSH signature names no key, and is read by the
+ * signature checks (its armor is the whole text, at most MAX_ARMOR_LENGTH characters).
+ */
+const signatureText = z
+  .string()
+  .superRefine((text, ctx) => {
+    if (signatureForm(text) === 'ssh') {
+      if (text.length > MAX_ARMOR_LENGTH) {
+        ctx.addIssue({ code: 'custom', message: `an SSH signature is at most ${MAX_ARMOR_LENGTH} characters` });
+      }
+      // Stored as sent: nothing invisible may ride along in the whitespace around the armor.
+      const problem = messageProblem(text.replaceAll('\r\n', '\n'));
+      if (problem) ctx.addIssue({ code: 'custom', message: `SSH signature ${problem}` });
+      return;
+    }
+    const colon = text.indexOf(':');
+    const problem = nameProblem(colon < 0 ? text : text.slice(0, colon));
+    if (problem) ctx.addIssue({ code: 'custom', message: `signature name ${problem}` });
+  })
+  .meta({
+    description:
+      "A signature of the proposal's signing message (docs/protocol.md), in one of two forms: `NAME:BASE64` (Ed25519, Nix's format), or the armored text `ssh-keygen -Y sign -n flake-registry` writes (`-----BEGIN SSH SIGNATURE-----` … `-----END SSH SIGNATURE-----`, PROTOCOL.sshsig; ssh-ed25519 or sk-ssh-ed25519@openssh.com keys).",
+  });
 
 /** Each signature may be tried against every trusted key: a bound on the work one request can ask. */
 export const MAX_SIGNATURES = 16;

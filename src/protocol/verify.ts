@@ -9,7 +9,7 @@ import { MAX_CLOCK_SKEW_MS, proposalSchema, proposedPolicy, type Proposal } from
 import { versionRecordSchema, type VersionRecord } from './record.js';
 import { firstIssue } from './issues.js';
 import { replay } from './review.js';
-import { attributeSignatures, candidateKeys, met, tally, type SignatureProblem } from './signatures.js';
+import { attributeSignatures, candidateKeys, met, signatureLabel, tally, type SignatureProblem } from './signatures.js';
 import { proposalBytes, signingMessage } from './signing.js';
 
 /**
@@ -115,8 +115,8 @@ function refuse(version: number, code: VerifyCode, reason: string): never {
   throw new Refusal(version, code, `version ${version}: ${reason}`);
 }
 
-/** A signature as a reason shows it: its name, not its bytes. */
-const shown = (signature: string): string => `'${signature.split(':')[0] ?? ''}:…'`;
+/** A signature as a reason shows it: its name or its SSH key's fingerprint, not its bytes. */
+const shown = signatureLabel;
 
 /**
  * Verifies `versions`, where versions[i] is version i + 1 of one registry, up to
@@ -626,9 +626,11 @@ function signatureReason(problem: SignatureProblem, changesPolicy: boolean): str
     case 'malformed-signature':
       return `signature ${shown(problem.signature)} is malformed: ${problem.detail}`;
     case 'untrusted-key':
-      return `signature ${shown(problem.signature)} is not by a key of ${policies}`;
+      return `signature ${shown(problem.signature)} is not by a key of ${policies}${problem.detail === undefined ? '' : ` (${problem.detail})`}`;
     case 'bad-signature':
-      return `signature ${shown(problem.signature)} does not verify with any key of ${policies}: it was made over other bytes or by another key`;
+      return problem.detail === undefined
+        ? `signature ${shown(problem.signature)} does not verify with any key of ${policies}: it was made over other bytes or by another key`
+        : `signature ${shown(problem.signature)} is refused: ${problem.detail}`;
     case 'duplicate-signer':
       return `signatures ${shown(problem.signatures[0])} and ${shown(problem.signatures[1])} are by one key ('${problem.key}'); a key counts once`;
   }

@@ -1,5 +1,5 @@
 import { readRegistry } from '../nix/registry.js';
-import { parsePublicKey } from '../crypto/keys.js';
+import { parseTrustedKey } from '../crypto/trusted-key.js';
 import { PolicyError, readPolicy, type PolicyJson } from '../protocol/policy.js';
 import { nameProblem, showInvisible } from '../protocol/text.js';
 import type { VersionRecord } from '../protocol/record.js';
@@ -46,7 +46,7 @@ function withKeys(policy: unknown, extraKeys: readonly string[]): unknown {
   const keys: unknown[] = Array.isArray(json.keys) ? [...(json.keys as unknown[])] : [];
   const idOf = (text: unknown): string | undefined => {
     try {
-      return typeof text === 'string' ? parsePublicKey(text).id : undefined;
+      return typeof text === 'string' ? parseTrustedKey(text).id : undefined;
     } catch {
       return undefined;
     }

@@ -1,13 +1,17 @@
 import type { FC } from 'hono/jsx';
 import type { ProposalSummary, ProposalView, ThresholdView } from '../writer/contract.js';
 import type { VersionRecord } from '../protocol/record.js';
+import { signatureForm, signatureLabel } from '../protocol/signatures.js';
 import { Badge, Page, Shown, Time, VERIFY_SCRIPT } from './html.js';
 import { SummaryList } from './registry-pages.js';
 
 /** A registry's history, its proposals, and one proposal as a reviewer reads it. */
 
-/** `alice:BASE64` as the name it signed under. */
-const signerOf = (signature: string) => signature.slice(0, Math.max(0, signature.indexOf(':'))) || signature;
+/** `alice:BASE64` as the name it signed under. A Nix signature's or a key's name; an SSH signature names no key, so its key's fingerprint. */
+const signerOf = (signature: string) =>
+  signatureForm(signature) === 'ssh'
+    ? signatureLabel(signature)
+    : signature.slice(0, Math.max(0, signature.indexOf(':'))) || signature;
 
 /** A message someone wrote: its lines kept, every character shown. */
 const Message: FC<{ text: string }> = ({ text }) => (

@@ -6,7 +6,8 @@ import { recordHash, type VersionRecord } from '../protocol/record.js';
 import { review, type Review, type ReviewHead } from '../protocol/review.js';
 import { nextVersion } from '../protocol/versions.js';
 import { candidateKeys, met, tally, type Attributed } from '../protocol/signatures.js';
-import { formatPublicKey, formatSignature, parseSignature } from '../crypto/keys.js';
+import { formatSignature, parseSignature } from '../crypto/keys.js';
+import { formatTrustedKey } from '../crypto/trusted-key.js';
 import type { ProposalStatus } from './contract.js';
 import { reviewProblem, reviewView } from './outcomes.js';
 import type { ProposalRow, SignatureRow } from './sql.js';
@@ -170,7 +171,11 @@ function signaturesFor(state: WriterState, now: number, row: ProposalRow, reques
   };
 }
 
-/** One row per key the policy in force or the proposed one lists, under the name the policy gives it. */
+/**
+ * One row per key the policy in force or the proposed one lists, under the name the policy
+ * gives it: a Nix signature is stored renamed so, an SSH signature (which names no key) as
+ * it was given, so the record carries what the maintainer's ssh-keygen wrote.
+ */
 function signatureWrites(
   state: WriterState,
   id: string,
@@ -181,7 +186,7 @@ function signatureWrites(
   const trusted = candidateKeys(state.policy.policy, proposed);
   const recorded = new Set(state.signatures(id).map((s) => s.key_id));
   const writes: Write[] = [];
-  for (const { text, key } of signatures) {
+  for (const { text, form, key } of signatures) {
     const listed = trusted.find((k) => k.id === key.id);
     if (!listed || recorded.has(key.id)) continue;
     recorded.add(key.id);
@@ -190,8 +195,8 @@ function signatureWrites(
       proposal: id,
       row: {
         key_id: key.id,
-        key: formatPublicKey(listed),
-        signature: formatSignature({ name: listed.name, bytes: parseSignature(text).bytes }),
+        key: formatTrustedKey(listed),
+        signature: form === 'ssh' ? text : formatSignature({ name: listed.name, bytes: parseSignature(text).bytes }),
         added: new Date(now).toISOString(),
       },
     });

@@ -1,5 +1,5 @@
 import { policyDiff, type Policy } from '../protocol/policy.js';
-import type { SignatureProblem } from '../protocol/signatures.js';
+import { signatureLabel, type SignatureProblem } from '../protocol/signatures.js';
 import type { VersionRecord } from '../protocol/record.js';
 import type { review } from '../protocol/review.js';
 import type { Head } from '../store/records.js';
@@ -40,19 +40,22 @@ export function signatureProblem(p: SignatureProblem): WriteProblem {
     case 'untrusted-key':
       return {
         kind: p.kind,
-        detail: `signature '${p.name}:…' is not by a key the registry trusts`,
+        detail: `signature ${signatureLabel(p.signature)} is not by a key the registry trusts${p.detail === undefined ? '' : `: ${p.detail}`}`,
         extensions: { name: p.name },
       };
     case 'bad-signature':
       return {
         kind: p.kind,
-        detail: `signature '${p.name}:…' does not verify: it was made over other bytes or by another key`,
+        detail:
+          p.detail === undefined
+            ? `signature ${signatureLabel(p.signature)} does not verify: it was made over other bytes or by another key`
+            : `signature ${signatureLabel(p.signature)} is refused: ${p.detail}`,
         extensions: { name: p.name },
       };
     case 'duplicate-signer':
       return {
         kind: p.kind,
-        detail: `two signatures are by one key ('${p.key}'); a key counts once`,
+        detail: `two signatures are by one key ('${p.key}'): ${signatureLabel(p.signatures[0])} and ${signatureLabel(p.signatures[1])}; a key counts once, whatever form it signs in`,
         extensions: { key: p.key },
       };
   }

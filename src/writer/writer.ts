@@ -1,11 +1,17 @@
 import { DurableObject } from 'cloudflare:workers';
-import { encodeBase64 } from '../crypto/base64.js';
-import { parseSignature, verify, type PublicKey } from '../crypto/keys.js';
+import type { TrustedKey } from '../crypto/trusted-key.js';
 import { logOrigin, readLogKey } from '../log/origin.js';
 import { sha256HexSync } from '../crypto/sha256.js';
 import { PolicyError, readPolicy, type Policy } from '../protocol/policy.js';
 import { proposedPolicy, type Proposal } from '../protocol/proposal.js';
-import { attributeSignatures, candidateKeys, type Attribution } from '../protocol/signatures.js';
+import {
+  attributeSignatures,
+  candidateKeys,
+  signatureIdentity,
+  signatureLabel,
+  signedBy,
+  type Attribution,
+} from '../protocol/signatures.js';
 import { proposalBytes, signingMessage } from '../protocol/signing.js';
 import type { Head } from '../store/records.js';
 import type { SeedVersion } from '../store/seed.js';
@@ -35,15 +41,6 @@ import { WriterSql } from './sql.js';
 import { META, textKeys } from './tables.js';
 import { StoredState } from './state.js';
 import { proposalSummary, proposalView } from './views.js';
-
-/** A signature's bytes (its name aside), or the text itself when it is malformed (then it matches nothing). */
-function signatureBytesOf(text: string): string {
-  try {
-    return encodeBase64(parseSignature(text).bytes);
-  } catch {
-    return `malformed:${text}`;
-  }
-}
 
 /** How many proposals one transaction settles after a policy change (each merge is a review). */
 const SETTLE_BATCH = 16;
@@ -211,15 +208,16 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
 
   /**
    * A closed proposal sent again with signatures it carries already (the same
-   * bytes) is the same request again, answered with what it became: even when
+   * bytes, whatever a Nix signature's name or an SSH signature's line breaks:
+   * signatureIdentity) is the same request again, answered with what it became: even when
    * the policy no longer trusts a key that signed it (the rotation it merged
    * may have removed that very key).
    */
   #repeated(id: string, texts: readonly string[]): WriteOutcome | undefined {
     const row = this.#state.proposal(id);
     if (!row || row.status === 'open') return undefined;
-    const carried = new Set(this.#state.signatures(id).map((s) => signatureBytesOf(s.signature)));
-    if (!texts.every((t) => carried.has(signatureBytesOf(t)))) return undefined;
+    const carried = new Set(this.#state.signatures(id).map((s) => signatureIdentity(s.signature)));
+    if (!texts.every((t) => carried.has(signatureIdentity(t)))) return undefined;
     return { ok: true, created: false, view: proposalView(this.#state, row, this.#review(id)) };
   }
 
@@ -245,7 +243,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
       ok: false,
       problem: {
         kind: 'untrusted-key',
-        detail: `signature '${removed.key.name}:…' is by a key that version ${removed.since} removed from the policy: the policy in force (since version ${removed.since}) no longer trusts it`,
+        detail: `signature ${signatureLabel(attributed.problem.signature)} ('${removed.key.name}') is by a key that version ${removed.since} removed from the policy: the policy in force (since version ${removed.since}) no longer trusts it`,
         extensions: { name: removed.key.name, removedBy: removed.since },
       },
     };
@@ -255,13 +253,12 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
   async #removedKey(
     message: Uint8Array,
     text: string,
-    current: readonly PublicKey[],
-  ): Promise<{ key: PublicKey; since: number } | undefined> {
+    current: readonly TrustedKey[],
+  ): Promise<{ key: TrustedKey; since: number } | undefined> {
     const policies = this.#state.policies;
-    const signature = parseSignature(text);
     for (const [i, { policy }] of policies.entries()) {
       for (const key of policy.keys) {
-        if (current.some((k) => k.id === key.id) || !(await verify(key, message, signature))) continue;
+        if (current.some((k) => k.id === key.id) || !(await signedBy(message, text, key))) continue;
         const dropped = policies.slice(i + 1).find((p) => !p.policy.keys.some((k) => k.id === key.id));
         if (dropped) return { key, since: dropped.since };
       }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, portFree } from '../../scripts/dev-server.js';
 import { copySourceTree } from '../../scripts/source-tree.js';
 import { nixRunner } from '../conformance/nix.js';
+import { opensshVersion } from '../crypto/openssh.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -34,6 +35,9 @@ const hasNix = (() => {
   }
 })();
 if (!hasNix && process.env['CI']) throw new Error('the walkthrough runs real Nix: install nix (Debian: nix-bin)');
+// A maintainer in the walkthrough signs with a key made by OpenSSH's ssh-keygen.
+const hasSsh = opensshVersion() !== undefined;
+if (!hasSsh && process.env['CI']) throw new Error('the walkthrough runs ssh-keygen: install openssh-client');
 
 interface Run {
   readonly code: number;
@@ -49,7 +53,7 @@ interface Run {
  * what the README does not show: real Nix fetching a new entry, and `verify` catching a
  * version altered in local KV.
  */
-describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
+describe.skipIf(!hasNix || !hasSsh)('the README walkthrough', { timeout: 180_000 }, () => {
   let work: string;
   let port: number;
   let env: NodeJS.ProcessEnv;
@@ -139,7 +143,19 @@ describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
   });
 
   it('has the blocks the walkthrough is made of', () => {
-    expect(blocks.map((b) => b.kind)).toEqual(['server', 'run', 'run', 'server', 'run', 'run', 'run', 'run', 'run']);
+    expect(blocks.map((b) => b.kind)).toEqual([
+      'server',
+      'run',
+      'run',
+      'server',
+      'run',
+      'run',
+      'run',
+      'run',
+      'run',
+      'run',
+      'run',
+    ]);
   });
 
   it('runs every block as written, and each shows what the README says it does', async () => {
@@ -156,7 +172,7 @@ describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
       ).toBe(0);
       outputs.push(run.stdout);
     }
-    const [keys, trust, proposeApprove, served, upload, verify, synced] = outputs;
+    const [keys, trust, proposeApprove, served, upload, verify, synced, sshPolicy, sshApprove] = outputs;
     expect(keys).toMatch(/^alice:[A-Za-z0-9+/]{43}=\n/);
     expect(trust).toContain('.dev.vars');
     expect(proposeApprove).toMatch(/merged/);
@@ -171,6 +187,14 @@ describe.skipIf(!hasNix)('the README walkthrough', { timeout: 180_000 }, () => {
     expect(readFileSync(join(work, 'global-verified.json'), 'utf8')).toBe(
       await (await fetch(`http://127.0.0.1:${port}/registries/global/versions/3/flake-registry.json`)).text(),
     );
+    // carol's ssh-keygen key joins the policy, then approves alice's proposal: version 5, which verifies.
+    expect(sshPolicy).toMatch(/merged as version 4/);
+    expect(sshApprove).toMatch(/merged as version 5/);
+    expect(sshApprove).toMatch(/5 versions/);
+    const record = await (await fetch(`http://127.0.0.1:${port}/registries/global/versions/5`)).text();
+    expect(record).toContain('-----BEGIN SSH SIGNATURE-----');
+    const policy = await (await fetch(`http://127.0.0.1:${port}/registries/global/policy`)).text();
+    expect(policy).toContain('carol:ssh-ed25519 AAAAC3NzaC1lZDI1NTE5');
     const file = await (await fetch(`http://127.0.0.1:${port}/flake-registry.json`)).text();
     expect(file).toContain('"owner": "example-org",\n        "repo": "my-tool"');
     expect(file).toContain('"owner": "example-org",\n        "repo": "agenix"');

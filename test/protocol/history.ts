@@ -4,7 +4,7 @@ import type { PolicyJson } from '../../src/protocol/policy.js';
 import { canonicalJson } from '../../src/protocol/canonical.js';
 import { versionRecordSchema, type VersionRecord } from '../../src/protocol/record.js';
 import type { HistoryVersion } from '../../src/protocol/verify.js';
-import { HistoryBuilder, type MergeOptions as BuilderOptions } from '../../scripts/bench/history.js';
+import { HistoryBuilder, type MergeOptions as BuilderOptions, type Signer } from '../../scripts/bench/history.js';
 import { CREATED, KEYS, TEST_POLICY } from '../worker/fixtures.js';
 
 /** Histories made as the writer makes them (scripts/bench/history.ts), signed by the test keys by name. */
@@ -13,7 +13,7 @@ export type Maintainer = keyof typeof KEYS;
 
 export const secretKey = (name: Maintainer): Promise<SecretKey> => parseSecretKey(KEYS[name].secret);
 
-export type MergeOptions = BuilderOptions<Maintainer | SecretKey>;
+export type MergeOptions = BuilderOptions<Maintainer | Signer>;
 
 export class History extends HistoryBuilder {
   /** Version 1 of registry `name` holding `file`, trusting `policy`. */

@@ -1,13 +1,13 @@
-import { formatSignature, parseSignature, type SecretKey } from '../../../src/crypto/keys.js';
+import { parseTrustedKey } from '../../../src/crypto/trusted-key.js';
 import { SHA256_HEX } from '../../../src/protocol/names.js';
 import type { Proposal, Submission } from '../../../src/protocol/proposal.js';
-import { signProposal, verifyProposalSignature } from '../../../src/protocol/signing.js';
 import { proposalViewSchema } from '../../../src/api/answers.js';
 import { describeChange } from '../changes.js';
 import { seg } from '../client.js';
 import { flag, requiredOption, stringOption, type Command, type Context } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { readJsonFile, readSecretKey } from '../files.js';
+import { readJsonFile } from '../files.js';
+import { readSigner, signedAlready } from '../signer.js';
 import { confirmOrStop, outcomeText, writeOut } from '../served.js';
 import { proposalText, quotedText } from '../show.js';
 import { idOf, readWireFile, type ApprovalFile } from '../wire.js';
@@ -38,21 +38,19 @@ function offlineText(id: string, p: Proposal): string {
   ].join('\n');
 }
 
-async function alreadySigned(key: SecretKey, proposal: unknown, signatures: readonly string[]): Promise<boolean> {
-  for (const text of signatures) {
-    try {
-      if (await verifyProposalSignature(key.publicKey, proposal, parseSignature(text))) return true;
-    } catch {
-      // A malformed signature is not ours.
-    }
+/** Whether a key the service shows (`name:base64`, `name:TYPE BASE64`) is `id`. */
+function isKey(text: string, id: string): boolean {
+  try {
+    return parseTrustedKey(text).id === id;
+  } catch {
+    return false;
   }
-  return false;
 }
 
 export const approve: Command = {
   name: 'approve',
   summary: 'Review an open proposal and add your signature to it.',
-  usage: 'ID --registry NAME --key SECRET_FILE [--yes] [--proposal FILE] [--out FILE]',
+  usage: 'ID --registry NAME --key KEY_FILE [--yes] [--proposal FILE] [--out FILE]',
   description: [
     'Shows the proposal as the service reviewed it (changes, resolution impact, lint, signatures), asks, then signs the proposal exactly as served, after checking that it hashes to ID.',
     'Offline: --proposal FILE (a signed proposal file) --out OUT writes the approval {"registry", "id", "signature"} without asking any server; `submit OUT` sends it.',
@@ -60,7 +58,12 @@ export const approve: Command = {
   positionals: { min: 1, max: 1, names: 'ID' },
   options: {
     registry: { type: 'string', value: 'NAME', description: 'the registry the proposal is for' },
-    key: { type: 'string', value: 'SECRET_FILE', description: 'your secret key file, or - to read it from stdin' },
+    key: {
+      type: 'string',
+      value: 'KEY_FILE',
+      description:
+        "your key: a secret key file in Nix's format (- reads it from stdin), an SSH private key, or the .pub of an SSH key in ssh-agent",
+    },
     proposal: { type: 'string', value: 'FILE', description: 'take the proposal from a signed proposal file' },
     out: { type: 'string', value: 'FILE', description: 'write the approval to FILE instead of sending it' },
     yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation' },
@@ -75,7 +78,7 @@ export const approve: Command = {
     checkId(id, 'approve');
     const registry = requiredOption(args, 'registry', 'approve');
     const keyPath = requiredOption(args, 'key', 'approve');
-    const key = await readSecretKey(ctx.io, keyPath);
+    const key = await readSigner(ctx.io, keyPath);
     const file = stringOption(args, 'proposal');
     const out = stringOption(args, 'out');
 
@@ -107,8 +110,8 @@ export const approve: Command = {
       uncounted = view.signatures.filter((s) => !s.counted).map((s) => s.key);
       ctx.say(proposalText(view));
     }
-    if (await alreadySigned(key, proposal, signatures)) {
-      const mine = uncounted.some((k) => k.split(':')[1] === key.publicKey.id);
+    if (await signedAlready(key, proposal, signatures)) {
+      const mine = uncounted.some((k) => isKey(k, key.key.id));
       throw new CliError(
         mine
           ? `proposal ${id} carries a signature by this key ('${key.name}') already, but it no longer counts: the policy in force does not trust this key`
@@ -121,7 +124,7 @@ export const approve: Command = {
       `Approve proposal ${id.slice(0, 12)}… as ${key.name}?`,
       keyPath === '-',
     );
-    const signature = formatSignature(await signProposal(key, proposal));
+    const signature = await key.signProposal(proposal);
     if (out !== undefined) {
       const approval: ApprovalFile = { registry, id, signature };
       await writeOut(ctx, out, approval);
@@ -180,13 +183,18 @@ export const submit: Command = {
 export const sign: Command = {
   name: 'sign',
   summary: "Add your signature to a signed proposal file (another maintainer's, or your own on an air-gapped machine).",
-  usage: 'FILE --key SECRET_FILE [--out FILE]',
+  usage: 'FILE --key KEY_FILE [--out FILE]',
   description: [
     'Without --out the file is rewritten in place with the signature added. Nothing is sent: `submit` does that.',
   ],
   positionals: { min: 1, max: 1, names: 'FILE' },
   options: {
-    key: { type: 'string', value: 'SECRET_FILE', description: 'your secret key file, or - to read it from stdin' },
+    key: {
+      type: 'string',
+      value: 'KEY_FILE',
+      description:
+        "your key: a secret key file in Nix's format (- reads it from stdin), an SSH private key, or the .pub of an SSH key in ssh-agent",
+    },
     out: { type: 'string', value: 'FILE', description: 'write the result here instead of over FILE' },
   },
   examples: ['flake-registry sign proposal.json --key bob.sec'],
@@ -194,15 +202,15 @@ export const sign: Command = {
   server: false,
   run: async (ctx, args) => {
     const [path = ''] = args.positionals;
-    const key = await readSecretKey(ctx.io, requiredOption(args, 'key', 'sign'));
+    const key = await readSigner(ctx.io, requiredOption(args, 'key', 'sign'));
     const submission = await proposalFromFile(ctx, path);
     const id = await idOf(submission.proposal);
-    if (await alreadySigned(key, submission.proposal, submission.signatures)) {
+    if (await signedAlready(key, submission.proposal, submission.signatures)) {
       throw new CliError(`proposal file '${path}' already carries a signature by this key ('${key.name}')`);
     }
     const signed: Submission = {
       proposal: submission.proposal,
-      signatures: [...submission.signatures, formatSignature(await signProposal(key, submission.proposal))],
+      signatures: [...submission.signatures, await key.signProposal(submission.proposal)],
     };
     const out = stringOption(args, 'out') ?? path;
     // In place by default: the file gains a signature; a separate --out file is new.

@@ -23,7 +23,8 @@ import {
 } from '../command.js';
 import { DEFAULT_EXPIRY, parseDuration } from '../duration.js';
 import { CliError, UsageError } from '../errors.js';
-import { readJsonFile, readSecretKey } from '../files.js';
+import { readJsonFile } from '../files.js';
+import { readSigner } from '../signer.js';
 import { deliverProposal, fetchLatest, PROPOSAL_OPTIONS } from '../served.js';
 import { makeProposal } from '../wire.js';
 
@@ -50,7 +51,7 @@ async function propose(ctx: Context, args: Args, command: string, plan: Plan): P
   const lifetimeMs = lifetime(args, command);
   const out = stringOption(args, 'out');
   let base = numberOption(args, 'base', command);
-  const key = await readSecretKey(ctx.io, keyPath);
+  const key = await readSigner(ctx.io, keyPath);
   // The URLs are checked before any server is asked.
   plan.change(undefined);
   // Offline (--base with --out) nothing is checked against the live registry: the server checks on submission.
@@ -96,8 +97,7 @@ const COMMON = PROPOSAL_OPTIONS;
 export const proposeSet: Command = {
   name: 'propose set',
   summary: 'Propose to add an entry, or to replace the entry with the same from (and exactness).',
-  usage:
-    'FROM_URL TARGET_URL --registry NAME --key SECRET_FILE [--exact] [--before|--after FROM_URL | --start | --end]',
+  usage: 'FROM_URL TARGET_URL --registry NAME --key KEY_FILE [--exact] [--before|--after FROM_URL | --start | --end]',
   description: [
     'FROM_URL is what the entry matches (usually an indirect ref like nixpkgs or nixpkgs/nixos-25.05); TARGET_URL what it resolves to, where a ?dir= goes into the target. Without a position a new entry goes last and a replaced one stays where it is.',
   ],
@@ -123,7 +123,7 @@ export const proposeSet: Command = {
 export const proposeRemove: Command = {
   name: 'propose remove',
   summary: 'Propose to remove the entry with this from (the non-exact one, or the exact one with --exact).',
-  usage: 'FROM_URL --registry NAME --key SECRET_FILE [--exact]',
+  usage: 'FROM_URL --registry NAME --key KEY_FILE [--exact]',
   positionals: { min: 1, max: 1, names: 'FROM_URL' },
   options: { exact: EXACT, ...COMMON },
   examples: ['flake-registry propose remove templates --registry global --key alice.sec'],
@@ -144,7 +144,7 @@ export const proposeRemove: Command = {
 export const proposeMove: Command = {
   name: 'propose move',
   summary: 'Propose to move an entry: order decides which entry Nix uses first.',
-  usage: 'FROM_URL (--before|--after FROM_URL | --start | --end) --registry NAME --key SECRET_FILE [--exact]',
+  usage: 'FROM_URL (--before|--after FROM_URL | --start | --end) --registry NAME --key KEY_FILE [--exact]',
   positionals: { min: 1, max: 1, names: 'FROM_URL' },
   options: { exact: EXACT, ...PLACE, ...COMMON },
   examples: ['flake-registry propose move nixpkgs --exact --start --registry global --key alice.sec'],
@@ -172,9 +172,10 @@ export const proposeMove: Command = {
 export const proposePolicy: Command = {
   name: 'propose policy',
   summary: 'Propose a new trust policy: the maintainer keys and how many must sign.',
-  usage: 'FILE --registry NAME --key SECRET_FILE',
+  usage: 'FILE --registry NAME --key KEY_FILE',
   description: [
     'FILE is {"keys": ["name:base64-public-key", ...], "threshold": K}, as registries/NAME.policy.json. It needs the threshold of the policy in force and of the new one.',
+    'A key is a Nix public key (name:base64), or name: followed by an OpenSSH .pub line (name:ssh-ed25519 AAAA... comment, or sk-ssh-ed25519@openssh.com for a security key).',
   ],
   positionals: { min: 1, max: 1, names: 'FILE' },
   options: COMMON,

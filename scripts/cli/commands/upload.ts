@@ -3,7 +3,8 @@ import { NixError } from '../../../src/nix/errors.js';
 import { readRegistry, writeRegistry, type Registry } from '../../../src/nix/registry.js';
 import { flag, numberOption, requiredOption, stringOption, type Command } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
-import { readInput, readSecretKey } from '../files.js';
+import { readInput } from '../files.js';
+import { readSigner } from '../signer.js';
 import {
   confirmOrStop,
   deliverProposal,
@@ -22,7 +23,7 @@ export const upload: Command = {
   name: 'upload',
   summary:
     'Propose a whole registry file: shows its diff and resolution impact against the live version, then signs and sends it.',
-  usage: 'FILE --registry NAME --key SECRET_FILE [--yes] [options]',
+  usage: 'FILE --registry NAME --key KEY_FILE [--yes] [options]',
   description: [
     'FILE is read as Nix reads a registry file; a file Nix would read only in part is refused, naming the entry. A file identical to the live version sends nothing.',
     'Offline: --base N --base-file FILE --out OUT diffs against a copy of version N and writes the signed proposal without asking any server.',
@@ -51,7 +52,7 @@ export const upload: Command = {
       throw new UsageError('--base-file needs --base N: the version the file is', 'upload');
     }
     const local = readLocal(await readInput(ctx.io, path, 'registry file'), path);
-    const key = await readSecretKey(ctx.io, keyPath);
+    const key = await readSigner(ctx.io, keyPath);
 
     let base: ServedVersion;
     if (baseFile !== undefined && baseNumber !== undefined) {
