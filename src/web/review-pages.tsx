@@ -51,7 +51,7 @@ const VerifySection: FC<{ registry: string; latest: number }> = ({ registry, lat
       <progress id="verify-progress" max={1} value={0} aria-label="Verification progress" hidden></progress>
       <span class="muted" id="verify-step"></span>
     </div>
-    <div id="verify-result" role="status" aria-live="polite"></div>
+    <div id="verify-result" role="status" aria-live="polite" tabindex={-1}></div>
   </section>
 );
 

@@ -102,6 +102,10 @@ describe.skipIf(!available)('the web pages in a browser', () => {
       .map((v) => `${v.impact} ${v.id}: ${v.targets.slice(0, 3).join(', ')}`);
   }
 
+  /** The id of the element that has the focus. */
+  const focused = (page: Page): Promise<string | undefined> =>
+    page.evaluate<string | undefined, undefined>('document.activeElement?.id', undefined);
+
   /** The entries a reader sees: rows the filter has not hidden. */
   const visibleIndexes = (page: Page): Promise<number[]> =>
     page.evaluate<number[], undefined>(
@@ -346,6 +350,8 @@ describe.skipIf(!available)('the web pages in a browser', () => {
       8,
     );
     expect(await page.getByRole('button', { name: 'Verify again' }).isEnabled()).toBe(true);
+    // The button was disabled while it had the focus: the focus is on the outcome, not lost to the page.
+    expect(await focused(page)).toBe('verify-result');
     await page.screenshot({ path: join(SCREENSHOTS, 'history-verified.png') });
     expect(await accessibility(page)).toEqual([]);
     expect(troubles).toEqual([]);
@@ -371,6 +377,33 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     // The 404 the browser logs is the one trouble expected here.
     const expected = troubles.splice(0);
     expect(expected.filter((t) => !t.includes('404'))).toEqual([]);
+  });
+
+  it('reports a request that stalls as a failure after 30 s, the progress bar gone, the focus on the outcome', async () => {
+    const page = await scripted.newPage();
+    // The page's own clock, moved on by hand: the test waits for no real 30 s.
+    await page.clock.install();
+    await page.goto(`${server.origin}/r/global/history`, { waitUntil: 'networkidle' });
+    const stalled = '**/registries/global/versions/3/flake-registry.json';
+    // Never answered: the request hangs as one to a stalled service would.
+    await page.route(stalled, () => undefined);
+    const asked = page.waitForRequest(stalled);
+    await page.getByRole('button', { name: 'Verify this history' }).click();
+    await asked;
+    expect(await page.locator('#verify-result').getAttribute('aria-busy')).toBe('true');
+    await page.clock.fastForward(31_000);
+    const result = page.locator('#verify-result');
+    await expect.poll(() => result.getAttribute('aria-busy')).toBeNull();
+    expect(await result.innerText()).toBe(
+      'The history could not be verified: GET /registries/global/versions/3/flake-registry.json did not answer within 30 s',
+    );
+    expect(await page.locator('#verify-progress').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Verify again' }).isEnabled()).toBe(true);
+    expect(await focused(page)).toBe('verify-result');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // The aborted request is the one trouble expected here.
+    expect(troubles.splice(0).filter((t) => !t.includes('versions/3/flake-registry.json'))).toEqual([]);
+    await page.close();
   });
 
   it("names version 2 when one byte of its stored file is altered in the server's storage", async () => {
@@ -405,6 +438,8 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     const page = await open(scripted, '/r/global/history');
     const text = await verifyHistory(page);
     expect(text).toMatch(/^Version 2 fails: .+ \(file-hash-mismatch\)\. See version 2\.$/);
+    // The check stopped at version 2: no bar left part full.
+    expect(await page.locator('#verify-progress').isVisible()).toBe(false);
     expect(await page.getByRole('link', { name: 'See version 2' }).getAttribute('href')).toBe('?before=3#version-2');
     expect(await accessibility(page)).toEqual([]);
     expect(troubles).toEqual([]);

@@ -178,7 +178,7 @@ describe('the web pages', () => {
     expect(section).toContain(
       '<progress id="verify-progress" max="1" value="0" aria-label="Verification progress" hidden="">',
     );
-    expect(section).toContain('<div id="verify-result" role="status" aria-live="polite"></div>');
+    expect(section).toContain('<div id="verify-result" role="status" aria-live="polite" tabindex="-1"></div>');
     expect(section).toMatch(/<noscript><p class="muted">Verification needs script, which is off in this browser: /);
     expect(section).toContain(`<code>flake-registry verify --registry ${name}</code>`);
   });
