@@ -14,7 +14,8 @@ import { decimalParam, latestVersion, pinnedRecord, registryName } from '../http
 import { call, proposalId, proposalView, writerOf } from '../http/routes/proposals.js';
 import { resolveRef } from '../http/routes/resolve.js';
 import { changeLine } from './changes.js';
-import { ASSETS, ENTRIES_PER_PAGE, Page, SECURITY_HEADERS, Shown, htmlResponse, type Rendered } from './html.js';
+import { ASSETS, ENTRIES_PER_PAGE, SECURITY_HEADERS, htmlResponse, type Rendered } from './html.js';
+import { errorPage } from './errors.js';
 import {
   EntriesPage,
   HomePage,
@@ -74,19 +75,7 @@ async function page(c: Context<AppEnv>, make: () => Promise<Rendered>): Promise<
   try {
     return await htmlResponse(await make());
   } catch (error) {
-    const problem = toProblem(error);
-    return htmlResponse(
-      <Page title={problem.status === 404 ? 'Not found' : 'Something went wrong'}>
-        <p class="error" id="problem">
-          <Shown text={problem.detail} />
-        </p>
-        <p>
-          <a href="/">The hosted registries</a>
-        </p>
-      </Page>,
-      problem.status,
-      problem.headers,
-    );
+    return errorPage(toProblem(error));
   }
 }
 

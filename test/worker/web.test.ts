@@ -8,8 +8,8 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** A page as a browser asks for it: 200 HTML under the policy, with no inline script or style. */
-async function page(service: TestService, path: string, status = 200): Promise<string> {
-  const res = await service.fetch(path, { headers: { Accept: 'text/html' } });
+async function page(service: TestService, path: string, status = 200, init: RequestInit = {}): Promise<string> {
+  const res = await service.fetch(path, { ...init, headers: { Accept: 'text/html', ...init.headers } });
   const html = await res.text();
   expect(res.status, `${path}: ${html.slice(0, 300)}`).toBe(status);
   expect(res.headers.get('Content-Type')).toBe('text/html; charset=utf-8');
@@ -251,6 +251,53 @@ describe('the web pages', () => {
     await json.arrayBuffer();
   });
 
+  it('answers 405 with Allow to a method no page takes, HEAD as GET, and OPTIONS with Allow', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    for (const path of ['/', `/r/${name}`, `/r/${name}/resolve`, `/r/${name}/history`, `/r/${name}/proposals`]) {
+      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+        const html = await page(service, path, 405, { method, body: method === 'DELETE' ? null : 'x=1' });
+        expect(html).toContain('<h1>Method not allowed</h1>');
+        expect(html).toContain(`${method} is not served at ${path}; use GET, HEAD`);
+        const res = await service.fetch(path, { method });
+        expect(res.headers.get('Allow'), `${method} ${path}`).toBe('GET, HEAD');
+        await res.arrayBuffer();
+      }
+      const get = await service.fetch(path);
+      const head = await service.fetch(path, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('Content-Type')).toBe('text/html; charset=utf-8');
+      expect(head.headers.get('Content-Security-Policy')).toBe(CSP);
+      expect(await head.text()).toBe('');
+      await get.arrayBuffer();
+      const options = await service.fetch(path, { method: 'OPTIONS' });
+      expect(options.status).toBe(204);
+      expect(options.headers.get('Allow')).toBe('GET, HEAD');
+    }
+  });
+
+  it('answers a path under the pages that is no page with an HTML 404 under the policy, JSON routes as JSON', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    const slash = await page(service, `/r/${name}/`, 404);
+    expect(slash).toContain('<h1>No such resource</h1>');
+    expect(slash).toContain(`nothing is served at /r/${name}/`);
+    expect(slash).toContain(`<a href="/r/${name}">/r/${name}, without the trailing slash</a>`);
+    for (const path of ['/r', '/r/', `/r/${name}/nope`, `/r/${name}/history/2`, '/assets/0000000000000000/web.js']) {
+      expect(await page(service, path, 404), path).toContain(`nothing is served at ${path}`);
+    }
+    // A URL over 16 KiB is refused before any route: as a page on a page's path, as JSON elsewhere.
+    expect(await page(service, `/r/${name}?q=${'a'.repeat(17_000)}`, 414)).toContain(
+      'the URL is longer than 16384 characters',
+    );
+    for (const path of ['/registries/nope/x', `/resolve?ref=${'a'.repeat(17_000)}`]) {
+      const json = await service.fetch(path);
+      expect(json.headers.get('Content-Type'), path).toBe('application/problem+json');
+      expect(json.headers.get('Content-Security-Policy')).toBeNull();
+      await json.arrayBuffer();
+    }
+  });
+
   it('serves its stylesheet, scripts and icon at versioned URLs, cached for good', async () => {
     const service = serve([]);
     for (const asset of [assets.style, assets.script, assets.verify, assets.icon]) {
@@ -262,9 +309,7 @@ describe('the web pages', () => {
       expect(res.headers.get('Content-Security-Policy')).toBe(CSP);
       expect(await res.text()).toBe(asset.text);
     }
-    // Another version's path is nothing.
-    const stale = await service.fetch('/assets/0000000000000000/web.js');
-    expect(stale.status).toBe(404);
-    await stale.arrayBuffer();
+    // Another version's path is nothing, said as a page.
+    expect(await page(service, '/assets/0000000000000000/web.js', 404)).toContain('nothing is served at');
   });
 });
