@@ -12,6 +12,7 @@ import { logRoutes } from './routes/log.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { auditRoutes } from './routes/audit.js';
 import { allowedAt } from '../api/routes.js';
+import { MAX_URL_LENGTH } from './params.js';
 import { errorPage, isPagePath, noPage } from '../web/errors.js';
 import { webRoutes } from '../web/routes.js';
 
@@ -28,9 +29,6 @@ const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|localhost\.?|\[::1\])$/;
  * most about 8 MB of the isolate's 128, however long the refs sent.
  */
 const RESOLUTION_CHARS_KEPT = 4_000_000;
-
-/** Cloudflare's limit on a request's URL (16 KB). */
-const MAX_URL_LENGTH = 16 * 1024;
 
 /** What is refused before any route runs, with the same headers as every answer. */
 function guard(url: string, env: Env): Problem | undefined {

@@ -220,7 +220,15 @@ export const EntriesPage: FC<EntriesProps> = (p) => {
 /** `flake:nixpkgs` as the ref one types: `nixpkgs`. */
 const refOf = (from: string) => from.replace(/^flake:/, '');
 
-export const ResolveForm: FC<{ registry: string; layers: string; ref: string }> = ({ registry, layers, ref }) => (
+export interface ResolveFormProps {
+  readonly registry: string;
+  readonly layers: string;
+  readonly ref: string;
+  /** `override-flake` values as given, ORIGINAL then RESOLVED in turn: kept for the next question. */
+  readonly overrides?: readonly string[];
+}
+
+export const ResolveForm: FC<ResolveFormProps> = ({ registry, layers, ref, overrides = [] }) => (
   <form
     class="inline"
     id="resolve-form"
@@ -254,7 +262,24 @@ export const ResolveForm: FC<{ registry: string; layers: string; ref: string }> 
         spellcheck={false}
       />
     </label>
+    {overrides.map((value) => (
+      <input type="hidden" name="override-flake" value={value} />
+    ))}
     <button type="submit">Resolve</button>
+    {overrides.length === 0 ? null : (
+      <div class="overrides">
+        <p>Overrides, searched before every registry (Nix's --override-flake):</p>
+        <ul>
+          {Array.from({ length: Math.ceil(overrides.length / 2) }, (_, i) => (
+            <li class="mono">
+              <Shown text={overrides[2 * i] ?? ''} />
+              {' → '}
+              <Shown text={overrides[2 * i + 1] ?? '(missing)'} />
+            </li>
+          ))}
+        </ul>
+      </div>
+    )}
     <p id="resolve-registry-help" class="muted">
       Names separated by commas, each optionally pinned: <code>NAME@VERSION</code>, as <code>/resolve</code> takes them.
     </p>
@@ -280,10 +305,11 @@ export type ResolveView =
       readonly registries?: readonly { name: string; version: number }[];
     };
 
-export const ResolvePage: FC<{ registry: string; ref: string; layers: string; answer?: ResolveView }> = ({
+export const ResolvePage: FC<ResolveFormProps & { answer?: ResolveView }> = ({
   registry,
   ref,
   layers,
+  overrides = [],
   answer,
 }) => (
   <Page title={`Resolve a ref in ${registry}`} registry={registry}>
@@ -291,7 +317,7 @@ export const ResolvePage: FC<{ registry: string; ref: string; layers: string; an
       What Nix would resolve a flake ref to, by Nix's own matching rules, with every step it takes. The same answer as{' '}
       <code>GET /resolve</code>.
     </p>
-    <ResolveForm registry={registry} layers={layers} ref={ref} />
+    <ResolveForm registry={registry} layers={layers} ref={ref} overrides={overrides} />
     <section id="resolve-result" aria-live="polite">
       {answer === undefined ? null : <Answer answer={answer} registry={registry} />}
     </section>

@@ -10,9 +10,9 @@ import { ConfigurationError } from '../store/errors.js';
 import type { StoredVersion } from '../store/version.js';
 import type { AppEnv } from '../http/env.js';
 import { toProblem } from '../http/errors.js';
-import { decimalParam, latestVersion, pinnedRecord, registryName } from '../http/params.js';
+import { decimalParam, latestVersion, pinnedRecord, queryParams, registryName } from '../http/params.js';
 import { call, proposalId, proposalView, writerOf } from '../http/routes/proposals.js';
-import { resolveRef } from '../http/routes/resolve.js';
+import { OVERRIDE_PARAM, parseOverrides, resolveRef } from '../http/routes/resolve.js';
 import { changeLine } from './changes.js';
 import { ASSETS, ENTRIES_PER_PAGE, SECURITY_HEADERS, htmlResponse, type Rendered } from './html.js';
 import { errorPage } from './errors.js';
@@ -70,10 +70,17 @@ function entryRows(version: StoredVersion): EntryRow[] {
 /** A page's query, read as a browser's form sends it (`+` is a space there). */
 const formQuery = (c: Context<AppEnv>) => new URL(c.req.url).searchParams;
 
+/** A page rendered with a status of its own: one that shows an error beside its form. */
+interface WithStatus {
+  readonly page: Rendered;
+  readonly status: number;
+}
+
 /** A page, or the error that stopped it as a page of its own with the problem's status. */
-async function page(c: Context<AppEnv>, make: () => Promise<Rendered>): Promise<Response> {
+async function page(c: Context<AppEnv>, make: () => Promise<Rendered | WithStatus>): Promise<Response> {
   try {
-    return await htmlResponse(await make());
+    const made = await make();
+    return 'status' in made ? await htmlResponse(made.page, made.status) : await htmlResponse(made);
   } catch (error) {
     return errorPage(toProblem(error));
   }
@@ -153,28 +160,32 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/resolve', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      const query = formQuery(c);
+      // The parameters of `/resolve`, read as it reads them: `+` stays `+` (flake refs are full
+      // of it), and an unknown or repeated parameter is refused rather than dropped.
+      const query = queryParams(c.req.url, ['ref', 'registry'], [OVERRIDE_PARAM]);
+      const overrides = query[OVERRIDE_PARAM] ?? [];
       // The registry must exist for its page to; the layers may name others.
       await latestVersion(c.var.store, name);
-      const ref = query.get('ref') ?? '';
-      const layers = (query.get('registry') ?? '').trim();
-      let answer: ResolveView | undefined;
-      if (ref !== '') {
-        try {
-          const { answer: found } = await resolveRef(
-            c.var.store,
-            c.var.resolutions,
-            ref,
-            layers === '' ? name : layers,
-          );
-          answer = resolveView(found.status, found.body);
-        } catch (error) {
-          const problem = toProblem(error);
-          if (problem.status >= 500) throw problem;
-          answer = { ok: false, status: problem.status, detail: problem.detail, steps: [] };
-        }
+      const ref = query.ref;
+      // The page's own registry when the field is left empty (`/resolve` alone defaults to `global`).
+      const layers = (query.registry ?? '') === '' ? name : (query.registry as string);
+      const form = { registry: name, ref: ref ?? '', layers, overrides };
+      if (ref === undefined) {
+        // Nothing asked yet: the form, with the overrides checked as `/resolve` would check them.
+        parseOverrides(overrides);
+        return <ResolvePage {...form} />;
       }
-      return <ResolvePage registry={name} ref={ref} layers={layers} {...(answer === undefined ? {} : { answer })} />;
+      let answer: ResolveView;
+      try {
+        const { answer: found } = await resolveRef(c.var.store, c.var.resolutions, ref, layers, overrides);
+        answer = resolveView(found.status, found.body);
+      } catch (error) {
+        const problem = toProblem(error);
+        if (problem.status >= 500) throw problem;
+        answer = { ok: false, status: problem.status, detail: problem.detail, steps: [] };
+      }
+      // The status `/resolve` gives the same question: a page of Nix's "not found" is a 404.
+      return { page: <ResolvePage {...form} answer={answer} />, status: answer.ok ? 200 : answer.status };
     }),
   )
   .get('/r/:name/history', (c) =>

@@ -184,6 +184,15 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     expect(expected[0]).toMatch(/^404 for .*\/resolve\?ref=nope&registry=global$/);
     expect(expected[1]).toContain('the server responded with a status of 404');
     expect(await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    // A question whose URL the service would refuse is not asked, and not put in the address bar.
+    const before = page.url();
+    await page.getByLabel('Flake ref').fill(`github:acme/${'a'.repeat(17_000)}`);
+    await page.getByLabel('Flake ref').press('Enter');
+    expect(await page.locator('#resolve-refused').innerText()).toMatch(
+      /^This question makes a URL of \d+ characters; the service takes at most 16384\./,
+    );
+    expect(page.url()).toBe(before);
+    expect(troubles).toEqual([]);
     await page.getByLabel('Flake ref').fill('nixpkgs/nixos-25.05');
     await page.getByLabel('Flake ref').press('Enter');
     await page.locator('#resolve-result .resolved').waitFor();

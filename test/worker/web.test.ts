@@ -25,6 +25,15 @@ async function page(service: TestService, path: string, status = 200, init: Requ
   return html;
 }
 
+/** Text as JSX escapes it. */
+const escaped = (text: string) =>
+  text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/'/g, '&#39;')
+    .replace(/"/g, '&quot;');
+
 /** The text of every `<tr data-entry>` row's index cell, in order. */
 const rowIndexes = (html: string) =>
   [...html.matchAll(/<tr data-entry="[^"]*" id="entry-(\d+)"/g)].map((m) => Number(m[1]));
@@ -112,14 +121,9 @@ describe('the web pages', () => {
       const res = await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`);
       expect(res.status, ref).toBeGreaterThanOrEqual(400);
       const problem = await res.json<{ detail: string }>();
-      const html = await page(service, `/r/${name}/resolve?ref=${encodeURIComponent(ref)}`);
-      const escaped = problem.detail
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/'/g, '&#39;')
-        .replace(/"/g, '&quot;');
-      expect(html).toContain(`<code class="nix-error"><bdi>${escaped}</bdi></code>`);
+      // The page answers with the status /resolve gives.
+      const html = await page(service, `/r/${name}/resolve?ref=${encodeURIComponent(ref)}`, res.status);
+      expect(html).toContain(`<code class="nix-error"><bdi>${escaped(problem.detail)}</bdi></code>`);
     }
     // The form works without script: a plain GET, its fields labelled.
     const form = await page(service, `/r/${name}/resolve`);
@@ -127,6 +131,53 @@ describe('the web pages', () => {
     expect(form).toContain('<label for="resolve-ref">');
     expect(form).toContain('id="resolve-ref" name="ref"');
     expect(form).not.toContain('id="answer"');
+  });
+
+  it('reads its query as /resolve does and answers with its status: + kept, overrides taken, unknown and repeated parameters refused', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    const asked = [
+      'ref=git+https://example.org/repo',
+      'ref=nixpkgs&override-flake=nixpkgs&override-flake=github:acme/pkgs',
+      'ref=nixpkgs&override-flake=nixpkgs',
+      'ref=nixpkgs&override-flake=nixpkgs&override-flake=not%20a%20ref',
+      'ref=nixpkgs&rev=0123',
+      'ref=nixpkgs&ref=chain',
+      'ref=nope',
+      'ref=github:',
+      'ref=',
+      'ref=nixpkgs&registry=nope',
+      'ref=nixpkgs&registry=a,,b',
+      'ref=%E0%A4',
+    ];
+    for (const query of asked) {
+      const api = await service.fetch(`/resolve?${query}${query.includes('registry=') ? '' : `&registry=${name}`}`);
+      const json = await api.json<{ resolved?: { url: string }; detail?: string }>();
+      const html = await page(service, `/r/${name}/resolve?${query}`, api.status);
+      if (api.status === 200) {
+        expect(html, query).toContain(`<code class="resolved"><bdi>${json.resolved?.url}</bdi></code>`);
+      } else {
+        expect(html, query).toContain(escaped(json.detail ?? ''));
+      }
+    }
+    // A ref with '+' resolves to itself, as /resolve reads it, not to one with a space.
+    expect(await page(service, `/r/${name}/resolve?ref=git+https://example.org/repo`)).toContain(
+      '<code class="resolved"><bdi>git+https://example.org/repo</bdi></code>',
+    );
+    // The overrides are searched first, shown, and kept in the form for the next question.
+    const overridden = await page(
+      service,
+      `/r/${name}/resolve?ref=nixpkgs&override-flake=nixpkgs&override-flake=github:acme/pkgs`,
+    );
+    expect(overridden).toContain('<code class="resolved"><bdi>github:acme/pkgs</bdi></code>');
+    expect(overridden).toContain(
+      '<input type="hidden" name="override-flake" value="nixpkgs"/><input type="hidden" name="override-flake" value="github:acme/pkgs"/>',
+    );
+    expect(overridden).toContain('<li class="mono"><bdi>nixpkgs</bdi> → <bdi>github:acme/pkgs</bdi></li>');
+    // Without a ref, the form alone; a bad parameter is still refused.
+    await page(service, `/r/${name}/resolve`);
+    await page(service, `/r/${name}/resolve?q=1`, 400);
+    await page(service, `/r/${name}/resolve?override-flake=nixpkgs`, 400);
   });
 
   it('shows a stored message’s invisible and bidi characters, each visibly marked', async () => {

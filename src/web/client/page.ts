@@ -77,19 +77,48 @@ function render(target: HTMLElement, status: number, answer: Answer, registry: s
   target.replaceChildren(...parts);
 }
 
+/** The longest URL the service takes (src/http/params.ts MAX_URL_LENGTH): longer ones are refused unread. */
+const MAX_URL = Number(document.documentElement.dataset['maxUrl'] ?? '16384');
+
+/**
+ * The form's fields as `/resolve` reads its query: every value percent-encoded (`+` as %2B, a
+ * space as %20, never form encoding), the overrides kept in order, and the page's registry when
+ * the field is left empty, as the page's own route takes it.
+ */
+function resolveQuery(form: HTMLFormElement): string {
+  const pairs: string[] = [];
+  for (const [name, value] of new FormData(form)) {
+    if (typeof value !== 'string') continue;
+    const given = name === 'registry' ? value.trim() || (form.dataset['registry'] ?? '') : value;
+    pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(given)}`);
+  }
+  return pairs.join('&');
+}
+
 async function resolveBox(form: HTMLFormElement, event: SubmitEvent): Promise<void> {
   const target = document.getElementById('resolve-result');
-  const ref = form.elements.namedItem('ref');
-  const layers = form.elements.namedItem('registry');
-  if (!target || !(ref instanceof HTMLInputElement) || !(layers instanceof HTMLInputElement)) return;
+  if (!target) return;
   event.preventDefault();
-  const registry = layers.value.trim();
-  const query = `ref=${encodeURIComponent(ref.value)}${registry === '' ? '' : `&registry=${encodeURIComponent(registry)}`}`;
+  const query = resolveQuery(form);
+  const pageUrl = new URL(`${form.action}?${query}`, location.href).href;
+  const apiUrl = new URL(`/resolve?${query}`, location.href).href;
+  // The service refuses such a URL before reading it: say so here, and put nothing in the address bar.
+  if (Math.max(pageUrl.length, apiUrl.length) > MAX_URL) {
+    target.replaceChildren(
+      el('h2', { id: 'answer' }, 'Answer'),
+      el(
+        'p',
+        { class: 'error', id: 'resolve-refused' },
+        `This question makes a URL of ${Math.max(pageUrl.length, apiUrl.length)} characters; the service takes at most ${MAX_URL}. Shorten the ref or the registries.`,
+      ),
+    );
+    return;
+  }
   target.setAttribute('aria-busy', 'true');
   try {
-    const res = await fetch(`/resolve?${query}`, { headers: { Accept: 'application/json' } });
+    const res = await fetch(apiUrl, { headers: { Accept: 'application/json' } });
     render(target, res.status, (await res.json()) as Answer, form.dataset['registry'] ?? '');
-    history.replaceState(null, '', `${form.action}?${query}`);
+    history.replaceState(null, '', pageUrl);
   } catch {
     target.replaceChildren(el('p', { class: 'error' }, 'The service did not answer; try again.'));
   } finally {
