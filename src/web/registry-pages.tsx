@@ -141,6 +141,19 @@ const Pager: FC<{ registry: string; page: number; pages: number; query: string }
   );
 };
 
+/**
+ * What the rows shown are, in words that count exactly what they say: all the entries, or those
+ * matching the filter across every page, and which of them this page holds.
+ */
+function entriesCount(p: EntriesProps, first: number, pages: number): string {
+  const shown = p.rows.length === 0 ? 'none' : `${first + 1} to ${first + p.rows.length}`;
+  const paged = pages > 1 ? ` (page ${p.page} of ${pages})` : '';
+  if (p.query === '') return `Entries ${shown} of ${p.total} on this page${paged}.`;
+  if (p.matching === 0) return `None of the ${p.total} entries match “${p.query}”.`;
+  const of = p.matching === 1 ? '1 of the' : `${p.matching} of the`;
+  return `${of} ${p.total} entries match “${p.query}”, on every page; ${shown} of them on this page${paged}.`;
+}
+
 export const EntriesPage: FC<EntriesProps> = (p) => {
   const latestUrl = `${p.origin}/registries/${p.registry}/flake-registry.json`;
   const pinnedUrl = `${p.origin}/registries/${p.registry}/versions/${p.version}/flake-registry.json`;
@@ -177,10 +190,15 @@ export const EntriesPage: FC<EntriesProps> = (p) => {
         </label>
         <button type="submit">Filter all entries</button>
       </form>
-      <p id="filter-count" class="muted" aria-live="polite">
-        {p.query === ''
-          ? `Entries ${p.rows.length === 0 ? 0 : first + 1} to ${first + p.rows.length} of ${p.total}.`
-          : `${p.matching} of ${p.total} entries match; entries ${p.rows.length === 0 ? 0 : first + 1} to ${first + p.rows.length} of them shown.`}
+      <p
+        id="filter-count"
+        class="muted"
+        aria-live="polite"
+        data-total={String(p.total)}
+        data-query={p.query}
+        data-pages={String(pages)}
+      >
+        {entriesCount(p, first, pages)}
       </p>
       <Pager registry={p.registry} page={p.page} pages={pages} query={p.query} />
       <table id="entry-table">
@@ -300,6 +318,9 @@ export type ResolveView =
   | {
       readonly ok: false;
       readonly status: number;
+      /** Nix's own error (its text is Nix's), or the service's refusal of the question. */
+      readonly byNix: boolean;
+      readonly title: string;
       readonly detail: string;
       readonly steps: readonly StepView[];
       readonly registries?: readonly { name: string; version: number }[];
@@ -334,12 +355,19 @@ const Answer: FC<{ answer: ResolveView; registry: string }> = ({ answer }) => (
           <Shown text={answer.resolved} />
         </code>
       </p>
-    ) : (
+    ) : answer.byNix ? (
       <p class="error">
         Nix says:{' '}
         <code class="nix-error">
           <Shown text={answer.detail} />
         </code>
+      </p>
+    ) : (
+      <p class="error">
+        <strong>{answer.title}:</strong>{' '}
+        <span class="service-error">
+          <Shown text={answer.detail} />
+        </span>
       </p>
     )}
     <h3>Steps</h3>

@@ -2,6 +2,8 @@ import { Hono, type Context } from 'hono';
 import * as z from 'zod';
 import { resolutionSchema, searchedSchema, stepSchema } from '../api/answers.js';
 
+import { PROBLEMS, problemType } from '../api/problems.js';
+import { isNixErrorKind } from '../nix/errors.js';
 import { flakeRefToString } from '../nix/flakeref.js';
 import { inputToURL } from '../nix/input.js';
 import type { RegistryEntry } from '../nix/registry.js';
@@ -88,10 +90,14 @@ async function page(c: Context<AppEnv>, make: () => Promise<Rendered | WithStatu
 
 /** What an error answer of `/resolve` carries beside its detail (its lookup's context, when it has one). */
 const resolveFailureSchema = z.object({
+  type: z.string(),
+  title: z.string(),
   detail: z.string(),
   steps: z.array(stepSchema).optional(),
   registries: searchedSchema.optional(),
 });
+
+const PROBLEM_TYPE_PREFIX = problemType('internal').replace(/internal$/, '');
 
 /** The JSON `/resolve` answered, read back for the page through the API's own schemas. */
 function resolveView(status: number, body: string): ResolveView {
@@ -104,6 +110,8 @@ function resolveView(status: number, body: string): ResolveView {
   return {
     ok: false,
     status,
+    byNix: isNixErrorKind(failure.type.replace(PROBLEM_TYPE_PREFIX, '')),
+    title: failure.title,
     detail: failure.detail,
     steps: failure.steps ?? [],
     ...(failure.registries === undefined ? {} : { registries: failure.registries }),
@@ -182,7 +190,14 @@ export const webRoutes = new Hono<AppEnv>()
       } catch (error) {
         const problem = toProblem(error);
         if (problem.status >= 500) throw problem;
-        answer = { ok: false, status: problem.status, detail: problem.detail, steps: [] };
+        answer = {
+          ok: false,
+          status: problem.status,
+          byNix: isNixErrorKind(problem.kind),
+          title: PROBLEMS[problem.kind].title,
+          detail: problem.detail,
+          steps: [],
+        };
       }
       // The status `/resolve` gives the same question: a page of Nix's "not found" is a 404.
       return { page: <ResolvePage {...form} answer={answer} />, status: answer.ok ? 200 : answer.status };

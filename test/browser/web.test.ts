@@ -153,12 +153,16 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     expect(shown).toContain(answer.steps[0]?.index);
     expect(shown.length).toBeLessThan(all.length);
     for (const i of shown) expect(await page.locator(`#entry-${i}`).innerText()).toContain('home-manager');
+    // What it counts is said: the rows of this page, which here are all the entries.
     await expect
       .poll(() => page.locator('#filter-count').innerText())
-      .toBe(`${shown.length} of ${all.length} entries on this page match`);
+      .toBe(`${shown.length} of the ${all.length} entries on this page match “home-manager”.`);
     await page.getByLabel('Filter entries').fill('');
     await page.getByLabel('Filter entries').press('Backspace');
     expect(await visibleIndexes(page)).toEqual(all);
+    expect(await page.locator('#filter-count').innerText()).toBe(
+      `Entries 1 to ${all.length} of ${all.length} on this page.`,
+    );
     expect(await accessibility(page)).toEqual([]);
   });
 
@@ -255,6 +259,35 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     expect(await accessibility(page)).toEqual([]);
     const merged = await open(scripted, `/r/global/proposals/${proposalId}`);
     expect(await merged.locator('.badge.status-merged').count()).toBe(1);
+  });
+
+  it('keeps a proposal of one long unbroken URL and message within the width of the window', async () => {
+    const url = `https://example.org/${'a'.repeat(3_000)}.tar.gz`;
+    const id = (
+      await ok(
+        'propose',
+        'set',
+        'long-url',
+        url,
+        '--registry',
+        'global',
+        '--key',
+        'alice.sec',
+        '--message',
+        `Long ${'b'.repeat(2_000)}`,
+        '--id-only',
+      )
+    ).trim();
+    for (const path of [`/r/global/proposals/${id}`, '/r/global/proposals']) {
+      const page = await open(scripted, path);
+      expect(await page.locator('main').innerText()).toContain('b'.repeat(50));
+      const width = await page.evaluate<{ page: number; window: number }, undefined>(
+        '({ page: document.documentElement.scrollWidth, window: window.innerWidth })',
+        undefined,
+      );
+      expect(width.page, path).toBeLessThanOrEqual(width.window);
+      await page.close();
+    }
   });
 
   it('loads every page cleanly, and axe finds nothing serious on any', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import assets from '../../src/web/assets.json';
+import { Problem } from '../../src/http/problem.js';
+import { errorTitle } from '../../src/web/errors.js';
 import { CREATED, TEST_POLICY, teamRegistry } from './fixtures.js';
 import { publish, serve, uniqueName, type TestService } from './helpers.js';
 import { approve, idOf, proposal, settle, submit, team } from './signing.js';
@@ -73,7 +75,15 @@ describe('the web pages', () => {
     // The filter without script: the same rows, matched on the server.
     const filtered = await page(service, `/r/${name}?q=NIXPKGS`);
     expect(rowIndexes(filtered)).toEqual([0, 1]);
-    expect(filtered).toContain(`2 of ${teamRegistry.flakes.length} entries match`);
+    expect(filtered).toContain(
+      `2 of the ${teamRegistry.flakes.length} entries match “NIXPKGS”, on every page; 1 to 2 of them on this page.`,
+    );
+    expect(await page(service, `/r/${name}`)).toContain(
+      `Entries 1 to ${teamRegistry.flakes.length} of ${teamRegistry.flakes.length} on this page.`,
+    );
+    expect(await page(service, `/r/${name}?q=zzz`)).toContain(
+      `None of the ${teamRegistry.flakes.length} entries match “zzz”.`,
+    );
   });
 
   it('pages a registry of 10,000 entries: the first view stays under 100 KB', async () => {
@@ -95,6 +105,13 @@ describe('the web pages', () => {
     // A filter matches across every page, not only the one shown.
     const found = await page(service, `/r/${name}?q=tool-9999`);
     expect(rowIndexes(found)).toEqual([9_999]);
+    // The count says what it counts: every match, and which of them this page holds.
+    expect(last).toContain('Entries 9801 to 10000 of 10000 on this page (page 50 of 50).');
+    const ones = await page(service, `/r/${name}?q=tool-1&page=2`);
+    expect(rowIndexes(ones)).toHaveLength(200);
+    expect(ones).toContain(
+      '1111 of the 10000 entries match “tool-1”, on every page; 201 to 400 of them on this page (page 2 of 6).',
+    );
     // Warm, a page renders in about the time of a warm /resolve.
     const started = Date.now();
     for (let i = 0; i < 5; i++) await (await service.fetch(`/r/${name}?page=${i + 1}`)).arrayBuffer();
@@ -159,6 +176,18 @@ describe('the web pages', () => {
       } else {
         expect(html, query).toContain(escaped(json.detail ?? ''));
       }
+    }
+    // Only Nix's own errors are introduced as Nix's; the service's refusals are said as its own.
+    const notFound = await page(service, `/r/${name}/resolve?ref=nope`, 404);
+    expect(notFound).toContain('Nix says: <code class="nix-error">');
+    for (const [query, status, title] of [
+      ['ref=nixpkgs&registry=nope', 404, 'Unknown registry'],
+      ['ref=nixpkgs&registry=a,,b', 400, 'Invalid request'],
+      ['ref=nixpkgs&override-flake=nixpkgs', 400, 'Invalid request'],
+    ] as const) {
+      const html = await page(service, `/r/${name}/resolve?${query}`, status);
+      expect(html, query).toContain(`<strong>${title}:</strong> <span class="service-error">`);
+      expect(html, query).not.toContain('Nix says');
     }
     // A ref with '+' resolves to itself, as /resolve reads it, not to one with a space.
     expect(await page(service, `/r/${name}/resolve?ref=git+https://example.org/repo`)).toContain(
@@ -293,9 +322,20 @@ describe('the web pages', () => {
   it('answers what it cannot show as a page with the status, JSON routes untouched', async () => {
     const name = uniqueName('web');
     const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
-    expect(await page(service, '/r/nope', 404)).toContain('no registry named &#39;nope&#39; is hosted here');
-    expect(await page(service, `/r/${name}/proposals/${'0'.repeat(64)}`, 404)).toContain('has no proposal');
-    expect(await page(service, `/r/${name}/proposals/xyz`, 400)).toContain('64 lowercase hex digits');
+    // Titled by what is wrong; "Something went wrong" is kept for the service's own failures.
+    const unknown = await page(service, '/r/nope', 404);
+    expect(unknown).toContain('<h1>Unknown registry</h1>');
+    expect(unknown).toContain('no registry named &#39;nope&#39; is hosted here');
+    const missing = await page(service, `/r/${name}/proposals/${'0'.repeat(64)}`, 404);
+    expect(missing).toContain('<h1>Unknown proposal</h1>');
+    expect(missing).toContain('has no proposal');
+    const bad = await page(service, `/r/${name}/proposals/xyz`, 400);
+    expect(bad).toContain('<h1>Invalid request</h1>');
+    expect(bad).toContain('64 lowercase hex digits');
+    expect(await page(service, `/r/${name}?page=9`, 400)).toContain('<h1>Invalid request</h1>');
+    for (const page of [unknown, missing, bad]) expect(page).not.toContain('Something went wrong');
+    expect(errorTitle(new Problem('storage-unavailable', 'x'))).toBe('Something went wrong');
+    expect(errorTitle(new Problem('internal', 'x'))).toBe('Something went wrong');
     const json = await service.fetch('/registries');
     expect(json.headers.get('Content-Type')).toBe('application/json');
     expect(json.headers.get('Content-Security-Policy')).toBeNull();
