@@ -197,6 +197,17 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     );
     expect(page.url()).toBe(before);
     expect(troubles).toEqual([]);
+    // The service's own refusal is not put in Nix's mouth.
+    await page.getByLabel('Flake ref').fill('nixpkgs');
+    await page.getByLabel('Registries, searched in order').fill('nope');
+    await page.getByLabel('Flake ref').press('Enter');
+    await expect
+      .poll(() => page.locator('#resolve-result .service-error').innerText())
+      .toBe("no registry named 'nope' is hosted here");
+    expect(await page.locator('#resolve-result').innerText()).toContain('Unknown registry: ');
+    expect(await page.locator('#resolve-result .nix-error').count()).toBe(0);
+    expect(troubles.splice(0).filter((t) => !t.includes('404'))).toEqual([]);
+    await page.getByLabel('Registries, searched in order').fill('global');
     await page.getByLabel('Flake ref').fill('nixpkgs/nixos-25.05');
     await page.getByLabel('Flake ref').press('Enter');
     await page.locator('#resolve-result .resolved').waitFor();
