@@ -9,10 +9,20 @@ import { SummaryList } from './registry-pages.js';
 /** `alice:BASE64` as the name it signed under. */
 const signerOf = (signature: string) => signature.slice(0, Math.max(0, signature.indexOf(':'))) || signature;
 
-/** A message someone wrote: its lines kept, every character shown. */
+/**
+ * A message someone wrote: its lines kept, every character shown. The block is left to right
+ * whatever the message holds, and each line is isolated on its own (`<bdi>`, its direction
+ * from its own first letter): a message that starts in Hebrew or Arabic cannot turn the lines
+ * after it, or the page around it, right to left.
+ */
 const Message: FC<{ text: string }> = ({ text }) => (
-  <blockquote class="message">
-    <Shown text={text} />
+  <blockquote class="message" dir="ltr">
+    {text.split('\n').map((line, i) => (
+      <>
+        {i > 0 ? '\n' : ''}
+        <Shown text={line} />
+      </>
+    ))}
   </blockquote>
 );
 

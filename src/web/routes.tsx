@@ -11,7 +11,10 @@ import type { VersionRecord } from '../protocol/record.js';
 import { ConfigurationError } from '../store/errors.js';
 import type { StoredVersion } from '../store/version.js';
 import type { AppEnv } from '../http/env.js';
+import { etagFor, parseEntityTags } from '../http/conditional.js';
 import { toProblem } from '../http/errors.js';
+import { Problem } from '../http/problem.js';
+import { respondWith, utf8 } from '../http/representation.js';
 import { decimalParam, latestVersion, pinnedRecord, queryParams, registryName } from '../http/params.js';
 import { call, proposalId, proposalView, writerOf } from '../http/routes/proposals.js';
 import { OVERRIDE_PARAM, parseOverrides, resolveRef } from '../http/routes/resolve.js';
@@ -82,6 +85,17 @@ interface WithStatus {
 async function page(c: Context<AppEnv>, make: () => Promise<Rendered | WithStatus>): Promise<Response> {
   try {
     const made = await make();
+    const status = 'status' in made ? made.status : 200;
+    // A page has no entity-tag (it follows the latest version and is never stored), so no
+    // If-Match but `*` can hold: 412 rather than a 200 the client did not ask for. Checked
+    // once the page exists, as only a 2xx answer's preconditions count (RFC 9110 §13.2.1).
+    const ifMatch = c.req.header('If-Match');
+    if (status === 200 && ifMatch !== undefined && parseEntityTags(ifMatch) !== '*') {
+      throw new Problem(
+        'precondition-failed',
+        'a page has no entity-tag (pages are never cached), so If-Match cannot match it',
+      );
+    }
     return 'status' in made ? await htmlResponse(made.page, made.status) : await htmlResponse(made);
   } catch (error) {
     return errorPage(toProblem(error));
@@ -250,15 +264,21 @@ export const webRoutes = new Hono<AppEnv>()
     }),
   );
 
-// The stylesheet, the script and the icon, each at a path that names its bytes: cached for good.
+// The stylesheet, the scripts and the icon, each at a path that names its bytes: cached for good,
+// with that name as their strong entity-tag, so a client that kept one is answered 304.
 for (const asset of ASSETS) {
-  webRoutes.get(asset.path, () => {
-    return new Response(asset.text, {
-      headers: {
-        'Content-Type': asset.contentType,
-        'Cache-Control': 'public, max-age=31536000, immutable',
-        ...SECURITY_HEADERS,
-      },
-    });
+  const etag = etagFor(asset.path.split('/')[2] ?? '');
+  const bytes = utf8(asset.text);
+  webRoutes.get(asset.path, (c) => {
+    try {
+      return respondWith(c.req.raw, {
+        validators: { etag },
+        bytes,
+        contentType: asset.contentType,
+        headers: { 'Cache-Control': 'public, max-age=31536000, immutable', ...SECURITY_HEADERS },
+      });
+    } catch (error) {
+      return errorPage(toProblem(error));
+    }
   });
 }

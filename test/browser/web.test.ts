@@ -301,6 +301,33 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     }
   });
 
+  it('lays a message that starts right to left out left to right, each line in its own direction', async () => {
+    const message = 'עדכון חבילות\nUpdate nixpkgs to 25.05.';
+    const id = (
+      await ok(
+        'propose',
+        'set',
+        'rtl-message',
+        'github:acme/rtl',
+        '--registry',
+        'global',
+        '--key',
+        'alice.sec',
+        '--message',
+        message,
+        '--id-only',
+      )
+    ).trim();
+    const page = await open(scripted, `/r/global/proposals/${id}`);
+    const directions = await page.evaluate<string[], undefined>(
+      `[document.querySelector('blockquote.message'), ...document.querySelectorAll('blockquote.message > bdi')].map((e) => getComputedStyle(e).direction)`,
+      undefined,
+    );
+    expect(directions).toEqual(['ltr', 'rtl', 'ltr']);
+    expect(await page.locator('blockquote.message').innerText()).toBe(message);
+    await page.close();
+  });
+
   it('loads every page cleanly, and axe finds nothing serious on any', async () => {
     for (const path of [
       '/',
@@ -437,7 +464,9 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     // The page's own clock, moved on by hand: the test waits for no real 30 s.
     await page.clock.install();
     await page.goto(`${server.origin}/r/global/history`, { waitUntil: 'networkidle' });
-    const stalled = '**/registries/global/versions/3/flake-registry.json';
+    // The head's number, asked after the log's checkpoint and key and before anything else: no
+    // other request is under way when the clock moves on.
+    const stalled = '**/registries/global/versions?limit=1';
     // Never answered: the request hangs as one to a stalled service would.
     await page.route(stalled, () => undefined);
     const asked = page.waitForRequest(stalled);
@@ -448,14 +477,14 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     const result = page.locator('#verify-result');
     await expect.poll(() => result.getAttribute('aria-busy')).toBeNull();
     expect(await result.innerText()).toBe(
-      'The history could not be verified: GET /registries/global/versions/3/flake-registry.json did not answer within 30 s',
+      'The history could not be verified: GET /registries/global/versions?limit=1 did not answer within 30 s',
     );
     expect(await page.locator('#verify-progress').isVisible()).toBe(false);
     expect(await page.getByRole('button', { name: 'Verify again' }).isEnabled()).toBe(true);
     expect(await focused(page)).toBe('verify-result');
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     // The aborted request is the one trouble expected here.
-    expect(troubles.splice(0).filter((t) => !t.includes('versions/3/flake-registry.json'))).toEqual([]);
+    expect(troubles.splice(0).filter((t) => !t.includes('versions?limit=1'))).toEqual([]);
     await page.close();
   });
 

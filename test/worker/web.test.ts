@@ -288,7 +288,7 @@ describe('the web pages', () => {
     const html = await page(service, `/r/${name}/proposals/${id}`);
     const shown =
       'Add tool &lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot; &amp; more';
-    expect(html).toContain(`<blockquote class="message"><bdi>${shown}</bdi></blockquote>`);
+    expect(html).toContain(`<blockquote class="message" dir="ltr"><bdi>${shown}</bdi></blockquote>`);
     expect(html).not.toMatch(/<img|<script>alert/);
     expect(html).toContain('<span class="badge status-open">open</span>');
     expect(html).toContain('flake:nixpkgs</bdi></span> <span class="muted">(changed)</span>');
@@ -312,11 +312,27 @@ describe('the web pages', () => {
     expect(merged).not.toContain('approve-command');
     const history = await page(service, `/r/${name}/history`);
     expect(history).toContain('<h2 id="version-2-title">Version 2</h2>');
-    expect(history).toContain(`<blockquote class="message"><bdi>${shown}</bdi></blockquote>`);
+    expect(history).toContain(`<blockquote class="message" dir="ltr"><bdi>${shown}</bdi></blockquote>`);
     expect(history).toContain('<bdi>alice</bdi>, <bdi>bob</bdi>');
     const closed = await page(service, `/r/${name}/proposals`);
     expect(closed).toContain('<h2 id="open">Open (0)</h2>');
     expect(closed).toContain('<span class="badge status-merged">merged</span> as version 2');
+  });
+
+  it('keeps a message that starts right to left from turning the block: the block ltr, each line isolated', async () => {
+    const { name, service } = await team();
+    const message = 'עדכון חבילות\nUpdate nixpkgs to 25.05.\n\n(see the changelog)';
+    const p = proposal(
+      name,
+      1,
+      [{ op: 'set', entry: { from: { type: 'indirect', id: 'rtl' }, to: { type: 'github', owner: 'o', repo: 'r' } } }],
+      { message },
+    );
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const html = await page(service, `/r/${name}/proposals/${idOf(p)}`);
+    expect(html).toContain(
+      '<blockquote class="message" dir="ltr"><bdi>עדכון חבילות</bdi>\n<bdi>Update nixpkgs to 25.05.</bdi>\n<bdi></bdi>\n<bdi>(see the changelog)</bdi></blockquote>',
+    );
   });
 
   it('answers what it cannot show as a page with the status, JSON routes untouched', async () => {
@@ -367,6 +383,20 @@ describe('the web pages', () => {
     }
   });
 
+  it('answers If-Match on a page with 412, as a page has no entity-tag; If-Match: * and If-None-Match change nothing', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    for (const path of ['/', `/r/${name}`, `/r/${name}/history`, `/r/${name}/resolve?ref=nixpkgs`]) {
+      const html = await page(service, path, 412, { headers: { 'If-Match': '"abc"' } });
+      expect(html).toContain('<h1>Precondition failed</h1>');
+      expect(html).toContain('a page has no entity-tag');
+      await page(service, path, 200, { headers: { 'If-Match': '*' } });
+      await page(service, path, 200, { headers: { 'If-None-Match': '"abc"' } });
+    }
+    // Only a page that exists has preconditions: an unknown registry stays a 404.
+    await page(service, '/r/nope', 404, { headers: { 'If-Match': '"abc"' } });
+  });
+
   it('answers a path under the pages that is no page with an HTML 404 under the policy, JSON routes as JSON', async () => {
     const name = uniqueName('web');
     const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
@@ -399,6 +429,26 @@ describe('the web pages', () => {
       expect(res.headers.get('Content-Type')).toBe(asset.contentType);
       expect(res.headers.get('Content-Security-Policy')).toBe(CSP);
       expect(await res.text()).toBe(asset.text);
+    }
+    // Each asset's strong entity-tag is the hash its path names: a kept copy is answered 304.
+    for (const asset of [assets.style, assets.script, assets.verify, assets.icon]) {
+      const etag = `"${asset.path.split('/')[2]}"`;
+      const res = await service.fetch(asset.path);
+      expect(res.headers.get('ETag')).toBe(etag);
+      await res.arrayBuffer();
+      for (const field of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+        const kept = await service.fetch(asset.path, { headers: { 'If-None-Match': field } });
+        expect(kept.status, field).toBe(304);
+        expect(kept.headers.get('ETag')).toBe(etag);
+        expect(kept.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+        expect(await kept.text()).toBe('');
+      }
+      const other = await service.fetch(asset.path, { headers: { 'If-None-Match': '"0000000000000000"' } });
+      expect(other.status).toBe(200);
+      expect(await other.text()).toBe(asset.text);
+      expect(await page(service, asset.path, 412, { headers: { 'If-Match': '"0000000000000000"' } })).toContain(
+        '<h1>Precondition failed</h1>',
+      );
     }
     // Another version's path is nothing, said as a page.
     expect(await page(service, '/assets/0000000000000000/web.js', 404)).toContain('nothing is served at');
