@@ -166,6 +166,17 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     expect(await accessibility(page)).toEqual([]);
   });
 
+  it('highlights the entry a step links to (its #fragment)', async () => {
+    const page = await open(scripted, '/r/global#entry-2');
+    const backgrounds = await page.evaluate<string[], undefined>(
+      `['entry-2', 'entry-3'].map((id) => getComputedStyle(document.querySelector('#' + id + ' td')).backgroundColor)`,
+      undefined,
+    );
+    expect(backgrounds[0]).not.toBe(backgrounds[1]);
+    expect(backgrounds[0]).toBe('rgb(255, 243, 176)');
+    await page.close();
+  });
+
   it('answers the resolve box without a reload, as /resolve does', async () => {
     const page = await open(scripted, '/r/global/resolve');
     await page.evaluate(() => ((globalThis as unknown as { stayed: boolean }).stayed = true));
@@ -182,7 +193,8 @@ describe.skipIf(!available)('the web pages in a browser', () => {
       expect(await page.locator('#resolve-result ol.steps li').count()).toBe(json.steps.length);
       expect(page.url()).toBe(`${server.origin}/r/global/resolve?ref=${encodeURIComponent(ref)}&registry=global`);
     }
-    // Nix's "not found" is a 404 from /resolve, which the browser logs: the one trouble expected here.
+    // Nix's "not found" is a 404 from /resolve, which the browser itself logs (a page cannot stop
+    // it): the one trouble expected here, its answer and chromium's line for it, nothing the script wrote.
     const expected = troubles.splice(0);
     expect(expected).toHaveLength(2);
     expect(expected[0]).toMatch(/^404 for .*\/resolve\?ref=nope&registry=global$/);
