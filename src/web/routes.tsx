@@ -18,6 +18,9 @@ import { respondWith, utf8 } from '../http/representation.js';
 import { decimalParam, latestVersion, pinnedRecord, queryParams, registryName } from '../http/params.js';
 import { call, proposalId, proposalView, writerOf } from '../http/routes/proposals.js';
 import { OVERRIDE_PARAM, parseOverrides, resolveRef } from '../http/routes/resolve.js';
+import { auditDocumentOf, auditProposal, proposalLayers } from '../http/routes/audit.js';
+import { parseJson, readTextBody } from '../http/body.js';
+import type { Json } from '../nix/document.js';
 import { changeLine } from './changes.js';
 import { ASSETS, ENTRIES_PER_PAGE, SECURITY_HEADERS, htmlResponse, type Rendered } from './html.js';
 import { errorPage } from './errors.js';
@@ -252,6 +255,44 @@ export const webRoutes = new Hono<AppEnv>()
       // Every open one, then the newest of the rest.
       const proposals = [...open, ...all.filter((p) => p.status !== 'open')];
       return <ProposalsPage registry={name} proposals={proposals} />;
+    }),
+  )
+  .post('/r/:name/proposals/:id/audit', (c) =>
+    page(c, async () => {
+      const name = registryName(c.req.param('name'));
+      const id = proposalId(c.req.param('id'));
+      const view = await proposalView(await writerOf(c, name), name, id);
+      const changes = view.proposal.changes.map(changeLine);
+      let text = '';
+      try {
+        // A plain form's fields (it works without script): `document`, once, and nothing else.
+        const fields = new URLSearchParams(await readTextBody(c.req.raw, 'application/x-www-form-urlencoded'));
+        const other = [...fields.keys()].find((key) => key !== 'document');
+        if (other !== undefined) {
+          throw new Problem('invalid-request', `unknown form field '${other}': the audit takes only 'document'`, {
+            parameter: other,
+          });
+        }
+        const documents = fields.getAll('document');
+        if (documents.length !== 1) {
+          throw new Problem('invalid-request', "the form field 'document' is required, once", {
+            parameter: 'document',
+          });
+        }
+        text = documents[0] ?? '';
+        // The API's own reading and audit (src/http/routes/audit.ts), in the page's registry alone.
+        const doc = auditDocumentOf(parseJson(text, 'the document') as Json);
+        const result = await auditProposal(c, name, id, doc, proposalLayers(name, undefined), parseOverrides([]));
+        return <ProposalPage view={view} changes={changes} audit={{ text, result }} />;
+      } catch (error) {
+        const problem = toProblem(error);
+        if (problem.status >= 500) throw problem;
+        const shown = { title: PROBLEMS[problem.kind].title, detail: problem.detail };
+        return {
+          page: <ProposalPage view={view} changes={changes} audit={{ text, problem: shown }} />,
+          status: problem.status,
+        };
+      }
     }),
   )
   .get('/r/:name/proposals/:id', (c) =>

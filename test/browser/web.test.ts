@@ -340,6 +340,68 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     await page.close();
   });
 
+  it('audits a pasted flake.lock against a proposal from a plain form, without script', async () => {
+    const id = (
+      await ok(
+        'propose',
+        'set',
+        'browser-audit',
+        'github:acme/audited',
+        '--registry',
+        'global',
+        '--key',
+        'alice.sec',
+        '--message',
+        'Audit me',
+        '--id-only',
+      )
+    ).trim();
+    const rev = 'e5d3f4a7b39d433d2fa8ef32901f05d6a0ab3ad8';
+    const lock = {
+      version: 7,
+      root: 'root',
+      nodes: {
+        root: { inputs: { tool: 'tool' } },
+        tool: {
+          original: { type: 'indirect', id: 'browser-audit' },
+          locked: {
+            type: 'github',
+            owner: 'acme',
+            repo: 'audited',
+            rev,
+            narHash: 'sha256-l1xj7nFbi1mhSzgnqHWhkEzN2d+OqDkVNkHFwg+Ah3A=',
+            lastModified: 1,
+          },
+        },
+      },
+    };
+    const res = await fetch(`${server.origin}/registries/global/proposals/${id}/audit`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(lock),
+    });
+    const api = await res.json<{
+      changed: { id: string; before: { status: { kind: string } }; after: { status: { kind: string } } }[];
+    }>();
+    expect(api.changed).toHaveLength(1);
+    const page = await open(plain, `/r/global/proposals/${id}`);
+    await page.getByLabel('flake.lock or manifest.json').fill(JSON.stringify(lock, null, 2), { timeout: 15_000 });
+    await page.getByRole('button', { name: 'Audit', exact: true }).click({ timeout: 15_000 });
+    await page.locator('#audit-result').waitFor({ timeout: 15_000 });
+    expect(page.url()).toBe(`${server.origin}/r/global/proposals/${id}/audit#audit-result`);
+    const row = page.locator('table.audit-rows tbody tr');
+    expect(await row.count()).toBe(1);
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[0]).toBe('tool');
+    expect(cells[1]).toBe('flake:browser-audit');
+    expect(cells[2]).toContain(api.changed[0]?.before.status.kind);
+    expect(cells[3]).toContain(api.changed[0]?.after.status.kind);
+    expect(cells[3]).toContain('github:acme/audited');
+    expect(await page.getByLabel('flake.lock or manifest.json').inputValue()).toBe(JSON.stringify(lock, null, 2));
+    expect(troubles).toEqual([]);
+    await page.close();
+  });
+
   it('loads every page cleanly, and axe finds nothing serious on any', async () => {
     for (const path of [
       '/',

@@ -335,6 +335,89 @@ describe('the web pages', () => {
     );
   });
 
+  it('audits a pasted flake.lock against a proposal, as POST /registries/NAME/proposals/ID/audit does, from a plain form', async () => {
+    const { name, service } = await team();
+    const REV = 'e5d3f4a7b39d433d2fa8ef32901f05d6a0ab3ad8';
+    const locked = (repo: string) => ({
+      type: 'github',
+      owner: 'NixOS',
+      repo,
+      rev: REV,
+      narHash: 'sha256-l1xj7nFbi1mhSzgnqHWhkEzN2d+OqDkVNkHFwg+Ah3A=',
+      lastModified: 1,
+    });
+    const lock = {
+      version: 7,
+      root: 'root',
+      nodes: {
+        root: { inputs: { nixpkgs: 'nixpkgs', direct: 'direct' } },
+        nixpkgs: { original: { type: 'indirect', id: 'nixpkgs' }, locked: locked('nixpkgs') },
+        direct: { original: { type: 'github', owner: 'NixOS', repo: 'x' }, locked: locked('x') },
+      },
+    };
+    const p = proposal(name, 1, [
+      {
+        op: 'set',
+        entry: { from: { type: 'indirect', id: 'nixpkgs' }, to: { type: 'github', owner: 'me', repo: 'nixpkgs' } },
+      },
+    ]);
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const id = idOf(p);
+    const form = await page(service, `/r/${name}/proposals/${id}`);
+    expect(form).toContain(`<form method="post" action="/r/${name}/proposals/${id}/audit#audit-result" class="audit">`);
+    expect(form).toContain('<textarea id="audit-document" name="document"');
+    const audit = (document: string, type = 'application/x-www-form-urlencoded') => ({
+      method: 'POST',
+      headers: { 'Content-Type': type },
+      body: `document=${encodeURIComponent(document)}`,
+    });
+    const api = await (
+      await service.fetch(`/registries/${name}/proposals/${id}/audit`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(lock),
+      })
+    ).json<{ changed: { id: string; before: { status: { kind: string } }; after: { status: { kind: string } } }[] }>();
+    expect(api.changed.map((r) => r.id)).toEqual(['nixpkgs']);
+    const html = await page(service, `/r/${name}/proposals/${id}/audit`, 200, audit(JSON.stringify(lock)));
+    const rows = /<table class="audit-rows">.*?<\/table>/s.exec(html)?.[0] ?? '';
+    // The row the proposal moves, as the API says: its input, its original, before, after and what changed.
+    expect([...rows.matchAll(/<tr><td class="mono"><bdi>([^<]*)<\/bdi>/g)].map((m) => m[1])).toEqual(['nixpkgs']);
+    expect(rows).toContain('<bdi>flake:nixpkgs</bdi>');
+    expect(rows).toContain(`<span class="badge">${api.changed[0]?.before.status.kind}</span>`);
+    expect(rows).toContain(
+      `<span class="badge">${api.changed[0]?.after.status.kind}</span> <bdi>github:me/nixpkgs</bdi>`,
+    );
+    expect(rows).toContain('<li><bdi>owner: NixOS → me</bdi></li>');
+    expect(html).toContain('1 of the 2 inputs of this flake.lock change between version 1 and version 2');
+    // The document stays in the form.
+    expect(html).toContain(`${escaped(JSON.stringify(lock))}</textarea>`);
+    // A lock file of which nothing moves says so.
+    const calm = { ...lock, nodes: { root: { inputs: { direct: 'direct' } }, direct: lock.nodes.direct } };
+    expect(await page(service, `/r/${name}/proposals/${id}/audit`, 200, audit(JSON.stringify(calm)))).toContain(
+      'Nothing changes: none of the 1 input of this flake.lock resolves differently with version 2 than with version 1.',
+    );
+    // Bad input is the API's problem, with its status, on the page.
+    for (const [body, status, text] of [
+      ['{', 400, 'Body is not JSON:</strong> <bdi>the document is not JSON'],
+      [JSON.stringify({ version: 7 }), 422, 'Not a lock file or profile manifest Nix reads:</strong>'],
+    ] as const) {
+      expect(await page(service, `/r/${name}/proposals/${id}/audit`, status, audit(body))).toContain(
+        escaped(text).replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
+      );
+    }
+    expect(
+      await page(service, `/r/${name}/proposals/${id}/audit`, 400, { ...audit('{}'), body: 'document=%7B%7D&x=1' }),
+    ).toContain('unknown form field &#39;x&#39;');
+    await page(service, `/r/${name}/proposals/${id}/audit`, 415, audit('{}', 'text/plain'));
+    await page(service, `/r/${name}/proposals/${'0'.repeat(64)}/audit`, 404, audit('{}'));
+    // The audit's path is only posted to.
+    const get = await service.fetch(`/r/${name}/proposals/${id}/audit`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('Allow')).toBe('POST');
+    await get.arrayBuffer();
+  });
+
   it('answers what it cannot show as a page with the status, JSON routes untouched', async () => {
     const name = uniqueName('web');
     const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
