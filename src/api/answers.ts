@@ -147,6 +147,7 @@ export const findingSchema = z
       'override-rev',
       'unsafe-text',
       'old-nix',
+      'unfetchable-url',
     ]),
     entry: z.int().nonnegative(),
     from: z.string(),

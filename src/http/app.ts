@@ -12,6 +12,8 @@ import { logRoutes } from './routes/log.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { auditRoutes } from './routes/audit.js';
 import { allowedAt } from '../api/routes.js';
+import { MAX_URL_LENGTH } from './params.js';
+import { errorPage, isPagePath, noPage } from '../web/errors.js';
 import { webRoutes } from '../web/routes.js';
 
 /** How routes get at storage: one store per isolate, made from the bindings. */
@@ -27,9 +29,6 @@ const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|localhost\.?|\[::1\])$/;
  * most about 8 MB of the isolate's 128, however long the refs sent.
  */
 const RESOLUTION_CHARS_KEPT = 4_000_000;
-
-/** Cloudflare's limit on a request's URL (16 KB). */
-const MAX_URL_LENGTH = 16 * 1024;
 
 /** What is refused before any route runs, with the same headers as every answer. */
 function guard(url: string, env: Env): Problem | undefined {
@@ -58,7 +57,8 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   app.use('*', async (c, next) => {
     const refusal = guard(c.req.url, c.env);
     if (refusal) {
-      c.res = problemResponse(refusal, new URL(c.req.url).pathname);
+      const path = new URL(c.req.url).pathname;
+      c.res = isPagePath(path) ? await errorPage(refusal) : problemResponse(refusal, path);
     } else {
       config ??= configFrom(c.env);
       c.set('config', config);
@@ -100,6 +100,8 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
 
   // No handler for this method: a known path answers a preflight or 405, any other 404.
   app.notFound((c) => {
+    // The pages' paths answer as pages do, under their policy.
+    if (isPagePath(c.req.path)) return noPage(c, webRoutes.routes);
     const methods = allowedAt(c.req.path);
     if (!methods) return problemResponse(new Problem('no-route', `nothing is served at ${c.req.path}`), c.req.path);
     const allow = methods.join(', ');

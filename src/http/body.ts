@@ -11,16 +11,29 @@ const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
  * it arrives, whatever Content-Length says), valid UTF-8 and valid JSON.
  */
 export async function readJsonBody(request: Request): Promise<unknown> {
+  return parseJson(await readTextBody(request, 'application/json'), 'the body');
+}
+
+/** What a body may be sent as: JSON for the API, a form's fields for a page's form. */
+export type BodyType = 'application/json' | 'application/x-www-form-urlencoded';
+
+/**
+ * A request's body as text: of `type`, uncompressed, at most MAX_BODY_BYTES (counted as it
+ * arrives, whatever Content-Length says), valid UTF-8.
+ */
+export async function readTextBody(request: Request, type: BodyType): Promise<string> {
   const encoding = request.headers.get('Content-Encoding');
   if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') {
     throw new Problem('unsupported-media-type', `send the body uncompressed, not with Content-Encoding '${encoding}'`);
   }
-  const type = request.headers.get('Content-Type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type.trim())) {
-    throw new Problem('unsupported-media-type', `send the body as application/json, not '${type || 'nothing'}'`);
+  const given = request.headers.get('Content-Type') ?? '';
+  const [essence = ''] = given.split(';');
+  if (essence.trim().toLowerCase() !== type) {
+    throw new Problem('unsupported-media-type', `send the body as ${type}, not '${given || 'nothing'}'`);
   }
-  // JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset would be read as what it is not.
-  const charsets = [...type.matchAll(/;\s*charset\s*=\s*"?([^";\s]*)"?/gi)].map((m) => m[1] ?? '');
+  // JSON is UTF-8 (RFC 8259 §8.1), and so is what a page's form sends (its page is UTF-8): a
+  // body declared in another charset would be read as what it is not.
+  const charsets = [...given.matchAll(/;\s*charset\s*=\s*"?([^";\s]*)"?/gi)].map((m) => m[1] ?? '');
   const other = charsets.find((c) => !/^utf-?8$/i.test(c));
   if (other !== undefined) {
     throw new Problem('unsupported-media-type', `send the body in UTF-8, not in charset '${other}'`);
@@ -74,20 +87,22 @@ export async function readJsonBody(request: Request): Promise<unknown> {
     offset += chunk.byteLength;
   }
   if (size > MAX_BODY_BYTES) throw tooLarge();
-  let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new Problem('invalid-json', 'the body is not valid UTF-8');
+    throw type === 'application/json'
+      ? new Problem('invalid-json', 'the body is not valid UTF-8')
+      : new Problem('invalid-request', 'the body is not valid UTF-8');
   }
+}
+
+/** A JSON text (`what` names it in the error: `the body`, `the document`), with no member given twice. */
+export function parseJson(text: string, what: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (error) {
-    throw new Problem(
-      'invalid-json',
-      `the body is not JSON: ${error instanceof Error ? error.message : 'parse error'}`,
-    );
+    throw new Problem('invalid-json', `${what} is not JSON: ${error instanceof Error ? error.message : 'parse error'}`);
   }
   assertNoDuplicateMembers(text);
   return value;

@@ -4,6 +4,9 @@ import type { Head, VersionRecord } from '../store/records.js';
 import type { StoredVersion } from '../store/version.js';
 import { Problem } from './problem.js';
 
+/** Cloudflare's limit on a request's URL (16 KB): longer ones are refused before any route runs. */
+export const MAX_URL_LENGTH = 16 * 1024;
+
 /** A version number in a URL: no sign, no leading zero, at most ten digits. */
 export const VERSION = /^[1-9][0-9]{0,9}$/;
 

@@ -15,6 +15,17 @@ export type NixErrorKind =
   /** A ref or rev that the entry's target cannot take. */
   | 'override';
 
+const KINDS: Readonly<Record<NixErrorKind, true>> = {
+  'invalid-ref': true,
+  'invalid-registry': true,
+  'not-found': true,
+  cycle: true,
+  override: true,
+};
+
+/** Whether a problem kind is one of Nix's own errors, whose text is Nix's (the HTTP layer names them alike). */
+export const isNixErrorKind = (kind: string): kind is NixErrorKind => Object.hasOwn(KINDS, kind);
+
 export class NixError extends Error {
   override readonly name = 'NixError';
   constructor(

@@ -35,7 +35,15 @@ import type { Registry, RegistryEntry } from './registry.js';
  */
 
 export type FindingKind =
-  'duplicate-from' | 'cycle' | 'shadowed' | 'dangling' | 'override-ref' | 'override-rev' | 'unsafe-text' | 'old-nix';
+  | 'duplicate-from'
+  | 'cycle'
+  | 'shadowed'
+  | 'dangling'
+  | 'override-ref'
+  | 'override-rev'
+  | 'unsafe-text'
+  | 'old-nix'
+  | 'unfetchable-url';
 
 export interface Finding {
   readonly severity: 'error' | 'warning';
@@ -59,7 +67,24 @@ const SEVERITY: Record<FindingKind, Finding['severity']> = {
   // Nix prints attribute values as they are: a terminal would obey what they hold.
   'unsafe-text': 'error',
   'old-nix': 'warning',
+  // Nix can never fetch it: every lookup that reaches the entry fails.
+  'unfetchable-url': 'error',
 };
+
+/** The transports Nix's tarball and file inputs fetch over (src/libfetchers/tarball.cc, CurlInputScheme). */
+const CURL_TRANSPORTS = new Set(['http', 'https', 'file']);
+
+/** A tarball or file input's `url` whose scheme Nix cannot fetch (`javascript:`, `data:`, `ftp:`, none). */
+function unfetchable(attrs: Attrs): string | undefined {
+  const type = attrs['type'];
+  const url = attrs['url'];
+  if ((type !== 'tarball' && type !== 'file') || typeof url !== 'string') return undefined;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme !== undefined && CURL_TRANSPORTS.has(scheme)) return undefined;
+  return scheme === undefined
+    ? `its url '${url}' has no scheme: a ${type} is fetched over http, https or file`
+    : `its url is a '${scheme}:' URL, which Nix cannot fetch: a ${type} is fetched over http, https or file`;
+}
 
 /** Stand-ins for a query's ref and rev when asking a target whether it can take one. */
 const SAMPLE_REF = 'main';
@@ -125,6 +150,8 @@ function factsOf(entry: RegistryEntry): EntryFacts {
         });
       }
     }
+    const scheme = unfetchable(attrs);
+    if (scheme !== undefined) own.push({ kind: 'unfetchable-url', message: `its '${side}' ${scheme.slice(4)}` });
     if (attrs['type'] === 'file') {
       own.push({
         kind: 'old-nix',

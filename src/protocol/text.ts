@@ -11,7 +11,8 @@
  *   line and paragraph separators (Zl, Zp), every other character Unicode calls
  *   default-ignorable (they render as nothing: the combining grapheme joiner,
  *   Hangul fillers, variation selectors; in a message the two emoji variation
- *   selectors U+FE0E and U+FE0F are kept), the blank braille pattern U+2800, and
+ *   selectors U+FE0E and U+FE0F are kept right after an emoji, where they are seen), the
+ *   blank braille pattern U+2800, and
  *   more than four combining marks in a row (text piled up over what follows);
  * - names are single words of letters, digits and ASCII punctuation (no space,
  *   no `:`), so that two names that look alike are alike.
@@ -21,8 +22,18 @@
  * stored text escapes it with `showInvisible`.
  */
 
-const UNSAFE_IN_MESSAGE =
-  /(?!\n|\t|\uFE0E|\uFE0F)[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u2800]|\p{M}{5}/u;
+/**
+ * U+FE0E and U+FE0F choose how the emoji before them is drawn (text or emoji presentation),
+ * so right after an emoji character they are part of what is seen. Anywhere else (first, after
+ * a letter or a space, or a second one in a row) they render as nothing, like every other
+ * default-ignorable character, and are refused and shown as such.
+ */
+const PRESENTATION = '(?<=\\p{Emoji})[\\uFE0E\\uFE0F]';
+
+const UNSAFE_IN_MESSAGE = new RegExp(
+  `(?!\\n|\\t|${PRESENTATION})[\\p{Cc}\\p{Cf}\\p{Cs}\\p{Co}\\p{Cn}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}\\u2800]|\\p{M}{5}`,
+  'u',
+);
 /** Anything but a letter, a digit or ASCII punctuation other than `:`; default-ignorable letters too. */
 const UNSAFE_IN_NAME = /\p{Default_Ignorable_Code_Point}|[^\p{L}\p{N}!-9;-@[-`{-~]/u;
 
@@ -54,6 +65,8 @@ const NAMES: Readonly<Record<number, string>> = {
   0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
   0xfff9: 'INTERLINEAR ANNOTATION ANCHOR',
   0x034f: 'COMBINING GRAPHEME JOINER',
+  0xfe0e: 'VARIATION SELECTOR-15',
+  0xfe0f: 'VARIATION SELECTOR-16',
   0x115f: 'HANGUL CHOSEONG FILLER',
   0x1160: 'HANGUL JUNGSEONG FILLER',
   0x3164: 'HANGUL FILLER',
@@ -103,7 +116,15 @@ export function nameProblem(text: string): string | undefined {
     : `holds ${describeCharacter(found[0])}: a name is one word of letters, digits and ASCII punctuation`;
 }
 
-const INVISIBLE = /(?!\n| |\uFE0E|\uFE0F)[\p{C}\p{Zl}\p{Zp}\p{Zs}\p{Default_Ignorable_Code_Point}\u2800]/gu;
+const INVISIBLE = new RegExp(
+  `(?!\\n| |${PRESENTATION})[\\p{C}\\p{Zl}\\p{Zp}\\p{Zs}\\p{Default_Ignorable_Code_Point}\\u2800]`,
+  'gu',
+);
+
+/** Each character `showInvisible` escapes, with where it is: judged in its place (a variation selector by what precedes it). */
+export function invisibleCharacters(text: string): { readonly index: number; readonly ch: string }[] {
+  return [...text.matchAll(INVISIBLE)].map((m) => ({ index: m.index, ch: m[0] }));
+}
 
 /**
  * Text to show, with every character the rule above refuses (and every space

@@ -35,7 +35,9 @@ export type ServedErrorKind =
   /** A log key was given, but the service keeps no log. */
   | 'no-log'
   /** The key the service gives for its log is not a verifier key. */
-  | 'bad-log-key';
+  | 'bad-log-key'
+  /** An answer that did not arrive, whole, within the time allowed. */
+  | 'timeout';
 
 /** Why what a service serves could not be checked at all (as opposed to failing a check). */
 export class ServedError extends Error {
@@ -67,14 +69,40 @@ function refusalLine(path: string, answer: FetchedAnswer): string {
   return `GET ${path} answered ${answer.status}`;
 }
 
+/** How long one answer may take, headers and body: what `flake-registry` allows (scripts/cli/client.ts). */
+export const ANSWER_TIMEOUT_MS = 30_000;
+
 /**
  * A source over a fetch of paths (a browser's own `fetch`, whose relative paths stay on
- * the page's origin, or a test's fake one).
+ * the page's origin, or a test's fake one). Each answer must arrive whole within
+ * `timeoutMs`, or the request is aborted and the check fails with `timeout`: a stalled
+ * request never leaves the check waiting for good.
  */
-export function fetchSource(fetchPath: (path: string) => Promise<Response>): ServedSource<FetchedAnswer> {
+export function fetchSource(
+  fetchPath: (path: string, signal: AbortSignal) => Promise<Response>,
+  timeoutMs = ANSWER_TIMEOUT_MS,
+): ServedSource<FetchedAnswer> {
   const raw = async (path: string): Promise<FetchedAnswer> => {
-    const response = await fetchPath(path);
-    return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()), response };
+    const controller = new AbortController();
+    let expire: (error: ServedError) => void = () => undefined;
+    // Raced as well as passed on: a fetch that ignores its signal still cannot hold the check up.
+    const expired = new Promise<never>((_, reject) => (expire = reject));
+    const timer = setTimeout(() => {
+      const error = new ServedError('timeout', `GET ${path} did not answer within ${timeoutMs / 1000} s`);
+      controller.abort(error);
+      expire(error);
+    }, timeoutMs);
+    try {
+      return await Promise.race([
+        (async () => {
+          const response = await fetchPath(path, controller.signal);
+          return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()), response };
+        })(),
+        expired,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
   const refusal = (path: string, answer: FetchedAnswer): Error => new ServedError('refused', refusalLine(path, answer));
   const ok = async (path: string): Promise<FetchedAnswer> => {

@@ -1,6 +1,7 @@
 import type { Child, FC } from 'hono/jsx';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import assets from './assets.json';
+import { MAX_URL_LENGTH } from '../http/params.js';
 import { linkable, marked } from './marks.js';
 
 /**
@@ -73,7 +74,7 @@ export interface PageProps {
 }
 
 export const Page: FC<PageProps> = ({ title, registry, scripts = [], children }) => (
-  <html lang="en" data-page={String(ENTRIES_PER_PAGE)}>
+  <html lang="en" dir="ltr" data-page={String(ENTRIES_PER_PAGE)} data-max-url={String(MAX_URL_LENGTH)}>
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -1,4 +1,4 @@
-import { describeCharacter, showInvisible } from '../protocol/text.js';
+import { describeCharacter, invisibleCharacters, showInvisible } from '../protocol/text.js';
 
 /**
  * Text someone wrote, cut into the runs a page shows: visible text as it is,
@@ -12,20 +12,15 @@ export type Run =
   | { readonly kind: 'mark'; readonly shown: string; readonly name: string };
 
 export function marked(text: string): Run[] {
-  if (showInvisible(text) === text) return text === '' ? [] : [{ kind: 'text', text }];
   const runs: Run[] = [];
-  let plain = '';
-  for (const ch of text) {
-    const shown = showInvisible(ch);
-    if (shown === ch) {
-      plain += ch;
-      continue;
-    }
-    if (plain !== '') runs.push({ kind: 'text', text: plain });
-    plain = '';
-    runs.push({ kind: 'mark', shown, name: describeCharacter(ch) });
+  let at = 0;
+  // Judged in place, not one character at a time: a variation selector is seen after an emoji.
+  for (const { index, ch } of invisibleCharacters(text)) {
+    if (index > at) runs.push({ kind: 'text', text: text.slice(at, index) });
+    runs.push({ kind: 'mark', shown: showInvisible(ch), name: describeCharacter(ch) });
+    at = index + ch.length;
   }
-  if (plain !== '') runs.push({ kind: 'text', text: plain });
+  if (at < text.length) runs.push({ kind: 'text', text: text.slice(at) });
   return runs;
 }
 

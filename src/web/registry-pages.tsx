@@ -141,6 +141,19 @@ const Pager: FC<{ registry: string; page: number; pages: number; query: string }
   );
 };
 
+/**
+ * What the rows shown are, in words that count exactly what they say: all the entries, or those
+ * matching the filter across every page, and which of them this page holds.
+ */
+function entriesCount(p: EntriesProps, first: number, pages: number): string {
+  const shown = p.rows.length === 0 ? 'none' : `${first + 1} to ${first + p.rows.length}`;
+  const paged = pages > 1 ? ` (page ${p.page} of ${pages})` : '';
+  if (p.query === '') return `Entries ${shown} of ${p.total} on this page${paged}.`;
+  if (p.matching === 0) return `None of the ${p.total} entries match “${p.query}”.`;
+  const of = p.matching === 1 ? '1 of the' : `${p.matching} of the`;
+  return `${of} ${p.total} entries match “${p.query}”, on every page; ${shown} of them on this page${paged}.`;
+}
+
 export const EntriesPage: FC<EntriesProps> = (p) => {
   const latestUrl = `${p.origin}/registries/${p.registry}/flake-registry.json`;
   const pinnedUrl = `${p.origin}/registries/${p.registry}/versions/${p.version}/flake-registry.json`;
@@ -177,10 +190,15 @@ export const EntriesPage: FC<EntriesProps> = (p) => {
         </label>
         <button type="submit">Filter all entries</button>
       </form>
-      <p id="filter-count" class="muted" aria-live="polite">
-        {p.query === ''
-          ? `Entries ${p.rows.length === 0 ? 0 : first + 1} to ${first + p.rows.length} of ${p.total}.`
-          : `${p.matching} of ${p.total} entries match; entries ${p.rows.length === 0 ? 0 : first + 1} to ${first + p.rows.length} of them shown.`}
+      <p
+        id="filter-count"
+        class="muted"
+        aria-live="polite"
+        data-total={String(p.total)}
+        data-query={p.query}
+        data-pages={String(pages)}
+      >
+        {entriesCount(p, first, pages)}
       </p>
       <Pager registry={p.registry} page={p.page} pages={pages} query={p.query} />
       <table id="entry-table">
@@ -220,7 +238,15 @@ export const EntriesPage: FC<EntriesProps> = (p) => {
 /** `flake:nixpkgs` as the ref one types: `nixpkgs`. */
 const refOf = (from: string) => from.replace(/^flake:/, '');
 
-export const ResolveForm: FC<{ registry: string; layers: string; ref: string }> = ({ registry, layers, ref }) => (
+export interface ResolveFormProps {
+  readonly registry: string;
+  readonly layers: string;
+  readonly ref: string;
+  /** `override-flake` values as given, ORIGINAL then RESOLVED in turn: kept for the next question. */
+  readonly overrides?: readonly string[];
+}
+
+export const ResolveForm: FC<ResolveFormProps> = ({ registry, layers, ref, overrides = [] }) => (
   <form
     class="inline"
     id="resolve-form"
@@ -254,7 +280,24 @@ export const ResolveForm: FC<{ registry: string; layers: string; ref: string }> 
         spellcheck={false}
       />
     </label>
+    {overrides.map((value) => (
+      <input type="hidden" name="override-flake" value={value} />
+    ))}
     <button type="submit">Resolve</button>
+    {overrides.length === 0 ? null : (
+      <div class="overrides">
+        <p>Overrides, searched before every registry (Nix's --override-flake):</p>
+        <ul>
+          {Array.from({ length: Math.ceil(overrides.length / 2) }, (_, i) => (
+            <li class="mono">
+              <Shown text={overrides[2 * i] ?? ''} />
+              {' → '}
+              <Shown text={overrides[2 * i + 1] ?? '(missing)'} />
+            </li>
+          ))}
+        </ul>
+      </div>
+    )}
     <p id="resolve-registry-help" class="muted">
       Names separated by commas, each optionally pinned: <code>NAME@VERSION</code>, as <code>/resolve</code> takes them.
     </p>
@@ -275,15 +318,19 @@ export type ResolveView =
   | {
       readonly ok: false;
       readonly status: number;
+      /** Nix's own error (its text is Nix's), or the service's refusal of the question. */
+      readonly byNix: boolean;
+      readonly title: string;
       readonly detail: string;
       readonly steps: readonly StepView[];
       readonly registries?: readonly { name: string; version: number }[];
     };
 
-export const ResolvePage: FC<{ registry: string; ref: string; layers: string; answer?: ResolveView }> = ({
+export const ResolvePage: FC<ResolveFormProps & { answer?: ResolveView }> = ({
   registry,
   ref,
   layers,
+  overrides = [],
   answer,
 }) => (
   <Page title={`Resolve a ref in ${registry}`} registry={registry}>
@@ -291,7 +338,7 @@ export const ResolvePage: FC<{ registry: string; ref: string; layers: string; an
       What Nix would resolve a flake ref to, by Nix's own matching rules, with every step it takes. The same answer as{' '}
       <code>GET /resolve</code>.
     </p>
-    <ResolveForm registry={registry} layers={layers} ref={ref} />
+    <ResolveForm registry={registry} layers={layers} ref={ref} overrides={overrides} />
     <section id="resolve-result" aria-live="polite">
       {answer === undefined ? null : <Answer answer={answer} registry={registry} />}
     </section>
@@ -308,12 +355,19 @@ const Answer: FC<{ answer: ResolveView; registry: string }> = ({ answer }) => (
           <Shown text={answer.resolved} />
         </code>
       </p>
-    ) : (
+    ) : answer.byNix ? (
       <p class="error">
         Nix says:{' '}
         <code class="nix-error">
           <Shown text={answer.detail} />
         </code>
+      </p>
+    ) : (
+      <p class="error">
+        <strong>{answer.title}:</strong>{' '}
+        <span class="service-error">
+          <Shown text={answer.detail} />
+        </span>
       </p>
     )}
     <h3>Steps</h3>

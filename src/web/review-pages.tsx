@@ -1,4 +1,5 @@
 import type { FC } from 'hono/jsx';
+import type { ProposalAuditAnswer } from '../api/answers.js';
 import type { ProposalSummary, ProposalView, ThresholdView } from '../writer/contract.js';
 import type { VersionRecord } from '../protocol/record.js';
 import { signatureForm, signatureLabel } from '../protocol/signatures.js';
@@ -13,10 +14,20 @@ const signerOf = (signature: string) =>
     ? signatureLabel(signature)
     : signature.slice(0, Math.max(0, signature.indexOf(':'))) || signature;
 
-/** A message someone wrote: its lines kept, every character shown. */
+/**
+ * A message someone wrote: its lines kept, every character shown. The block is left to right
+ * whatever the message holds, and each line is isolated on its own (`<bdi>`, its direction
+ * from its own first letter): a message that starts in Hebrew or Arabic cannot turn the lines
+ * after it, or the page around it, right to left.
+ */
 const Message: FC<{ text: string }> = ({ text }) => (
-  <blockquote class="message">
-    <Shown text={text} />
+  <blockquote class="message" dir="ltr">
+    {text.split('\n').map((line, i) => (
+      <>
+        {i > 0 ? '\n' : ''}
+        <Shown text={line} />
+      </>
+    ))}
   </blockquote>
 );
 
@@ -55,7 +66,7 @@ const VerifySection: FC<{ registry: string; latest: number }> = ({ registry, lat
       <progress id="verify-progress" max={1} value={0} aria-label="Verification progress" hidden></progress>
       <span class="muted" id="verify-step"></span>
     </div>
-    <div id="verify-result" role="status" aria-live="polite"></div>
+    <div id="verify-result" role="status" aria-live="polite" tabindex={-1}></div>
   </section>
 );
 
@@ -254,7 +265,19 @@ export interface ChangeLine {
   readonly text: string;
 }
 
-export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine[] }> = ({ view, changes }) => {
+/** A pasted document's audit: what the proposal would change of it, or why it could not be read. */
+export interface AuditView {
+  /** The document as pasted, kept in the form. */
+  readonly text: string;
+  readonly result?: ProposalAuditAnswer;
+  readonly problem?: { readonly title: string; readonly detail: string };
+}
+
+export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine[]; audit?: AuditView }> = ({
+  view,
+  changes,
+  audit,
+}) => {
   const p = view.proposal;
   const review = view.review;
   const command = `flake-registry approve ${view.id} --registry ${view.registry} --key YOUR.sec`;
@@ -355,6 +378,8 @@ export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine
         <p class="muted">… and {review.impactOmitted} more rows the service left out.</p>
       )}
 
+      <AuditSection view={view} {...(audit === undefined ? {} : { audit })} />
+
       <h2 id="lint">Lint</h2>
       {review.lint.length === 0 ? (
         <p class="muted">No findings.</p>
@@ -445,3 +470,116 @@ const KeyList: FC<{ title: string; keys: readonly string[] }> = ({ title, keys }
       </ul>
     </>
   );
+
+type AuditTarget = ProposalAuditAnswer['changed'][number]['before'];
+
+/** A row's status and where it resolves, as one cell. */
+const AuditSide: FC<{ side: AuditTarget }> = ({ side }) => (
+  <>
+    <span class="badge">{side.status.kind}</span>{' '}
+    {side.target === null ? null : 'url' in side.target ? (
+      <Shown text={side.target.url} />
+    ) : (
+      <span class="error">
+        <Shown text={side.target.error} />
+      </span>
+    )}
+  </>
+);
+
+const attrValue = (v: unknown): string => (v === null ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** What the proposal does to a pasted lock file or manifest: the same as its JSON audit route. */
+const AuditSection: FC<{ view: ProposalView; audit?: AuditView }> = ({ view, audit }) => {
+  const result = audit?.result;
+  const original = (kind: string, id: string) =>
+    result?.before.rows.find((r) => r.kind === kind && r.id === id)?.original?.url;
+  const what = result?.before.document === 'manifest.json' ? 'element' : 'input';
+  return (
+    <section aria-labelledby="audit">
+      <h2 id="audit">Audit a lock file or profile</h2>
+      <p>
+        Paste a <code>flake.lock</code> or a profile's <code>manifest.json</code> to see which of its inputs or elements
+        this proposal would send elsewhere, as{' '}
+        <code>
+          POST /registries/{view.registry}/proposals/{view.id.slice(0, 12)}…/audit
+        </code>{' '}
+        answers. Nothing is stored.
+      </p>
+      <form method="post" action={`/r/${view.registry}/proposals/${view.id}/audit#audit-result`} class="audit">
+        <label for="audit-document">flake.lock or manifest.json</label>
+        <textarea id="audit-document" name="document" rows={8} required spellcheck={false} autocomplete="off">
+          {audit?.text ?? ''}
+        </textarea>
+        <button type="submit">Audit</button>
+      </form>
+      {audit === undefined ? null : (
+        <div id="audit-result" tabindex={-1}>
+          {audit.problem !== undefined ? (
+            <p class="error">
+              <strong>{audit.problem.title}:</strong> <Shown text={audit.problem.detail} />
+            </p>
+          ) : result === undefined ? null : result.changed.length === 0 ? (
+            <p class="audit-none">
+              Nothing changes: none of the {result.unchanged} {what}
+              {result.unchanged === 1 ? '' : 's'} of this {result.before.document} resolves differently with version{' '}
+              {result.to} than with version {result.from}.
+            </p>
+          ) : (
+            <>
+              <p>
+                {result.changed.length} of the {result.changed.length + result.unchanged} {what}s of this{' '}
+                {result.before.document} change between version {result.from} and version {result.to}:
+              </p>
+              <table class="audit-rows">
+                <thead>
+                  <tr>
+                    <th scope="col">{what === 'input' ? 'Input' : 'Element'}</th>
+                    <th scope="col">Original ref</th>
+                    <th scope="col">Before</th>
+                    <th scope="col">After</th>
+                    <th scope="col">Changed attributes</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {result.changed.map((row) => {
+                    const moved = row.after.status.kind === 'redirected' ? row.after.status.changes : [];
+                    return (
+                      <tr>
+                        <td class="mono">
+                          <Shown text={row.id} />
+                        </td>
+                        <td class="mono">
+                          <Shown text={original(row.kind, row.id) ?? ''} />
+                        </td>
+                        <td class="mono">
+                          <AuditSide side={row.before} />
+                        </td>
+                        <td class="mono">
+                          <AuditSide side={row.after} />
+                        </td>
+                        <td class="mono">
+                          {moved.length === 0 ? (
+                            <span class="muted">none</span>
+                          ) : (
+                            <ul>
+                              {moved.map((m) => (
+                                <li>
+                                  <Shown text={`${m.attribute}: ${attrValue(m.from)} → ${attrValue(m.to)}`} />
+                                </li>
+                              ))}
+                            </ul>
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </>
+          )}
+        </div>
+      )}
+    </section>
+  );
+};

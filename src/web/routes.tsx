@@ -2,6 +2,8 @@ import { Hono, type Context } from 'hono';
 import * as z from 'zod';
 import { resolutionSchema, searchedSchema, stepSchema } from '../api/answers.js';
 
+import { PROBLEMS, problemType } from '../api/problems.js';
+import { isNixErrorKind } from '../nix/errors.js';
 import { flakeRefToString } from '../nix/flakeref.js';
 import { inputToURL } from '../nix/input.js';
 import type { RegistryEntry } from '../nix/registry.js';
@@ -9,12 +11,19 @@ import type { VersionRecord } from '../protocol/record.js';
 import { ConfigurationError } from '../store/errors.js';
 import type { StoredVersion } from '../store/version.js';
 import type { AppEnv } from '../http/env.js';
+import { etagFor, parseEntityTags } from '../http/conditional.js';
 import { toProblem } from '../http/errors.js';
-import { decimalParam, latestVersion, pinnedRecord, registryName } from '../http/params.js';
+import { Problem } from '../http/problem.js';
+import { respondWith, utf8 } from '../http/representation.js';
+import { decimalParam, latestVersion, pinnedRecord, queryParams, registryName } from '../http/params.js';
 import { call, proposalId, proposalView, writerOf } from '../http/routes/proposals.js';
-import { resolveRef } from '../http/routes/resolve.js';
+import { OVERRIDE_PARAM, parseOverrides, resolveRef } from '../http/routes/resolve.js';
+import { auditDocumentOf, auditProposal, proposalLayers } from '../http/routes/audit.js';
+import { parseJson, readTextBody } from '../http/body.js';
+import type { Json } from '../nix/document.js';
 import { changeLine } from './changes.js';
-import { ASSETS, ENTRIES_PER_PAGE, Page, SECURITY_HEADERS, Shown, htmlResponse, type Rendered } from './html.js';
+import { ASSETS, ENTRIES_PER_PAGE, SECURITY_HEADERS, htmlResponse, type Rendered } from './html.js';
+import { errorPage } from './errors.js';
 import {
   EntriesPage,
   HomePage,
@@ -69,33 +78,43 @@ function entryRows(version: StoredVersion): EntryRow[] {
 /** A page's query, read as a browser's form sends it (`+` is a space there). */
 const formQuery = (c: Context<AppEnv>) => new URL(c.req.url).searchParams;
 
+/** A page rendered with a status of its own: one that shows an error beside its form. */
+interface WithStatus {
+  readonly page: Rendered;
+  readonly status: number;
+}
+
 /** A page, or the error that stopped it as a page of its own with the problem's status. */
-async function page(c: Context<AppEnv>, make: () => Promise<Rendered>): Promise<Response> {
+async function page(c: Context<AppEnv>, make: () => Promise<Rendered | WithStatus>): Promise<Response> {
   try {
-    return await htmlResponse(await make());
+    const made = await make();
+    const status = 'status' in made ? made.status : 200;
+    // A page has no entity-tag (it follows the latest version and is never stored), so no
+    // If-Match but `*` can hold: 412 rather than a 200 the client did not ask for. Checked
+    // once the page exists, as only a 2xx answer's preconditions count (RFC 9110 §13.2.1).
+    const ifMatch = c.req.header('If-Match');
+    if (status === 200 && ifMatch !== undefined && parseEntityTags(ifMatch) !== '*') {
+      throw new Problem(
+        'precondition-failed',
+        'a page has no entity-tag (pages are never cached), so If-Match cannot match it',
+      );
+    }
+    return 'status' in made ? await htmlResponse(made.page, made.status) : await htmlResponse(made);
   } catch (error) {
-    const problem = toProblem(error);
-    return htmlResponse(
-      <Page title={problem.status === 404 ? 'Not found' : 'Something went wrong'}>
-        <p class="error" id="problem">
-          <Shown text={problem.detail} />
-        </p>
-        <p>
-          <a href="/">The hosted registries</a>
-        </p>
-      </Page>,
-      problem.status,
-      problem.headers,
-    );
+    return errorPage(toProblem(error));
   }
 }
 
 /** What an error answer of `/resolve` carries beside its detail (its lookup's context, when it has one). */
 const resolveFailureSchema = z.object({
+  type: z.string(),
+  title: z.string(),
   detail: z.string(),
   steps: z.array(stepSchema).optional(),
   registries: searchedSchema.optional(),
 });
+
+const PROBLEM_TYPE_PREFIX = problemType('internal').replace(/internal$/, '');
 
 /** The JSON `/resolve` answered, read back for the page through the API's own schemas. */
 function resolveView(status: number, body: string): ResolveView {
@@ -108,6 +127,8 @@ function resolveView(status: number, body: string): ResolveView {
   return {
     ok: false,
     status,
+    byNix: isNixErrorKind(failure.type.replace(PROBLEM_TYPE_PREFIX, '')),
+    title: failure.title,
     detail: failure.detail,
     steps: failure.steps ?? [],
     ...(failure.registries === undefined ? {} : { registries: failure.registries }),
@@ -164,28 +185,39 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/resolve', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      const query = formQuery(c);
+      // The parameters of `/resolve`, read as it reads them: `+` stays `+` (flake refs are full
+      // of it), and an unknown or repeated parameter is refused rather than dropped.
+      const query = queryParams(c.req.url, ['ref', 'registry'], [OVERRIDE_PARAM]);
+      const overrides = query[OVERRIDE_PARAM] ?? [];
       // The registry must exist for its page to; the layers may name others.
       await latestVersion(c.var.store, name);
-      const ref = query.get('ref') ?? '';
-      const layers = (query.get('registry') ?? '').trim();
-      let answer: ResolveView | undefined;
-      if (ref !== '') {
-        try {
-          const { answer: found } = await resolveRef(
-            c.var.store,
-            c.var.resolutions,
-            ref,
-            layers === '' ? name : layers,
-          );
-          answer = resolveView(found.status, found.body);
-        } catch (error) {
-          const problem = toProblem(error);
-          if (problem.status >= 500) throw problem;
-          answer = { ok: false, status: problem.status, detail: problem.detail, steps: [] };
-        }
+      const ref = query.ref;
+      // The page's own registry when the field is left empty (`/resolve` alone defaults to `global`).
+      const layers = (query.registry ?? '') === '' ? name : (query.registry as string);
+      const form = { registry: name, ref: ref ?? '', layers, overrides };
+      if (ref === undefined) {
+        // Nothing asked yet: the form, with the overrides checked as `/resolve` would check them.
+        parseOverrides(overrides);
+        return <ResolvePage {...form} />;
       }
-      return <ResolvePage registry={name} ref={ref} layers={layers} {...(answer === undefined ? {} : { answer })} />;
+      let answer: ResolveView;
+      try {
+        const { answer: found } = await resolveRef(c.var.store, c.var.resolutions, ref, layers, overrides);
+        answer = resolveView(found.status, found.body);
+      } catch (error) {
+        const problem = toProblem(error);
+        if (problem.status >= 500) throw problem;
+        answer = {
+          ok: false,
+          status: problem.status,
+          byNix: isNixErrorKind(problem.kind),
+          title: PROBLEMS[problem.kind].title,
+          detail: problem.detail,
+          steps: [],
+        };
+      }
+      // The status `/resolve` gives the same question: a page of Nix's "not found" is a 404.
+      return { page: <ResolvePage {...form} answer={answer} />, status: answer.ok ? 200 : answer.status };
     }),
   )
   .get('/r/:name/history', (c) =>
@@ -225,6 +257,44 @@ export const webRoutes = new Hono<AppEnv>()
       return <ProposalsPage registry={name} proposals={proposals} />;
     }),
   )
+  .post('/r/:name/proposals/:id/audit', (c) =>
+    page(c, async () => {
+      const name = registryName(c.req.param('name'));
+      const id = proposalId(c.req.param('id'));
+      const view = await proposalView(await writerOf(c, name), name, id);
+      const changes = view.proposal.changes.map(changeLine);
+      let text = '';
+      try {
+        // A plain form's fields (it works without script): `document`, once, and nothing else.
+        const fields = new URLSearchParams(await readTextBody(c.req.raw, 'application/x-www-form-urlencoded'));
+        const other = [...fields.keys()].find((key) => key !== 'document');
+        if (other !== undefined) {
+          throw new Problem('invalid-request', `unknown form field '${other}': the audit takes only 'document'`, {
+            parameter: other,
+          });
+        }
+        const documents = fields.getAll('document');
+        if (documents.length !== 1) {
+          throw new Problem('invalid-request', "the form field 'document' is required, once", {
+            parameter: 'document',
+          });
+        }
+        text = documents[0] ?? '';
+        // The API's own reading and audit (src/http/routes/audit.ts), in the page's registry alone.
+        const doc = auditDocumentOf(parseJson(text, 'the document') as Json);
+        const result = await auditProposal(c, name, id, doc, proposalLayers(name, undefined), parseOverrides([]));
+        return <ProposalPage view={view} changes={changes} audit={{ text, result }} />;
+      } catch (error) {
+        const problem = toProblem(error);
+        if (problem.status >= 500) throw problem;
+        const shown = { title: PROBLEMS[problem.kind].title, detail: problem.detail };
+        return {
+          page: <ProposalPage view={view} changes={changes} audit={{ text, problem: shown }} />,
+          status: problem.status,
+        };
+      }
+    }),
+  )
   .get('/r/:name/proposals/:id', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
@@ -235,15 +305,21 @@ export const webRoutes = new Hono<AppEnv>()
     }),
   );
 
-// The stylesheet, the script and the icon, each at a path that names its bytes: cached for good.
+// The stylesheet, the scripts and the icon, each at a path that names its bytes: cached for good,
+// with that name as their strong entity-tag, so a client that kept one is answered 304.
 for (const asset of ASSETS) {
-  webRoutes.get(asset.path, () => {
-    return new Response(asset.text, {
-      headers: {
-        'Content-Type': asset.contentType,
-        'Cache-Control': 'public, max-age=31536000, immutable',
-        ...SECURITY_HEADERS,
-      },
-    });
+  const etag = etagFor(asset.path.split('/')[2] ?? '');
+  const bytes = utf8(asset.text);
+  webRoutes.get(asset.path, (c) => {
+    try {
+      return respondWith(c.req.raw, {
+        validators: { etag },
+        bytes,
+        contentType: asset.contentType,
+        headers: { 'Cache-Control': 'public, max-age=31536000, immutable', ...SECURITY_HEADERS },
+      });
+    } catch (error) {
+      return errorPage(toProblem(error));
+    }
   });
 }

@@ -102,6 +102,10 @@ describe.skipIf(!available)('the web pages in a browser', () => {
       .map((v) => `${v.impact} ${v.id}: ${v.targets.slice(0, 3).join(', ')}`);
   }
 
+  /** The id of the element that has the focus. */
+  const focused = (page: Page): Promise<string | undefined> =>
+    page.evaluate<string | undefined, undefined>('document.activeElement?.id', undefined);
+
   /** The entries a reader sees: rows the filter has not hidden. */
   const visibleIndexes = (page: Page): Promise<number[]> =>
     page.evaluate<number[], undefined>(
@@ -149,13 +153,28 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     expect(shown).toContain(answer.steps[0]?.index);
     expect(shown.length).toBeLessThan(all.length);
     for (const i of shown) expect(await page.locator(`#entry-${i}`).innerText()).toContain('home-manager');
+    // What it counts is said: the rows of this page, which here are all the entries.
     await expect
       .poll(() => page.locator('#filter-count').innerText())
-      .toBe(`${shown.length} of ${all.length} entries on this page match`);
+      .toBe(`${shown.length} of the ${all.length} entries on this page match “home-manager”.`);
     await page.getByLabel('Filter entries').fill('');
     await page.getByLabel('Filter entries').press('Backspace');
     expect(await visibleIndexes(page)).toEqual(all);
+    expect(await page.locator('#filter-count').innerText()).toBe(
+      `Entries 1 to ${all.length} of ${all.length} on this page.`,
+    );
     expect(await accessibility(page)).toEqual([]);
+  });
+
+  it('highlights the entry a step links to (its #fragment)', async () => {
+    const page = await open(scripted, '/r/global#entry-2');
+    const backgrounds = await page.evaluate<string[], undefined>(
+      `['entry-2', 'entry-3'].map((id) => getComputedStyle(document.querySelector('#' + id + ' td')).backgroundColor)`,
+      undefined,
+    );
+    expect(backgrounds[0]).not.toBe(backgrounds[1]);
+    expect(backgrounds[0]).toBe('rgb(255, 243, 176)');
+    await page.close();
   });
 
   it('answers the resolve box without a reload, as /resolve does', async () => {
@@ -174,12 +193,33 @@ describe.skipIf(!available)('the web pages in a browser', () => {
       expect(await page.locator('#resolve-result ol.steps li').count()).toBe(json.steps.length);
       expect(page.url()).toBe(`${server.origin}/r/global/resolve?ref=${encodeURIComponent(ref)}&registry=global`);
     }
-    // Nix's "not found" is a 404 from /resolve, which the browser logs: the one trouble expected here.
+    // Nix's "not found" is a 404 from /resolve, which the browser itself logs (a page cannot stop
+    // it): the one trouble expected here, its answer and chromium's line for it, nothing the script wrote.
     const expected = troubles.splice(0);
     expect(expected).toHaveLength(2);
     expect(expected[0]).toMatch(/^404 for .*\/resolve\?ref=nope&registry=global$/);
     expect(expected[1]).toContain('the server responded with a status of 404');
     expect(await page.evaluate(() => (globalThis as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    // A question whose URL the service would refuse is not asked, and not put in the address bar.
+    const before = page.url();
+    await page.getByLabel('Flake ref').fill(`github:acme/${'a'.repeat(17_000)}`);
+    await page.getByLabel('Flake ref').press('Enter');
+    expect(await page.locator('#resolve-refused').innerText()).toMatch(
+      /^This question makes a URL of \d+ characters; the service takes at most 16384\./,
+    );
+    expect(page.url()).toBe(before);
+    expect(troubles).toEqual([]);
+    // The service's own refusal is not put in Nix's mouth.
+    await page.getByLabel('Flake ref').fill('nixpkgs');
+    await page.getByLabel('Registries, searched in order').fill('nope');
+    await page.getByLabel('Flake ref').press('Enter');
+    await expect
+      .poll(() => page.locator('#resolve-result .service-error').innerText())
+      .toBe("no registry named 'nope' is hosted here");
+    expect(await page.locator('#resolve-result').innerText()).toContain('Unknown registry: ');
+    expect(await page.locator('#resolve-result .nix-error').count()).toBe(0);
+    expect(troubles.splice(0).filter((t) => !t.includes('404'))).toEqual([]);
+    await page.getByLabel('Registries, searched in order').fill('global');
     await page.getByLabel('Flake ref').fill('nixpkgs/nixos-25.05');
     await page.getByLabel('Flake ref').press('Enter');
     await page.locator('#resolve-result .resolved').waitFor();
@@ -242,6 +282,124 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     expect(await accessibility(page)).toEqual([]);
     const merged = await open(scripted, `/r/global/proposals/${proposalId}`);
     expect(await merged.locator('.badge.status-merged').count()).toBe(1);
+  });
+
+  it('keeps a proposal of one long unbroken URL and message within the width of the window', async () => {
+    const url = `https://example.org/${'a'.repeat(3_000)}.tar.gz`;
+    const id = (
+      await ok(
+        'propose',
+        'set',
+        'long-url',
+        url,
+        '--registry',
+        'global',
+        '--key',
+        'alice.sec',
+        '--message',
+        `Long ${'b'.repeat(2_000)}`,
+        '--id-only',
+      )
+    ).trim();
+    for (const path of [`/r/global/proposals/${id}`, '/r/global/proposals']) {
+      const page = await open(scripted, path);
+      expect(await page.locator('main').innerText()).toContain('b'.repeat(50));
+      const width = await page.evaluate<{ page: number; window: number }, undefined>(
+        '({ page: document.documentElement.scrollWidth, window: window.innerWidth })',
+        undefined,
+      );
+      expect(width.page, path).toBeLessThanOrEqual(width.window);
+      await page.close();
+    }
+  });
+
+  it('lays a message that starts right to left out left to right, each line in its own direction', async () => {
+    const message = 'עדכון חבילות\nUpdate nixpkgs to 25.05.';
+    const id = (
+      await ok(
+        'propose',
+        'set',
+        'rtl-message',
+        'github:acme/rtl',
+        '--registry',
+        'global',
+        '--key',
+        'alice.sec',
+        '--message',
+        message,
+        '--id-only',
+      )
+    ).trim();
+    const page = await open(scripted, `/r/global/proposals/${id}`);
+    const directions = await page.evaluate<string[], undefined>(
+      `[document.querySelector('blockquote.message'), ...document.querySelectorAll('blockquote.message > bdi')].map((e) => getComputedStyle(e).direction)`,
+      undefined,
+    );
+    expect(directions).toEqual(['ltr', 'rtl', 'ltr']);
+    expect(await page.locator('blockquote.message').innerText()).toBe(message);
+    await page.close();
+  });
+
+  it('audits a pasted flake.lock against a proposal from a plain form, without script', async () => {
+    const id = (
+      await ok(
+        'propose',
+        'set',
+        'browser-audit',
+        'github:acme/audited',
+        '--registry',
+        'global',
+        '--key',
+        'alice.sec',
+        '--message',
+        'Audit me',
+        '--id-only',
+      )
+    ).trim();
+    const rev = 'e5d3f4a7b39d433d2fa8ef32901f05d6a0ab3ad8';
+    const lock = {
+      version: 7,
+      root: 'root',
+      nodes: {
+        root: { inputs: { tool: 'tool' } },
+        tool: {
+          original: { type: 'indirect', id: 'browser-audit' },
+          locked: {
+            type: 'github',
+            owner: 'acme',
+            repo: 'audited',
+            rev,
+            narHash: 'sha256-l1xj7nFbi1mhSzgnqHWhkEzN2d+OqDkVNkHFwg+Ah3A=',
+            lastModified: 1,
+          },
+        },
+      },
+    };
+    const res = await fetch(`${server.origin}/registries/global/proposals/${id}/audit`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(lock),
+    });
+    const api = await res.json<{
+      changed: { id: string; before: { status: { kind: string } }; after: { status: { kind: string } } }[];
+    }>();
+    expect(api.changed).toHaveLength(1);
+    const page = await open(plain, `/r/global/proposals/${id}`);
+    await page.getByLabel('flake.lock or manifest.json').fill(JSON.stringify(lock, null, 2), { timeout: 15_000 });
+    await page.getByRole('button', { name: 'Audit', exact: true }).click({ timeout: 15_000 });
+    await page.locator('#audit-result').waitFor({ timeout: 15_000 });
+    expect(page.url()).toBe(`${server.origin}/r/global/proposals/${id}/audit#audit-result`);
+    const row = page.locator('table.audit-rows tbody tr');
+    expect(await row.count()).toBe(1);
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[0]).toBe('tool');
+    expect(cells[1]).toBe('flake:browser-audit');
+    expect(cells[2]).toContain(api.changed[0]?.before.status.kind);
+    expect(cells[3]).toContain(api.changed[0]?.after.status.kind);
+    expect(cells[3]).toContain('github:acme/audited');
+    expect(await page.getByLabel('flake.lock or manifest.json').inputValue()).toBe(JSON.stringify(lock, null, 2));
+    expect(troubles).toEqual([]);
+    await page.close();
   });
 
   it('loads every page cleanly, and axe finds nothing serious on any', async () => {
@@ -346,6 +504,8 @@ describe.skipIf(!available)('the web pages in a browser', () => {
       8,
     );
     expect(await page.getByRole('button', { name: 'Verify again' }).isEnabled()).toBe(true);
+    // The button was disabled while it had the focus: the focus is on the outcome, not lost to the page.
+    expect(await focused(page)).toBe('verify-result');
     await page.screenshot({ path: join(SCREENSHOTS, 'history-verified.png') });
     expect(await accessibility(page)).toEqual([]);
     expect(troubles).toEqual([]);
@@ -371,6 +531,35 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     // The 404 the browser logs is the one trouble expected here.
     const expected = troubles.splice(0);
     expect(expected.filter((t) => !t.includes('404'))).toEqual([]);
+  });
+
+  it('reports a request that stalls as a failure after 30 s, the progress bar gone, the focus on the outcome', async () => {
+    const page = await scripted.newPage();
+    // The page's own clock, moved on by hand: the test waits for no real 30 s.
+    await page.clock.install();
+    await page.goto(`${server.origin}/r/global/history`, { waitUntil: 'networkidle' });
+    // The head's number, asked after the log's checkpoint and key and before anything else: no
+    // other request is under way when the clock moves on.
+    const stalled = '**/registries/global/versions?limit=1';
+    // Never answered: the request hangs as one to a stalled service would.
+    await page.route(stalled, () => undefined);
+    const asked = page.waitForRequest(stalled);
+    await page.getByRole('button', { name: 'Verify this history' }).click();
+    await asked;
+    expect(await page.locator('#verify-result').getAttribute('aria-busy')).toBe('true');
+    await page.clock.fastForward(31_000);
+    const result = page.locator('#verify-result');
+    await expect.poll(() => result.getAttribute('aria-busy')).toBeNull();
+    expect(await result.innerText()).toBe(
+      'The history could not be verified: GET /registries/global/versions?limit=1 did not answer within 30 s',
+    );
+    expect(await page.locator('#verify-progress').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Verify again' }).isEnabled()).toBe(true);
+    expect(await focused(page)).toBe('verify-result');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // The aborted request is the one trouble expected here.
+    expect(troubles.splice(0).filter((t) => !t.includes('versions?limit=1'))).toEqual([]);
+    await page.close();
   });
 
   it("names version 2 when one byte of its stored file is altered in the server's storage", async () => {
@@ -405,6 +594,8 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     const page = await open(scripted, '/r/global/history');
     const text = await verifyHistory(page);
     expect(text).toMatch(/^Version 2 fails: .+ \(file-hash-mismatch\)\. See version 2\.$/);
+    // The check stopped at version 2: no bar left part full.
+    expect(await page.locator('#verify-progress').isVisible()).toBe(false);
     expect(await page.getByRole('link', { name: 'See version 2' }).getAttribute('href')).toBe('?before=3#version-2');
     expect(await accessibility(page)).toEqual([]);
     expect(troubles).toEqual([]);

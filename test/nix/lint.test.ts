@@ -347,6 +347,27 @@ describe('lintRegistry: what Nix would print or could not read', () => {
     expect(file([{ from, to: { type: 'file', url: 'https://example.org/data.txt' } }])).toContain('0 warning old-nix');
   });
 
+  it.each([
+    ['tarball', 'javascript:alert(1)', "its 'to' url is a 'javascript:' URL, which Nix cannot fetch"],
+    ['file', 'data:text/plain,hi', "its 'to' url is a 'data:' URL, which Nix cannot fetch"],
+    ['tarball', 'ftp://example.org/a.tar.gz', "its 'to' url is a 'ftp:' URL"],
+  ])('refuses a %s target at %s: Nix fetches those over http, https or file only', (type, url, message) => {
+    const findings = lintRegistry(readRegistry(JSON.stringify({ version: 2, flakes: [{ from, to: { type, url } }] })));
+    const found = findings.find((f) => f.kind === 'unfetchable-url');
+    expect(found?.severity).toBe('error');
+    expect(found?.message).toContain(message);
+  });
+
+  it.each(['https://example.org/a.tar.gz', 'HTTP://example.org/a.tar.gz', 'file:///srv/a.tar.gz'])(
+    'takes a tarball at %s',
+    (url) => {
+      const findings = lintRegistry(
+        readRegistry(JSON.stringify({ version: 2, flakes: [{ from, to: { type: 'tarball', url } }] })),
+      );
+      expect(findings.filter((f) => f.kind === 'unfetchable-url')).toEqual([]);
+    },
+  );
+
   it('finds neither in ordinary targets', () => {
     expect(file([{ from, to: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', ref: 'nixos-25.05' } }])).toEqual([]);
   });

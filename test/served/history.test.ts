@@ -149,4 +149,32 @@ describe('a history fetched from a service and checked', () => {
       'GET /registries/team/versions/2 answered 500',
     );
   });
+
+  it('gives up on an answer that stalls, naming the route, and aborts its request', async () => {
+    const served = await service(history.versions.slice(0, 2));
+    let aborted: unknown;
+    // The file of version 2 never answers; the others do at once.
+    const stalled = (path: string, signal: AbortSignal) => {
+      if (!path.endsWith('/versions/2/flake-registry.json')) return served.fetch(path);
+      signal.addEventListener('abort', () => (aborted = signal.reason as unknown));
+      return new Promise<Response>(() => undefined);
+    };
+    const checked = verifyServedHistory(fetchSource(stalled, 20), { registry: 'team' });
+    await expect(checked).rejects.toHaveProperty('kind', 'timeout');
+    await expect(checked).rejects.toThrow(
+      'GET /registries/team/versions/2/flake-registry.json did not answer within 0.02 s',
+    );
+    expect(aborted).toBeInstanceOf(ServedError);
+  });
+
+  it('gives up on a body that stops arriving after its headers', async () => {
+    const served = await service(history.versions.slice(0, 2));
+    const stalled = (path: string) =>
+      path.endsWith('/versions/1')
+        ? Promise.resolve(new Response(new ReadableStream({ start: () => undefined }), { status: 200 }))
+        : served.fetch(path);
+    await expect(verifyServedHistory(fetchSource(stalled, 20), { registry: 'team' })).rejects.toThrow(
+      'GET /registries/team/versions/1 did not answer within 0.02 s',
+    );
+  });
 });

@@ -466,6 +466,22 @@ describe('bad input to the write routes changes nothing', () => {
       'lint-failed',
     ],
     [
+      'a tarball target Nix cannot fetch (a javascript: URL)',
+      async (name) => {
+        const script: Change = {
+          op: 'set',
+          entry: {
+            from: { type: 'indirect', id: 'x' },
+            to: { type: 'tarball', url: 'javascript:alert(1)' },
+            exact: true,
+          },
+        };
+        return { init: json(JSON.stringify(await submissionOf(proposal(name, 1, [script]), ['alice', 'bob']))) };
+      },
+      422,
+      'lint-failed',
+    ],
+    [
       'a message that canonical JSON cannot hold (a lone surrogate)',
       (name) => {
         const p = { ...proposal(name, 1, [set('tool', 'acme')]), message: 'fix \ud800' };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import assets from '../../src/web/assets.json';
+import { Problem } from '../../src/http/problem.js';
+import { errorTitle } from '../../src/web/errors.js';
 import { CREATED, TEST_POLICY, teamRegistry } from './fixtures.js';
 import { publish, serve, uniqueName, type TestService } from './helpers.js';
 import { approve, idOf, proposal, settle, submit, team } from './signing.js';
@@ -8,8 +10,8 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** A page as a browser asks for it: 200 HTML under the policy, with no inline script or style. */
-async function page(service: TestService, path: string, status = 200): Promise<string> {
-  const res = await service.fetch(path, { headers: { Accept: 'text/html' } });
+async function page(service: TestService, path: string, status = 200, init: RequestInit = {}): Promise<string> {
+  const res = await service.fetch(path, { ...init, headers: { Accept: 'text/html', ...init.headers } });
   const html = await res.text();
   expect(res.status, `${path}: ${html.slice(0, 300)}`).toBe(status);
   expect(res.headers.get('Content-Type')).toBe('text/html; charset=utf-8');
@@ -24,6 +26,15 @@ async function page(service: TestService, path: string, status = 200): Promise<s
   expect(html).toContain(`<link rel="stylesheet" href="${assets.style.path}"/>`);
   return html;
 }
+
+/** Text as JSX escapes it. */
+const escaped = (text: string) =>
+  text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/'/g, '&#39;')
+    .replace(/"/g, '&quot;');
 
 /** The text of every `<tr data-entry>` row's index cell, in order. */
 const rowIndexes = (html: string) =>
@@ -64,7 +75,15 @@ describe('the web pages', () => {
     // The filter without script: the same rows, matched on the server.
     const filtered = await page(service, `/r/${name}?q=NIXPKGS`);
     expect(rowIndexes(filtered)).toEqual([0, 1]);
-    expect(filtered).toContain(`2 of ${teamRegistry.flakes.length} entries match`);
+    expect(filtered).toContain(
+      `2 of the ${teamRegistry.flakes.length} entries match “NIXPKGS”, on every page; 1 to 2 of them on this page.`,
+    );
+    expect(await page(service, `/r/${name}`)).toContain(
+      `Entries 1 to ${teamRegistry.flakes.length} of ${teamRegistry.flakes.length} on this page.`,
+    );
+    expect(await page(service, `/r/${name}?q=zzz`)).toContain(
+      `None of the ${teamRegistry.flakes.length} entries match “zzz”.`,
+    );
   });
 
   it('pages a registry of 10,000 entries: the first view stays under 100 KB', async () => {
@@ -86,6 +105,13 @@ describe('the web pages', () => {
     // A filter matches across every page, not only the one shown.
     const found = await page(service, `/r/${name}?q=tool-9999`);
     expect(rowIndexes(found)).toEqual([9_999]);
+    // The count says what it counts: every match, and which of them this page holds.
+    expect(last).toContain('Entries 9801 to 10000 of 10000 on this page (page 50 of 50).');
+    const ones = await page(service, `/r/${name}?q=tool-1&page=2`);
+    expect(rowIndexes(ones)).toHaveLength(200);
+    expect(ones).toContain(
+      '1111 of the 10000 entries match “tool-1”, on every page; 201 to 400 of them on this page (page 2 of 6).',
+    );
     // Warm, a page renders in about the time of a warm /resolve.
     const started = Date.now();
     for (let i = 0; i < 5; i++) await (await service.fetch(`/r/${name}?page=${i + 1}`)).arrayBuffer();
@@ -112,14 +138,9 @@ describe('the web pages', () => {
       const res = await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`);
       expect(res.status, ref).toBeGreaterThanOrEqual(400);
       const problem = await res.json<{ detail: string }>();
-      const html = await page(service, `/r/${name}/resolve?ref=${encodeURIComponent(ref)}`);
-      const escaped = problem.detail
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/'/g, '&#39;')
-        .replace(/"/g, '&quot;');
-      expect(html).toContain(`<code class="nix-error"><bdi>${escaped}</bdi></code>`);
+      // The page answers with the status /resolve gives.
+      const html = await page(service, `/r/${name}/resolve?ref=${encodeURIComponent(ref)}`, res.status);
+      expect(html).toContain(`<code class="nix-error"><bdi>${escaped(problem.detail)}</bdi></code>`);
     }
     // The form works without script: a plain GET, its fields labelled.
     const form = await page(service, `/r/${name}/resolve`);
@@ -127,6 +148,65 @@ describe('the web pages', () => {
     expect(form).toContain('<label for="resolve-ref">');
     expect(form).toContain('id="resolve-ref" name="ref"');
     expect(form).not.toContain('id="answer"');
+  });
+
+  it('reads its query as /resolve does and answers with its status: + kept, overrides taken, unknown and repeated parameters refused', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    const asked = [
+      'ref=git+https://example.org/repo',
+      'ref=nixpkgs&override-flake=nixpkgs&override-flake=github:acme/pkgs',
+      'ref=nixpkgs&override-flake=nixpkgs',
+      'ref=nixpkgs&override-flake=nixpkgs&override-flake=not%20a%20ref',
+      'ref=nixpkgs&rev=0123',
+      'ref=nixpkgs&ref=chain',
+      'ref=nope',
+      'ref=github:',
+      'ref=',
+      'ref=nixpkgs&registry=nope',
+      'ref=nixpkgs&registry=a,,b',
+      'ref=%E0%A4',
+    ];
+    for (const query of asked) {
+      const api = await service.fetch(`/resolve?${query}${query.includes('registry=') ? '' : `&registry=${name}`}`);
+      const json = await api.json<{ resolved?: { url: string }; detail?: string }>();
+      const html = await page(service, `/r/${name}/resolve?${query}`, api.status);
+      if (api.status === 200) {
+        expect(html, query).toContain(`<code class="resolved"><bdi>${json.resolved?.url}</bdi></code>`);
+      } else {
+        expect(html, query).toContain(escaped(json.detail ?? ''));
+      }
+    }
+    // Only Nix's own errors are introduced as Nix's; the service's refusals are said as its own.
+    const notFound = await page(service, `/r/${name}/resolve?ref=nope`, 404);
+    expect(notFound).toContain('Nix says: <code class="nix-error">');
+    for (const [query, status, title] of [
+      ['ref=nixpkgs&registry=nope', 404, 'Unknown registry'],
+      ['ref=nixpkgs&registry=a,,b', 400, 'Invalid request'],
+      ['ref=nixpkgs&override-flake=nixpkgs', 400, 'Invalid request'],
+    ] as const) {
+      const html = await page(service, `/r/${name}/resolve?${query}`, status);
+      expect(html, query).toContain(`<strong>${title}:</strong> <span class="service-error">`);
+      expect(html, query).not.toContain('Nix says');
+    }
+    // A ref with '+' resolves to itself, as /resolve reads it, not to one with a space.
+    expect(await page(service, `/r/${name}/resolve?ref=git+https://example.org/repo`)).toContain(
+      '<code class="resolved"><bdi>git+https://example.org/repo</bdi></code>',
+    );
+    // The overrides are searched first, shown, and kept in the form for the next question.
+    const overridden = await page(
+      service,
+      `/r/${name}/resolve?ref=nixpkgs&override-flake=nixpkgs&override-flake=github:acme/pkgs`,
+    );
+    expect(overridden).toContain('<code class="resolved"><bdi>github:acme/pkgs</bdi></code>');
+    expect(overridden).toContain(
+      '<input type="hidden" name="override-flake" value="nixpkgs"/><input type="hidden" name="override-flake" value="github:acme/pkgs"/>',
+    );
+    expect(overridden).toContain('<li class="mono"><bdi>nixpkgs</bdi> → <bdi>github:acme/pkgs</bdi></li>');
+    // Without a ref, the form alone; a bad parameter is still refused.
+    await page(service, `/r/${name}/resolve`);
+    await page(service, `/r/${name}/resolve?q=1`, 400);
+    await page(service, `/r/${name}/resolve?override-flake=nixpkgs`, 400);
   });
 
   it('shows a stored message’s invisible and bidi characters, each visibly marked', async () => {
@@ -178,7 +258,7 @@ describe('the web pages', () => {
     expect(section).toContain(
       '<progress id="verify-progress" max="1" value="0" aria-label="Verification progress" hidden="">',
     );
-    expect(section).toContain('<div id="verify-result" role="status" aria-live="polite"></div>');
+    expect(section).toContain('<div id="verify-result" role="status" aria-live="polite" tabindex="-1"></div>');
     expect(section).toMatch(/<noscript><p class="muted">Verification needs script, which is off in this browser: /);
     expect(section).toContain(`<code>flake-registry verify --registry ${name}</code>`);
   });
@@ -208,7 +288,7 @@ describe('the web pages', () => {
     const html = await page(service, `/r/${name}/proposals/${id}`);
     const shown =
       'Add tool &lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot; &amp; more';
-    expect(html).toContain(`<blockquote class="message"><bdi>${shown}</bdi></blockquote>`);
+    expect(html).toContain(`<blockquote class="message" dir="ltr"><bdi>${shown}</bdi></blockquote>`);
     expect(html).not.toMatch(/<img|<script>alert/);
     expect(html).toContain('<span class="badge status-open">open</span>');
     expect(html).toContain('flake:nixpkgs</bdi></span> <span class="muted">(changed)</span>');
@@ -232,23 +312,194 @@ describe('the web pages', () => {
     expect(merged).not.toContain('approve-command');
     const history = await page(service, `/r/${name}/history`);
     expect(history).toContain('<h2 id="version-2-title">Version 2</h2>');
-    expect(history).toContain(`<blockquote class="message"><bdi>${shown}</bdi></blockquote>`);
+    expect(history).toContain(`<blockquote class="message" dir="ltr"><bdi>${shown}</bdi></blockquote>`);
     expect(history).toContain('<bdi>alice</bdi>, <bdi>bob</bdi>');
     const closed = await page(service, `/r/${name}/proposals`);
     expect(closed).toContain('<h2 id="open">Open (0)</h2>');
     expect(closed).toContain('<span class="badge status-merged">merged</span> as version 2');
   });
 
+  it('keeps a message that starts right to left from turning the block: the block ltr, each line isolated', async () => {
+    const { name, service } = await team();
+    const message = 'עדכון חבילות\nUpdate nixpkgs to 25.05.\n\n(see the changelog)';
+    const p = proposal(
+      name,
+      1,
+      [{ op: 'set', entry: { from: { type: 'indirect', id: 'rtl' }, to: { type: 'github', owner: 'o', repo: 'r' } } }],
+      { message },
+    );
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const html = await page(service, `/r/${name}/proposals/${idOf(p)}`);
+    expect(html).toContain(
+      '<blockquote class="message" dir="ltr"><bdi>עדכון חבילות</bdi>\n<bdi>Update nixpkgs to 25.05.</bdi>\n<bdi></bdi>\n<bdi>(see the changelog)</bdi></blockquote>',
+    );
+  });
+
+  it('audits a pasted flake.lock against a proposal, as POST /registries/NAME/proposals/ID/audit does, from a plain form', async () => {
+    const { name, service } = await team();
+    const REV = 'e5d3f4a7b39d433d2fa8ef32901f05d6a0ab3ad8';
+    const locked = (repo: string) => ({
+      type: 'github',
+      owner: 'NixOS',
+      repo,
+      rev: REV,
+      narHash: 'sha256-l1xj7nFbi1mhSzgnqHWhkEzN2d+OqDkVNkHFwg+Ah3A=',
+      lastModified: 1,
+    });
+    const lock = {
+      version: 7,
+      root: 'root',
+      nodes: {
+        root: { inputs: { nixpkgs: 'nixpkgs', direct: 'direct' } },
+        nixpkgs: { original: { type: 'indirect', id: 'nixpkgs' }, locked: locked('nixpkgs') },
+        direct: { original: { type: 'github', owner: 'NixOS', repo: 'x' }, locked: locked('x') },
+      },
+    };
+    const p = proposal(name, 1, [
+      {
+        op: 'set',
+        entry: { from: { type: 'indirect', id: 'nixpkgs' }, to: { type: 'github', owner: 'me', repo: 'nixpkgs' } },
+      },
+    ]);
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const id = idOf(p);
+    const form = await page(service, `/r/${name}/proposals/${id}`);
+    expect(form).toContain(`<form method="post" action="/r/${name}/proposals/${id}/audit#audit-result" class="audit">`);
+    expect(form).toContain('<textarea id="audit-document" name="document"');
+    const audit = (document: string, type = 'application/x-www-form-urlencoded') => ({
+      method: 'POST',
+      headers: { 'Content-Type': type },
+      body: `document=${encodeURIComponent(document)}`,
+    });
+    const api = await (
+      await service.fetch(`/registries/${name}/proposals/${id}/audit`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(lock),
+      })
+    ).json<{ changed: { id: string; before: { status: { kind: string } }; after: { status: { kind: string } } }[] }>();
+    expect(api.changed.map((r) => r.id)).toEqual(['nixpkgs']);
+    const html = await page(service, `/r/${name}/proposals/${id}/audit`, 200, audit(JSON.stringify(lock)));
+    const rows = /<table class="audit-rows">.*?<\/table>/s.exec(html)?.[0] ?? '';
+    // The row the proposal moves, as the API says: its input, its original, before, after and what changed.
+    expect([...rows.matchAll(/<tr><td class="mono"><bdi>([^<]*)<\/bdi>/g)].map((m) => m[1])).toEqual(['nixpkgs']);
+    expect(rows).toContain('<bdi>flake:nixpkgs</bdi>');
+    expect(rows).toContain(`<span class="badge">${api.changed[0]?.before.status.kind}</span>`);
+    expect(rows).toContain(
+      `<span class="badge">${api.changed[0]?.after.status.kind}</span> <bdi>github:me/nixpkgs</bdi>`,
+    );
+    expect(rows).toContain('<li><bdi>owner: NixOS → me</bdi></li>');
+    expect(html).toContain('1 of the 2 inputs of this flake.lock change between version 1 and version 2');
+    // The document stays in the form.
+    expect(html).toContain(`${escaped(JSON.stringify(lock))}</textarea>`);
+    // A lock file of which nothing moves says so.
+    const calm = { ...lock, nodes: { root: { inputs: { direct: 'direct' } }, direct: lock.nodes.direct } };
+    expect(await page(service, `/r/${name}/proposals/${id}/audit`, 200, audit(JSON.stringify(calm)))).toContain(
+      'Nothing changes: none of the 1 input of this flake.lock resolves differently with version 2 than with version 1.',
+    );
+    // Bad input is the API's problem, with its status, on the page.
+    for (const [body, status, text] of [
+      ['{', 400, 'Body is not JSON:</strong> <bdi>the document is not JSON'],
+      [JSON.stringify({ version: 7 }), 422, 'Not a lock file or profile manifest Nix reads:</strong>'],
+    ] as const) {
+      expect(await page(service, `/r/${name}/proposals/${id}/audit`, status, audit(body))).toContain(
+        escaped(text).replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
+      );
+    }
+    expect(
+      await page(service, `/r/${name}/proposals/${id}/audit`, 400, { ...audit('{}'), body: 'document=%7B%7D&x=1' }),
+    ).toContain('unknown form field &#39;x&#39;');
+    await page(service, `/r/${name}/proposals/${id}/audit`, 415, audit('{}', 'text/plain'));
+    await page(service, `/r/${name}/proposals/${'0'.repeat(64)}/audit`, 404, audit('{}'));
+    // The audit's path is only posted to.
+    const get = await service.fetch(`/r/${name}/proposals/${id}/audit`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('Allow')).toBe('POST');
+    await get.arrayBuffer();
+  });
+
   it('answers what it cannot show as a page with the status, JSON routes untouched', async () => {
     const name = uniqueName('web');
     const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
-    expect(await page(service, '/r/nope', 404)).toContain('no registry named &#39;nope&#39; is hosted here');
-    expect(await page(service, `/r/${name}/proposals/${'0'.repeat(64)}`, 404)).toContain('has no proposal');
-    expect(await page(service, `/r/${name}/proposals/xyz`, 400)).toContain('64 lowercase hex digits');
+    // Titled by what is wrong; "Something went wrong" is kept for the service's own failures.
+    const unknown = await page(service, '/r/nope', 404);
+    expect(unknown).toContain('<h1>Unknown registry</h1>');
+    expect(unknown).toContain('no registry named &#39;nope&#39; is hosted here');
+    const missing = await page(service, `/r/${name}/proposals/${'0'.repeat(64)}`, 404);
+    expect(missing).toContain('<h1>Unknown proposal</h1>');
+    expect(missing).toContain('has no proposal');
+    const bad = await page(service, `/r/${name}/proposals/xyz`, 400);
+    expect(bad).toContain('<h1>Invalid request</h1>');
+    expect(bad).toContain('64 lowercase hex digits');
+    expect(await page(service, `/r/${name}?page=9`, 400)).toContain('<h1>Invalid request</h1>');
+    for (const page of [unknown, missing, bad]) expect(page).not.toContain('Something went wrong');
+    expect(errorTitle(new Problem('storage-unavailable', 'x'))).toBe('Something went wrong');
+    expect(errorTitle(new Problem('internal', 'x'))).toBe('Something went wrong');
     const json = await service.fetch('/registries');
     expect(json.headers.get('Content-Type')).toBe('application/json');
     expect(json.headers.get('Content-Security-Policy')).toBeNull();
     await json.arrayBuffer();
+  });
+
+  it('answers 405 with Allow to a method no page takes, HEAD as GET, and OPTIONS with Allow', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    for (const path of ['/', `/r/${name}`, `/r/${name}/resolve`, `/r/${name}/history`, `/r/${name}/proposals`]) {
+      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+        const html = await page(service, path, 405, { method, body: method === 'DELETE' ? null : 'x=1' });
+        expect(html).toContain('<h1>Method not allowed</h1>');
+        expect(html).toContain(`${method} is not served at ${path}; use GET, HEAD`);
+        const res = await service.fetch(path, { method });
+        expect(res.headers.get('Allow'), `${method} ${path}`).toBe('GET, HEAD');
+        await res.arrayBuffer();
+      }
+      const get = await service.fetch(path);
+      const head = await service.fetch(path, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('Content-Type')).toBe('text/html; charset=utf-8');
+      expect(head.headers.get('Content-Security-Policy')).toBe(CSP);
+      expect(await head.text()).toBe('');
+      await get.arrayBuffer();
+      const options = await service.fetch(path, { method: 'OPTIONS' });
+      expect(options.status).toBe(204);
+      expect(options.headers.get('Allow')).toBe('GET, HEAD');
+    }
+  });
+
+  it('answers If-Match on a page with 412, as a page has no entity-tag; If-Match: * and If-None-Match change nothing', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    for (const path of ['/', `/r/${name}`, `/r/${name}/history`, `/r/${name}/resolve?ref=nixpkgs`]) {
+      const html = await page(service, path, 412, { headers: { 'If-Match': '"abc"' } });
+      expect(html).toContain('<h1>Precondition failed</h1>');
+      expect(html).toContain('a page has no entity-tag');
+      await page(service, path, 200, { headers: { 'If-Match': '*' } });
+      await page(service, path, 200, { headers: { 'If-None-Match': '"abc"' } });
+    }
+    // Only a page that exists has preconditions: an unknown registry stays a 404.
+    await page(service, '/r/nope', 404, { headers: { 'If-Match': '"abc"' } });
+  });
+
+  it('answers a path under the pages that is no page with an HTML 404 under the policy, JSON routes as JSON', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    const slash = await page(service, `/r/${name}/`, 404);
+    expect(slash).toContain('<h1>No such resource</h1>');
+    expect(slash).toContain(`nothing is served at /r/${name}/`);
+    expect(slash).toContain(`<a href="/r/${name}">/r/${name}, without the trailing slash</a>`);
+    for (const path of ['/r', '/r/', `/r/${name}/nope`, `/r/${name}/history/2`, '/assets/0000000000000000/web.js']) {
+      expect(await page(service, path, 404), path).toContain(`nothing is served at ${path}`);
+    }
+    // A URL over 16 KiB is refused before any route: as a page on a page's path, as JSON elsewhere.
+    expect(await page(service, `/r/${name}?q=${'a'.repeat(17_000)}`, 414)).toContain(
+      'the URL is longer than 16384 characters',
+    );
+    for (const path of ['/registries/nope/x', `/resolve?ref=${'a'.repeat(17_000)}`]) {
+      const json = await service.fetch(path);
+      expect(json.headers.get('Content-Type'), path).toBe('application/problem+json');
+      expect(json.headers.get('Content-Security-Policy')).toBeNull();
+      await json.arrayBuffer();
+    }
   });
 
   it('serves its stylesheet, scripts and icon at versioned URLs, cached for good', async () => {
@@ -262,9 +513,27 @@ describe('the web pages', () => {
       expect(res.headers.get('Content-Security-Policy')).toBe(CSP);
       expect(await res.text()).toBe(asset.text);
     }
-    // Another version's path is nothing.
-    const stale = await service.fetch('/assets/0000000000000000/web.js');
-    expect(stale.status).toBe(404);
-    await stale.arrayBuffer();
+    // Each asset's strong entity-tag is the hash its path names: a kept copy is answered 304.
+    for (const asset of [assets.style, assets.script, assets.verify, assets.icon]) {
+      const etag = `"${asset.path.split('/')[2]}"`;
+      const res = await service.fetch(asset.path);
+      expect(res.headers.get('ETag')).toBe(etag);
+      await res.arrayBuffer();
+      for (const field of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+        const kept = await service.fetch(asset.path, { headers: { 'If-None-Match': field } });
+        expect(kept.status, field).toBe(304);
+        expect(kept.headers.get('ETag')).toBe(etag);
+        expect(kept.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+        expect(await kept.text()).toBe('');
+      }
+      const other = await service.fetch(asset.path, { headers: { 'If-None-Match': '"0000000000000000"' } });
+      expect(other.status).toBe(200);
+      expect(await other.text()).toBe(asset.text);
+      expect(await page(service, asset.path, 412, { headers: { 'If-Match': '"0000000000000000"' } })).toContain(
+        '<h1>Precondition failed</h1>',
+      );
+    }
+    // Another version's path is nothing, said as a page.
+    expect(await page(service, '/assets/0000000000000000/web.js', 404)).toContain('nothing is served at');
   });
 });

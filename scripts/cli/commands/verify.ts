@@ -95,6 +95,7 @@ function cliError(error: unknown, name: string, from: number, base: string): unk
     case 'refused':
     case 'not-json':
     case 'unknown-form':
+    case 'timeout':
       return new CliError(error.message);
   }
 }

@@ -47,7 +47,7 @@ export function parseOverrides(values: readonly string[] | undefined): { pairs: 
   }
 }
 
-interface LayerSpec {
+export interface LayerSpec {
   readonly name: string;
   readonly version?: number;
 }

@@ -2,7 +2,10 @@
 // types and answers the resolve box without a reload, from the JSON `/resolve`. Every page
 // works without it; nothing here builds markup from text (textContent only). The history
 // page's verification is a script of its own (history.ts): it carries the verifier.
+import { isNixErrorKind } from '../../nix/errors.js';
 import { el, shown } from './dom.js';
+
+const PROBLEM_TYPE_PREFIX = 'urn:flake-registry:problem:';
 
 interface Step {
   readonly registry: string;
@@ -16,22 +19,38 @@ interface Step {
 
 interface Answer {
   readonly resolved?: { readonly url: string };
+  readonly type?: string;
+  readonly title?: string;
   readonly detail?: string;
   readonly steps?: readonly Step[];
   readonly registries?: readonly { readonly name: string; readonly version: number }[];
 }
 
-function filterEntries(input: HTMLInputElement): void {
+/**
+ * Hides the rows of this page that do not match, and says what it counted: the rows of this
+ * page alone. The text the server wrote (its own filter, over every page) comes back when the
+ * field is empty or holds that filter again.
+ */
+function filterEntries(input: HTMLInputElement, count: HTMLElement, server: string): void {
   const rows = document.querySelectorAll<HTMLTableRowElement>('tr[data-entry]');
   const needle = input.value.trim().toLowerCase();
+  const query = (count.dataset['query'] ?? '').trim().toLowerCase();
   let showing = 0;
   for (const row of rows) {
     const hit = needle === '' || (row.dataset['entry'] ?? '').includes(needle);
     row.hidden = !hit;
     if (hit) showing++;
   }
-  const count = document.getElementById('filter-count');
-  if (count) count.textContent = `${showing} of ${rows.length} entries on this page match`;
+  if (needle === '' || needle === query) {
+    count.textContent = server;
+    return;
+  }
+  const total = count.dataset['total'] ?? '';
+  const paged = Number(count.dataset['pages'] ?? '1') > 1 || query !== '';
+  const these = query === '' ? 'entries on this page' : `entries on this page (those matching “${query}”)`;
+  count.textContent =
+    `${showing} of the ${rows.length} ${these} match “${input.value.trim()}”` +
+    (paged ? `; “Filter all entries” searches all ${total}.` : '.');
 }
 
 function stepItem(step: Step, registry: string): HTMLLIElement {
@@ -54,13 +73,19 @@ function render(target: HTMLElement, status: number, answer: Answer, registry: s
   const parts: Node[] = [el('h2', { id: 'answer' }, 'Answer')];
   if (status === 200 && answer.resolved) {
     parts.push(el('p', {}, 'Resolves to ', el('code', { class: 'resolved' }, shown(answer.resolved.url))));
+  } else if (isNixErrorKind((answer.type ?? '').replace(PROBLEM_TYPE_PREFIX, ''))) {
+    // Only Nix's own errors are Nix's words; the service's refusals are said as its own.
+    parts.push(
+      el('p', { class: 'error' }, 'Nix says: ', el('code', { class: 'nix-error' }, shown(answer.detail ?? ''))),
+    );
   } else {
     parts.push(
       el(
         'p',
         { class: 'error' },
-        'Nix says: ',
-        el('code', { class: 'nix-error' }, shown(answer.detail ?? `HTTP ${status}`)),
+        el('strong', {}, `${answer.title ?? `HTTP ${status}`}:`),
+        ' ',
+        el('span', { class: 'service-error' }, shown(answer.detail ?? '')),
       ),
     );
   }
@@ -77,19 +102,48 @@ function render(target: HTMLElement, status: number, answer: Answer, registry: s
   target.replaceChildren(...parts);
 }
 
+/** The longest URL the service takes (src/http/params.ts MAX_URL_LENGTH): longer ones are refused unread. */
+const MAX_URL = Number(document.documentElement.dataset['maxUrl'] ?? '16384');
+
+/**
+ * The form's fields as `/resolve` reads its query: every value percent-encoded (`+` as %2B, a
+ * space as %20, never form encoding), the overrides kept in order, and the page's registry when
+ * the field is left empty, as the page's own route takes it.
+ */
+function resolveQuery(form: HTMLFormElement): string {
+  const pairs: string[] = [];
+  for (const [name, value] of new FormData(form)) {
+    if (typeof value !== 'string') continue;
+    const given = name === 'registry' ? value.trim() || (form.dataset['registry'] ?? '') : value;
+    pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(given)}`);
+  }
+  return pairs.join('&');
+}
+
 async function resolveBox(form: HTMLFormElement, event: SubmitEvent): Promise<void> {
   const target = document.getElementById('resolve-result');
-  const ref = form.elements.namedItem('ref');
-  const layers = form.elements.namedItem('registry');
-  if (!target || !(ref instanceof HTMLInputElement) || !(layers instanceof HTMLInputElement)) return;
+  if (!target) return;
   event.preventDefault();
-  const registry = layers.value.trim();
-  const query = `ref=${encodeURIComponent(ref.value)}${registry === '' ? '' : `&registry=${encodeURIComponent(registry)}`}`;
+  const query = resolveQuery(form);
+  const pageUrl = new URL(`${form.action}?${query}`, location.href).href;
+  const apiUrl = new URL(`/resolve?${query}`, location.href).href;
+  // The service refuses such a URL before reading it: say so here, and put nothing in the address bar.
+  if (Math.max(pageUrl.length, apiUrl.length) > MAX_URL) {
+    target.replaceChildren(
+      el('h2', { id: 'answer' }, 'Answer'),
+      el(
+        'p',
+        { class: 'error', id: 'resolve-refused' },
+        `This question makes a URL of ${Math.max(pageUrl.length, apiUrl.length)} characters; the service takes at most ${MAX_URL}. Shorten the ref or the registries.`,
+      ),
+    );
+    return;
+  }
   target.setAttribute('aria-busy', 'true');
   try {
-    const res = await fetch(`/resolve?${query}`, { headers: { Accept: 'application/json' } });
+    const res = await fetch(apiUrl, { headers: { Accept: 'application/json' } });
     render(target, res.status, (await res.json()) as Answer, form.dataset['registry'] ?? '');
-    history.replaceState(null, '', `${form.action}?${query}`);
+    history.replaceState(null, '', pageUrl);
   } catch {
     target.replaceChildren(el('p', { class: 'error' }, 'The service did not answer; try again.'));
   } finally {
@@ -98,9 +152,12 @@ async function resolveBox(form: HTMLFormElement, event: SubmitEvent): Promise<vo
 }
 
 const filter = document.getElementById('entry-filter');
-if (filter instanceof HTMLInputElement) {
-  filter.addEventListener('input', () => filterEntries(filter));
-  if (filter.value !== '') filterEntries(filter);
+const count = document.getElementById('filter-count');
+if (filter instanceof HTMLInputElement && count) {
+  const server = count.textContent ?? '';
+  filter.addEventListener('input', () => filterEntries(filter, count, server));
+  // A field the browser refilled (back, forward) filters the rows it says.
+  if (filter.value !== '') filterEntries(filter, count, server);
 }
 
 const form = document.getElementById('resolve-form');

@@ -90,11 +90,15 @@ function failure(error: unknown): Node[] {
   return [el('p', { class: 'error' }, 'The history could not be verified: ', shown(why))];
 }
 
+/** Whether the outcome is a failure: the history's, or the log's once the history verifies. */
+const failed = (checked: ServedVerification): boolean =>
+  !checked.history.ok || (checked.log !== undefined && 'code' in checked.log);
+
 async function run(section: HTMLElement, button: HTMLButtonElement): Promise<void> {
   const registry = section.dataset['registry'] ?? '';
   const bar = section.querySelector('progress');
   const step = section.querySelector('#verify-step');
-  const result = section.querySelector('#verify-result');
+  const result = section.querySelector<HTMLElement>('#verify-result');
   if (!bar || !step || !result) return;
   const counts = { fetched: 0, verified: 0 };
   const onProgress = (p: ServedProgress): void => {
@@ -108,19 +112,30 @@ async function run(section: HTMLElement, button: HTMLButtonElement): Promise<voi
   bar.value = 0;
   result.replaceChildren();
   result.setAttribute('aria-busy', 'true');
+  let ok = false;
   try {
     // Every answer from the service itself, never the browser's cache: the version URLs are
-    // immutable, so a cached copy would hide bytes changed in storage since.
-    const source = fetchSource((path) => fetch(path, { cache: 'no-store' }));
+    // immutable, so a cached copy would hide bytes changed in storage since. Each answer has
+    // the command's 30 s (fetchSource): a stalled request ends as a failure, not a wait.
+    const source = fetchSource((path, signal) => fetch(path, { cache: 'no-store', signal }));
     const checked = await verifyServedHistory(source, { registry, onProgress });
+    ok = !failed(checked);
     result.replaceChildren(...outcome(registry, checked));
   } catch (error) {
     result.replaceChildren(...failure(error));
   } finally {
     step.textContent = '';
+    // A bar left part full would say the check is still going: after a failure it goes.
+    if (!ok) {
+      bar.value = 0;
+      bar.hidden = true;
+    }
     result.removeAttribute('aria-busy');
     button.disabled = false;
     button.textContent = 'Verify again';
+    // The button had the focus and was disabled meanwhile, which drops it to the page:
+    // it goes to the outcome instead, which keyboard and screen reader users read next.
+    result.focus();
   }
 }
 
