@@ -115,6 +115,8 @@ export async function runHttp(options: HttpOptions, log: (line: string) => void)
       route('/flake-registry.json (304)', '/flake-registry.json', 304, { 'If-None-Match': etag }, 0.9),
       route('/resolve?ref=nixpkgs/nixos-unstable', '/resolve?ref=nixpkgs%2Fnixos-unstable', 200, {}, 0.9),
       route('/resolve?ref=home-manager', '/resolve?ref=home-manager', 200, {}, 0.9),
+      // The registry's web page, rendered on the server: about the cost of a warm /resolve.
+      route('/r/global (page)', '/r/global', 200),
     ];
     for (const r of routes) {
       const res = await fetch(`${server.origin}${r.path}`, { headers: r.headers });

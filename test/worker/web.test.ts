@@ -112,10 +112,6 @@ describe('the web pages', () => {
     expect(ones).toContain(
       '1111 of the 10000 entries match “tool-1”, on every page; 201 to 400 of them on this page (page 2 of 6).',
     );
-    // Warm, a page renders in about the time of a warm /resolve.
-    const started = Date.now();
-    for (let i = 0; i < 5; i++) await (await service.fetch(`/r/${name}?page=${i + 1}`)).arrayBuffer();
-    expect((Date.now() - started) / 5).toBeLessThan(200);
     await page(service, `/r/${name}?page=51`, 400);
   });
 
