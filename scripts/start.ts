@@ -175,13 +175,16 @@ async function leftovers(): Promise<number[]> {
 /**
  * The local runtime reports a client that went away mid-request as an uncaught
  * "Network connection lost" of its own (the request proxy in front of the Worker,
- * which production does not have), and a malformed Content-Length as an uncaught
+ * which production does not have) or, when it left mid-answer, as a write to a
+ * disconnected socket ("Broken pipe"), and a malformed Content-Length as an uncaught
  * exception with its stack: nothing went wrong in the service, so these lines and
  * the blank and stack lines around them are dropped. Everything else passes as is.
  */
 function quietened(): Transform {
   const NOISE = [
     /^\s*✘ \[ERROR\] Uncaught Error: Network connection lost\.?\s*$/,
+    // The same, seen by the runtime's socket: the client left while an answer was being written.
+    /^\s*✘ \[ERROR\] kj::getCaughtExceptionAsKj\(\) = kj\/async-io-unix\.c\+\+:\d+: disconnected: ::(write|writev|send|sendmsg)\(.*\): (Broken pipe|Connection reset by peer)\s*$/,
     // A request whose Content-Length the runtime's own HTTP parser refuses (Cloudflare answers 400 then).
     /^\s*✘ \[ERROR\] Uncaught exception: kj\/compat\/http\.c\+\+:\d+: failed: invalid Content-Length header value/,
   ];

@@ -62,8 +62,8 @@ describe('the one-file command, carried alone to an offline machine', { timeout:
 
   it('is one executable file that bundles zod and @noble/hashes with their licenses, and nothing else', () => {
     expect(built.packages.map((p) => p.name)).toEqual(['@noble/hashes', 'zod']);
-    // zod's locales would add 560 KB (imported as `{ z }` instead of `* as z`).
-    expect(built.bytes).toBeLessThan(500_000);
+    // zod's locales would add 560 KB (imported as `{ z }` instead of `* as z`): the command itself is about 550 KB.
+    expect(built.bytes).toBeLessThan(800_000);
     const text = readFileSync(built.outfile, 'utf8');
     expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(text.match(/Permission is hereby granted/g)).toHaveLength(2);

@@ -76,6 +76,25 @@ describe('npm start', () => {
     expect(log, log).not.toMatch(/Network connection lost|Failed to drain|^\s+at /m);
   });
 
+  it('stays quiet when a client goes away in the middle of an answer', async () => {
+    const port = Number(new URL(server.origin).port);
+    // Answers larger than a socket's buffers, so the runtime is still writing when the client leaves.
+    for (let i = 0; i < 10; i++) {
+      for (const path of ['/openapi.json', '/r/global', '/flake-registry.json']) {
+        const socket = connect(port, '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        const first = new Promise((resolve) => socket.once('data', resolve));
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        await Promise.race([first, sleep(5_000)]);
+        socket.resetAndDestroy();
+      }
+    }
+    await sleep(1_000);
+    expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+    const log = server.log();
+    expect(log, log).not.toMatch(/Broken pipe|Connection reset|disconnected|stack: |^\s+at /m);
+  });
+
   it.each([1_048_577, 2_000_000, 99_999_999_999])(
     'answers a body declared too large (%i bytes) within a second, without waiting for it',
     async (length) => {
