@@ -1,5 +1,6 @@
 import { duplicateMember } from '../../../src/protocol/json-members.js';
 import { SHA256_HEX } from '../../../src/protocol/names.js';
+import { showInvisibleInLine } from '../../../src/protocol/text.js';
 import { AuditError, readAuditDocumentText } from '../../../src/nix/audit.js';
 import { MAX_DOCUMENT_LENGTH } from '../../../src/nix/document.js';
 import { LockFileError } from '../../../src/nix/lockfile-error.js';
@@ -54,12 +55,19 @@ export function statusText(status: Status): string {
 const rowName = (row: Pick<Row, 'id' | 'follows'>): string =>
   row.follows === undefined ? row.id : `${row.id} (follows ${row.follows === '' ? 'the root' : row.follows})`;
 
-/** Rows as aligned columns: what, the original ref, and the rest. */
+/**
+ * Rows as aligned columns: what, the original ref, and the rest. Names come from the file, so
+ * every cell is escaped (a newline too: a name cannot forge a line) and padded as escaped.
+ */
 function table(rows: readonly (readonly [string, string, string])[]): string[] {
-  const w0 = Math.max(0, ...rows.map((r) => r[0].length));
-  const w1 = Math.max(0, ...rows.map((r) => r[1].length));
-  return rows.map(([a, b, c]) => `  ${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd());
+  const shown = rows.map((r) => r.map(showInvisibleInLine));
+  const w0 = Math.max(0, ...shown.map((r) => (r[0] ?? '').length));
+  const w1 = Math.max(0, ...shown.map((r) => (r[1] ?? '').length));
+  return shown.map(([a = '', b = '', c = '']) => `  ${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd());
 }
+
+/** Ids named in the last line, escaped as in the table. */
+const idList = (ids: readonly string[]): string => ids.map(showInvisibleInLine).join(', ');
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 const things = (a: AuditAnswer, n: number): string =>
@@ -83,7 +91,7 @@ export function auditLines(a: AuditAnswer): string[] {
   const lines = [`${a.document} version ${a.version}, through ${searchedText(a)}:`];
   lines.push(
     ...table(a.rows.map((r) => [rowName(r), r.original?.url ?? '-', statusText(r.status)] as const)),
-    ...a.warnings.map((w) => `warning: ${w}`),
+    ...a.warnings.map((w) => `warning: ${showInvisibleInLine(w)}`),
     `${things(a, a.rows.length)}${a.rows.length === 0 ? '' : `: ${counts(a.rows)}`}`,
   );
   return lines;
@@ -107,7 +115,7 @@ export function proposalAuditLines(p: ProposalAuditAnswer): string[] {
     const row = original.get(d.id);
     lines.push(
       ...table([[row === undefined ? d.id : rowName(row), row?.original?.url ?? '-', sideText(d.before)]]),
-      `    -> ${sideText(d.after)}`,
+      `    -> ${showInvisibleInLine(sideText(d.after))}`,
     );
   }
   const total = p.changed.length + p.unchanged;
@@ -119,12 +127,22 @@ export function proposalAuditLines(p: ProposalAuditAnswer): string[] {
 
 /**
  * What the proposal would redirect or break: a row it moves that is then `redirected`,
- * `not-found` or `error`, or follows another URL under the same status (a github branch
- * moved, a tarball URL changed), which one audit cannot see. A row moved back onto its
- * lock's source is not one.
+ * `not-found` or `error`; one that is then `unverifiable` at another URL than before (the
+ * next update fetches that URL and locks whatever it serves, which nothing here can check
+ * against the lock); or one that follows another URL under the same status (a github branch
+ * moved, a pinned rev's repository changed), which one audit cannot see. A row moved back
+ * onto its lock's source (to `same-source` or `pinned`) is not one.
  */
+export function proposalFinding(d: Delta): string | undefined {
+  const after = d.after.status.kind;
+  if (FLAGGED.includes(after)) return after;
+  if (!d.targetChanged) return undefined;
+  if (after === 'unverifiable') return 'unverifiable at a new URL';
+  return d.statusChanged ? undefined : `${after} to another URL`;
+}
+
 export const proposalFindings = (p: ProposalAuditAnswer): Delta[] =>
-  p.changed.filter((d) => FLAGGED.includes(d.after.status.kind) || (!d.statusChanged && d.targetChanged));
+  p.changed.filter((d) => proposalFinding(d) !== undefined);
 
 /** FILE read and checked here first, as the service would read it: a bad file needs no server. */
 async function readDocument(ctx: Context, path: string): Promise<unknown> {
@@ -232,7 +250,7 @@ export const audit: Command = {
       const flagged = answer.rows.filter((r) => FLAGGED.includes(r.status.kind));
       if (flagged.length > 0) {
         throw new FindingsError(
-          `${things(answer, flagged.length)} ${flagged.length === 1 ? 'is' : 'are'} redirected, not found or in error: ${flagged.map((r) => r.id).join(', ')}`,
+          `${things(answer, flagged.length)} ${flagged.length === 1 ? 'is' : 'are'} redirected, not found or in error: ${idList(flagged.map((r) => r.id))}`,
         );
       }
       return;
@@ -248,7 +266,7 @@ export const audit: Command = {
     const flagged = proposalFindings(answer);
     if (flagged.length > 0) {
       throw new FindingsError(
-        `the proposal redirects or breaks ${things(answer.before, flagged.length)}: ${flagged.map((d) => d.id).join(', ')}`,
+        `the proposal redirects or breaks ${things(answer.before, flagged.length)}: ${idList(flagged.map((d) => `${d.id} (${proposalFinding(d) ?? ''})`))}`,
       );
     }
   },

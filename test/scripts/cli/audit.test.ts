@@ -239,6 +239,43 @@ describe('flake-registry audit FILE', () => {
     expect(s.asked).toEqual([]);
   });
 
+  it('escapes a newline or any other control character in a name, and aligns the columns as escaped', async () => {
+    const forged = 'x\n  nixpkgs  flake:nixpkgs  same-source\r\u202e';
+    const lock = { ...LOCK, nodes: { ...LOCK.nodes, root: { inputs: { [forged]: 'nixpkgs', tool: 'tool' } } } };
+    writeFileSync(join(dir, 'forged.lock'), JSON.stringify(lock));
+    const r = await cli(['audit', 'forged.lock'], { cwd: dir, fetch: service(MOVED).fetch });
+    const shown = 'x\\u{A}  nixpkgs  flake:nixpkgs  same-source\\u{D}\\u{202E}';
+    expect(r.stdout).toBe(
+      [
+        'flake.lock version 7, through global@3:',
+        `  tool${' '.repeat(shown.length - 4)}  flake:tool     same-source`,
+        `  ${shown}  flake:nixpkgs  redirected (owner: NixOS -> me)`,
+        '2 inputs: 1 same-source, 1 redirected',
+        '',
+      ].join('\n'),
+    );
+    expect(r.stderr).toBe(`flake-registry: 1 input is redirected, not found or in error: ${shown}\n`);
+
+    const manifest = {
+      version: 3,
+      elements: {
+        'a\nb': {
+          active: true,
+          attrPath: 'legacyPackages.x86_64-linux.hello',
+          originalUrl: 'flake:nixpkgs',
+          storePaths: ['/nix/store/y9sd8cbjdrq4kkq8qmgb5mxv9m4sb2cw-hello-2.12.1'],
+          url: `github:NixOS/nixpkgs/${REV}`,
+        },
+      },
+    };
+    writeFileSync(join(dir, 'forged.json'), JSON.stringify(manifest));
+    const p = await cli(['audit', 'forged.json', '--proposal', ID], { cwd: dir, fetch: service(SAME, MOVED).fetch });
+    expect(p.stdout.split('\n')).toContain(
+      '  a\\u{A}b  flake:nixpkgs  same-source to github:NixOS/nixpkgs/nixpkgs-unstable',
+    );
+    expect(p.stderr).toBe('flake-registry: the proposal redirects or breaks 1 element: a\\u{A}b (redirected)\n');
+  });
+
   it('names a file that does not exist, exit 1', async () => {
     const r = await cli(['audit', 'nope.lock'], { cwd: dir });
     expect(r).toEqual({ code: 1, stdout: '', stderr: "flake-registry: file 'nope.lock' does not exist\n" });
@@ -289,7 +326,9 @@ describe('flake-registry audit FILE --proposal ID', () => {
       ].join('\n'),
     );
     expect(r.code).toBe(4);
-    expect(r.stderr).toBe('flake-registry: the proposal redirects or breaks 2 inputs: nixpkgs, utils\n');
+    expect(r.stderr).toBe(
+      'flake-registry: the proposal redirects or breaks 2 inputs: nixpkgs (redirected), utils (redirected)\n',
+    );
     expect(s.asked.map((a) => [a.method, a.url])).toEqual([
       ['POST', `http://127.0.0.1:8787/registries/global/proposals/${ID}/audit?registry=global`],
     ]);
@@ -319,6 +358,39 @@ describe('flake-registry audit FILE --proposal ID', () => {
     const r = await cli(['audit', 'flake.lock', '--proposal', ID], { cwd: dir, fetch: service(SAME, branch).fetch });
     expect(r.stdout).toContain('    -> same-source to github:NixOS/nixpkgs/nixos-unstable\n');
     expect(r.code).toBe(4);
+  });
+
+  it('exits 4 when the proposal sends a tarball input to another URL, which nix flake update locks anew', async () => {
+    const lock = {
+      version: 7,
+      root: 'root',
+      nodes: {
+        root: { inputs: { channel: 'channel' } },
+        channel: {
+          original: { type: 'indirect', id: 'channel' },
+          locked: { type: 'tarball', url: 'https://e.org/a.tar.gz', narHash: NAR },
+        },
+      },
+    };
+    writeFileSync(join(dir, 'tarball.lock'), JSON.stringify(lock));
+    const before: readonly E[] = [['channel', '→', 'https://e.org/a.tar.gz']];
+    const after: readonly E[] = [['channel', '→', 'https://e.org/b.tar.gz']];
+    const r = await cli(['audit', 'tarball.lock', '--proposal', ID], { cwd: dir, fetch: service(before, after).fetch });
+    expect(r.stdout).toContain('  channel  flake:channel  same-source to https://e.org/a.tar.gz\n');
+    expect(r.stdout).toContain(
+      '    -> unverifiable (locked https://e.org/a.tar.gz, the registries give https://e.org/b.tar.gz) to https://e.org/b.tar.gz\n',
+    );
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe(
+      'flake-registry: the proposal redirects or breaks 1 input: channel (unverifiable at a new URL)\n',
+    );
+    // Moved back onto the lock's URL, the same row is good news.
+    const back = await cli(['audit', 'tarball.lock', '--proposal', ID], {
+      cwd: dir,
+      fetch: service(after, before).fetch,
+    });
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
   });
 
   it('finds the proposal’s registry among several in --registry', async () => {
