@@ -254,6 +254,13 @@ export const audit: Command = {
       throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, 'audit');
     }
     if (registries.trim() === '') throw new UsageError('--registry names no registry', 'audit');
+    for (const [original, resolved] of args.pairs?.['override-flake'] ?? []) {
+      // A query drops an empty value, so the service would count one value too few.
+      const empty = original === '' ? 'ORIGINAL' : resolved === '' ? 'RESOLVED' : undefined;
+      if (empty !== undefined) {
+        throw new UsageError(`--override-flake ORIGINAL RESOLVED: ${empty} is empty; give a flake ref`, 'audit');
+      }
+    }
     const body = await readDocument(ctx, path);
     const client = ctx.client();
     if (id === undefined) {

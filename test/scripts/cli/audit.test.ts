@@ -319,6 +319,8 @@ describe('flake-registry audit FILE', () => {
     [['audit'], 'missing FILE'],
     [['audit', 'flake.lock', '--proposal', 'xyz'], "a proposal id is 64 lowercase hex digits, got 'xyz'"],
     [['audit', 'flake.lock', '--override-flake', 'nixpkgs'], "option '--override-flake' takes two values"],
+    [['audit', 'flake.lock', '--override-flake', 'ta', ''], '--override-flake ORIGINAL RESOLVED: RESOLVED is empty'],
+    [['audit', 'flake.lock', '--override-flake', '', 'ta'], '--override-flake ORIGINAL RESOLVED: ORIGINAL is empty'],
     [['audit', 'flake.lock', '--proposal', ID, '--registry', 'global@3'], '--proposal needs the proposal'],
   ])('%j is a usage error, exit 2', async (argv, message) => {
     const s = service(SAME);
