@@ -30,11 +30,12 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /**
  * JSON text as nlohmann's parser reads it: an unpaired surrogate escape is an error there
- * (JSON.parse keeps it). Returns the reason on failure; the caller names the file.
+ * (JSON.parse keeps it). Returns the reason on failure (`tooLarge` for text over
+ * MAX_DOCUMENT_LENGTH, which is not parsed at all); the caller names the file.
  */
-export function parseJsonText(text: string): { ok: true; json: Json } | { ok: false; reason: string } {
+export function parseJsonText(text: string): { ok: true; json: Json } | { ok: false; reason: string; tooLarge?: true } {
   if (text.length > MAX_DOCUMENT_LENGTH)
-    return { ok: false, reason: `it is longer than ${MAX_DOCUMENT_LENGTH} characters` };
+    return { ok: false, reason: `it is longer than ${MAX_DOCUMENT_LENGTH} characters, the most read`, tooLarge: true };
   try {
     const json = JSON.parse(text, (key, value: unknown) => {
       if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value)))

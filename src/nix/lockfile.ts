@@ -224,9 +224,10 @@ export function readLockFile(json: Json, path = 'flake.lock'): LockFile {
   return { version, root, nodes: [...nodes.values()], inputs, warnings };
 }
 
-/** Reads a lock file's text: not JSON is a `not-json` error naming the parser's reason. */
+/** Reads a lock file's text: not JSON is a `not-json` error naming the parser's reason, text over the cap `too-large`. */
 export function readLockFileText(text: string, path = 'flake.lock'): LockFile {
   const parsed = parseJsonText(text);
+  if (!parsed.ok && parsed.tooLarge === true) return fail('too-large', `lock file '${path}': ${parsed.reason}`);
   if (!parsed.ok) return fail('not-json', `could not parse '${path}': ${parsed.reason}`);
   return readLockFile(parsed.json, path);
 }

@@ -1,8 +1,8 @@
 import { duplicateMember } from '../../../src/protocol/json-members.js';
+import { MAX_BODY_BYTES } from '../../../src/api/limits.js';
 import { SHA256_HEX } from '../../../src/protocol/names.js';
 import { showInvisibleInLine } from '../../../src/protocol/text.js';
 import { AuditError, readAuditDocumentText } from '../../../src/nix/audit.js';
-import { MAX_DOCUMENT_LENGTH } from '../../../src/nix/document.js';
 import { LockFileError } from '../../../src/nix/lockfile-error.js';
 import { ManifestError } from '../../../src/nix/profile.js';
 import {
@@ -14,7 +14,7 @@ import {
 import { seg, type Client } from '../client.js';
 import { stringOption, type Args, type Command, type Context } from '../command.js';
 import { CliError, FindingsError, UsageError } from '../errors.js';
-import { readInput } from '../files.js';
+import { readInputUpTo } from '../files.js';
 
 /**
  * `flake-registry audit FILE`: what the hosted registries do to a `flake.lock` or a profile's
@@ -144,17 +144,30 @@ export function proposalFinding(d: Delta): string | undefined {
 export const proposalFindings = (p: ProposalAuditAnswer): Delta[] =>
   p.changed.filter((d) => proposalFinding(d) !== undefined);
 
-/** FILE read and checked here first, as the service would read it: a bad file needs no server. */
-async function readDocument(ctx: Context, path: string): Promise<unknown> {
+const tooLarge = (name: string): CliError =>
+  new CliError(
+    `${name} cannot be audited: it is larger than ${MAX_BODY_BYTES} bytes (1 MiB), the most the service takes`,
+  );
+
+/**
+ * FILE read and checked here first, as the service would read it: a bad file needs no server.
+ * No more than the service takes is read (one byte more tells a file too large), and the text
+ * is sent as it is, so the service counts the bytes counted here.
+ */
+async function readDocument(ctx: Context, path: string): Promise<string> {
   const name = path === '-' ? 'stdin' : `'${path}'`;
-  const text = await readInput(ctx.io, path, 'file');
+  const bytes = await readInputUpTo(ctx.io, path, 'file', MAX_BODY_BYTES + 1);
+  if (bytes.length > MAX_BODY_BYTES) throw tooLarge(name);
+  const text = Buffer.from(bytes).toString('utf8');
+  // Bytes that are not UTF-8 are read as U+FFFD, which takes up to three bytes once sent.
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw tooLarge(name);
   try {
     readAuditDocumentText(text);
   } catch (error) {
     if (error instanceof AuditError || error instanceof LockFileError || error instanceof ManifestError) {
       // JSON.parse quotes the text it met, which may be anything (a key file given by mistake).
       const why =
-        error instanceof AuditError && error.code === 'not-json' && text.length <= MAX_DOCUMENT_LENGTH
+        error instanceof AuditError && error.code === 'not-json'
           ? 'it is not JSON'
           : error.message.replace(/\s*\n\s*/g, ' ');
       throw new CliError(`${name} cannot be audited: ${why}`, { cause: error });
@@ -163,7 +176,7 @@ async function readDocument(ctx: Context, path: string): Promise<unknown> {
   }
   const twice = duplicateMember(text);
   if (twice !== undefined) throw new CliError(`${name} names the member '${twice}' twice in one object`);
-  return JSON.parse(text) as unknown;
+  return text;
 }
 
 /** `team,global@3` as names, without their versions: the ones a proposal can be of. */
@@ -241,10 +254,17 @@ export const audit: Command = {
       throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, 'audit');
     }
     if (registries.trim() === '') throw new UsageError('--registry names no registry', 'audit');
+    for (const [original, resolved] of args.pairs?.['override-flake'] ?? []) {
+      // A query drops an empty value, so the service would count one value too few.
+      const empty = original === '' ? 'ORIGINAL' : resolved === '' ? 'RESOLVED' : undefined;
+      if (empty !== undefined) {
+        throw new UsageError(`--override-flake ORIGINAL RESOLVED: ${empty} is empty; give a flake ref`, 'audit');
+      }
+    }
     const body = await readDocument(ctx, path);
     const client = ctx.client();
     if (id === undefined) {
-      const { body: answer } = await client.postJson(`/audit${query(registries, args)}`, body, auditSchema);
+      const { body: answer } = await client.postJsonText(`/audit${query(registries, args)}`, body, auditSchema);
       ctx.data(answer);
       for (const line of auditLines(answer)) ctx.say(line);
       const flagged = answer.rows.filter((r) => FLAGGED.includes(r.status.kind));
@@ -256,7 +276,7 @@ export const audit: Command = {
       return;
     }
     const name = await proposalRegistry(client, registries, id);
-    const { body: answer } = await client.postJson(
+    const { body: answer } = await client.postJsonText(
       `/registries/${seg(name)}/proposals/${id}/audit${query(registries, args)}`,
       body,
       proposalAuditSchema,

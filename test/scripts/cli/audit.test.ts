@@ -1,4 +1,4 @@
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareAudits } from '../../../src/nix/audit-compare.js';
@@ -75,11 +75,13 @@ interface Asked {
  */
 function service(entries: readonly E[], proposed: readonly E[] = entries, has: readonly string[] = ['global']) {
   const asked: Asked[] = [];
+  const sent: string[] = [];
   const answer = (input: RequestInfo | URL, init?: RequestInit): Response => {
     const url = input instanceof Request ? input.url : input.toString();
     const method = init?.method ?? 'GET';
     const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as Json) : undefined;
     asked.push({ method, url, body });
+    if (typeof init?.body === 'string') sent.push(init.body);
     const path = new URL(url).pathname;
     const proposal = /^\/registries\/([^/]+)\/proposals\/([0-9a-f]{64})(\/audit)?$/.exec(path);
     if (method === 'GET' && proposal) {
@@ -121,7 +123,7 @@ function service(entries: readonly E[], proposed: readonly E[] = entries, has: r
     return new Response('no', { status: 404 });
   };
   const fetch: typeof globalThis.fetch = (input, init) => Promise.resolve(answer(input, init));
-  return { asked, fetch };
+  return { asked, sent, fetch };
 }
 
 writeFileSync(join(dir, 'flake.lock'), JSON.stringify(LOCK, null, 2));
@@ -276,6 +278,32 @@ describe('flake-registry audit FILE', () => {
     expect(p.stderr).toBe('flake-registry: the proposal redirects or breaks 1 element: a\\u{A}b (redirected)\n');
   });
 
+  it('refuses a file larger than the service takes (1 MiB) before asking it, reading no more than that', async () => {
+    const message = 'cannot be audited: it is larger than 1048576 bytes (1 MiB), the most the service takes\n';
+    const text = JSON.stringify(LOCK, null, 2);
+    const padded = (size: number): string => `${text}${' '.repeat(size - text.length)}`;
+    writeFileSync(join(dir, 'big.lock'), padded(1024 * 1024 + 1));
+    for (const [argv, stdin, name] of [
+      [['audit', 'big.lock'], '', "'big.lock'"],
+      [['audit', '-'], padded(1024 * 1024 + 1), 'stdin'],
+      // Endless: /dev/zero is read up to the limit, not to memory's end.
+      [['audit', '/dev/zero'], '', "'/dev/zero'"],
+    ] as const) {
+      const s = service(SAME);
+      const r = await cli(argv, { cwd: dir, fetch: s.fetch, stdin });
+      expect(r).toEqual({ code: 1, stdout: '', stderr: `flake-registry: ${name} ${message}` });
+      expect(s.asked).toEqual([]);
+    }
+    // 1 MiB exactly is taken, and sent byte for byte.
+    writeFileSync(join(dir, 'full.lock'), padded(1024 * 1024));
+    expect(statSync(join(dir, 'full.lock')).size).toBe(1024 * 1024);
+    const s = service(SAME);
+    const r = await cli(['audit', 'full.lock'], { cwd: dir, fetch: s.fetch });
+    expect(r.code, r.stderr).toBe(0);
+    expect(s.asked.map((a) => a.body)).toEqual([LOCK]);
+    expect(s.sent).toEqual([padded(1024 * 1024)]);
+  });
+
   it('names a file that does not exist, exit 1', async () => {
     const r = await cli(['audit', 'nope.lock'], { cwd: dir });
     expect(r).toEqual({ code: 1, stdout: '', stderr: "flake-registry: file 'nope.lock' does not exist\n" });
@@ -291,6 +319,8 @@ describe('flake-registry audit FILE', () => {
     [['audit'], 'missing FILE'],
     [['audit', 'flake.lock', '--proposal', 'xyz'], "a proposal id is 64 lowercase hex digits, got 'xyz'"],
     [['audit', 'flake.lock', '--override-flake', 'nixpkgs'], "option '--override-flake' takes two values"],
+    [['audit', 'flake.lock', '--override-flake', 'ta', ''], '--override-flake ORIGINAL RESOLVED: RESOLVED is empty'],
+    [['audit', 'flake.lock', '--override-flake', '', 'ta'], '--override-flake ORIGINAL RESOLVED: ORIGINAL is empty'],
     [['audit', 'flake.lock', '--proposal', ID, '--registry', 'global@3'], '--proposal needs the proposal'],
   ])('%j is a usage error, exit 2', async (argv, message) => {
     const s = service(SAME);
