@@ -175,15 +175,19 @@ async function leftovers(): Promise<number[]> {
 /**
  * The local runtime reports a client that went away mid-request as an uncaught
  * "Network connection lost" of its own (the request proxy in front of the Worker,
- * which production does not have), and a malformed Content-Length as an uncaught
- * exception with its stack: nothing went wrong in the service, so these lines and
+ * which production does not have), and a malformed Content-Length or chunk size as
+ * an error with its stack: nothing went wrong in the service, so these lines and
  * the blank and stack lines around them are dropped. Everything else passes as is.
  */
 function quietened(): Transform {
   const NOISE = [
     /^\s*✘ \[ERROR\] Uncaught Error: Network connection lost\.?\s*$/,
+    // A client that closed its socket before the answer was written.
+    /^\s*✘ \[ERROR\] kj::getCaughtExceptionAsKj\(\) = kj\/async-io-unix\.c\+\+:\d+: disconnected: ::write\(.*\): Broken pipe\s*$/,
     // A request whose Content-Length the runtime's own HTTP parser refuses (Cloudflare answers 400 then).
     /^\s*✘ \[ERROR\] Uncaught exception: kj\/compat\/http\.c\+\+:\d+: failed: invalid Content-Length header value/,
+    // A chunked body whose chunk size it refuses (it answers 503 itself; Cloudflare's edge refuses such a body).
+    /^\s*✘ \[ERROR\] e = kj\/compat\/http\.c\+\+:\d+: failed: invalid HTTP chunk size/,
   ];
   // eslint-disable-next-line no-control-regex -- colours are ANSI escapes
   const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
