@@ -15,6 +15,7 @@ import { seg, type Client } from '../client.js';
 import { stringOption, type Args, type Command, type Context } from '../command.js';
 import { CliError, FindingsError, UsageError } from '../errors.js';
 import { readInputUpTo } from '../files.js';
+import { LAYER_OPTIONS } from './read.js';
 
 /**
  * `flake-registry audit FILE`: what the hosted registries do to a `flake.lock` or a profile's
@@ -227,16 +228,7 @@ export const audit: Command = {
   ],
   positionals: { min: 1, max: 1, names: 'FILE' },
   options: {
-    registry: {
-      type: 'string',
-      value: 'LIST',
-      description: 'registries to search in order, each optionally pinned to a version (default: global)',
-    },
-    'override-flake': {
-      type: 'pair',
-      value: 'ORIGINAL RESOLVED',
-      description: 'resolve ORIGINAL to RESOLVED first, as Nix does (repeatable)',
-    },
+    ...LAYER_OPTIONS,
     proposal: { type: 'string', value: 'ID', description: 'show what this open or merged proposal changes' },
   },
   examples: [
