@@ -182,7 +182,7 @@ export function readLockFile(json: Json, path = 'flake.lock'): LockFile {
   const given = json['version'] ?? 0;
   if (typeof given !== 'number')
     fail('unsupported-version', `lock file '${path}' has a version that is not a number: ${JSON.stringify(given)}`);
-  const version = Math.trunc(given as number);
+  const version = Math.trunc(given);
   if (!LOCK_VERSIONS.includes(version))
     fail('unsupported-version', `lock file '${path}' has unsupported version ${version}`);
   const root = json['root'];
