@@ -52,6 +52,16 @@ export function statusText(status: Status): string {
   }
 }
 
+/**
+ * A profile element whose indirect original names a rev: `nix profile upgrade` skips an element
+ * whose original `isLocked()`, which through Nix 2.20 meant "names a rev or narHash"; since
+ * 2.21 an indirect ref is never locked, so it is resolved again (src/nix/profile.cc). Its row
+ * is what 2.21 and later do; the text says what older Nix does.
+ */
+const skippedByOldNix = (row: Pick<Row, 'kind' | 'pinsRev' | 'status'> | undefined): boolean =>
+  row?.kind === 'element' && row.pinsRev === true && row.status.kind !== 'direct';
+const OLD_NIX_SKIPS = 'Nix 2.8 to 2.20 never upgrade it: its original names a rev';
+
 /** `home-manager/nixpkgs (follows nixpkgs)`, or an element's name. */
 const rowName = (row: Pick<Row, 'id' | 'follows'>): string =>
   row.follows === undefined ? row.id : `${row.id} (follows ${row.follows === '' ? 'the root' : row.follows})`;
@@ -91,7 +101,16 @@ function counts(rows: readonly { status: Status }[]): string {
 export function auditLines(a: AuditAnswer): string[] {
   const lines = [`${a.document} version ${a.version}, through ${searchedText(a)}:`];
   lines.push(
-    ...table(a.rows.map((r) => [rowName(r), r.original?.url ?? '-', statusText(r.status)] as const)),
+    ...table(
+      a.rows.map(
+        (r) =>
+          [
+            rowName(r),
+            r.original?.url ?? '-',
+            `${statusText(r.status)}${skippedByOldNix(r) ? ` (${OLD_NIX_SKIPS})` : ''}`,
+          ] as const,
+      ),
+    ),
     ...a.warnings.map((w) => `warning: ${showInvisibleInLine(w)}`),
     `${things(a, a.rows.length)}${a.rows.length === 0 ? '' : `: ${counts(a.rows)}`}`,
   );
@@ -117,6 +136,7 @@ export function proposalAuditLines(p: ProposalAuditAnswer): string[] {
     lines.push(
       ...table([[row === undefined ? d.id : rowName(row), row?.original?.url ?? '-', sideText(d.before)]]),
       `    -> ${showInvisibleInLine(sideText(d.after))}`,
+      ...(skippedByOldNix(row) ? [`    (${OLD_NIX_SKIPS}; 2.21 and later resolve it again)`] : []),
     );
   }
   const total = p.changed.length + p.unchanged;
@@ -276,9 +296,10 @@ export const audit: Command = {
     ctx.data(answer);
     for (const line of proposalAuditLines(answer)) ctx.say(line);
     const flagged = proposalFindings(answer);
+    const rows = new Map(answer.before.rows.map((r) => [r.id, r]));
     if (flagged.length > 0) {
       throw new FindingsError(
-        `the proposal redirects or breaks ${things(answer.before, flagged.length)}: ${idList(flagged.map((d) => `${d.id} (${proposalFinding(d) ?? ''})`))}`,
+        `the proposal redirects or breaks ${things(answer.before, flagged.length)}: ${idList(flagged.map((d) => `${d.id} (${proposalFinding(d) ?? ''}${skippedByOldNix(rows.get(d.id)) ? ', with Nix 2.21 and later' : ''})`))}`,
       );
     }
   },

@@ -423,6 +423,38 @@ describe('flake-registry audit FILE --proposal ID', () => {
     expect(back.code).toBe(0);
   });
 
+  it('says of a profile element whose original names a rev that Nix 2.8 to 2.20 never upgrade it', async () => {
+    const manifest = {
+      version: 3,
+      elements: {
+        tool: {
+          active: true,
+          attrPath: 'packages.x86_64-linux.tool',
+          originalUrl: `flake:tp/${REV}`,
+          storePaths: ['/nix/store/y9sd8cbjdrq4kkq8qmgb5mxv9m4sb2cw-tool-1.0'],
+          url: `github:acme/tp/${REV}`,
+        },
+      },
+    };
+    writeFileSync(join(dir, 'pinned.json'), JSON.stringify(manifest));
+    const before: readonly E[] = [['tp', '→', 'github:acme/tp']];
+    const after: readonly E[] = [['tp', '→', 'github:me/tp']];
+    const one = await cli(['audit', 'pinned.json'], { cwd: dir, fetch: service(before).fetch });
+    expect(one.stdout).toContain(
+      `  tool  flake:tp/${REV}  pinned by original (Nix 2.8 to 2.20 never upgrade it: its original names a rev)\n`,
+    );
+    expect(one.code).toBe(0);
+    const p = await cli(['audit', 'pinned.json', '--proposal', ID], { cwd: dir, fetch: service(before, after).fetch });
+    expect(p.stdout).toContain(
+      '    (Nix 2.8 to 2.20 never upgrade it: its original names a rev; 2.21 and later resolve it again)\n',
+    );
+    // Nix 2.21 and later resolve it again, to the other repository: still a finding, said so.
+    expect(p.code).toBe(4);
+    expect(p.stderr).toBe(
+      'flake-registry: the proposal redirects or breaks 1 element: tool (redirected, with Nix 2.21 and later)\n',
+    );
+  });
+
   it('finds the proposal’s registry among several in --registry', async () => {
     const s = service(SAME, MOVED, ['global']);
     const r = await cli(['audit', 'flake.lock', '--proposal', ID, '--registry', 'team,global'], {
