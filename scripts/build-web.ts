@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, transform } from 'esbuild';
+import { build, transform, type Plugin } from 'esbuild';
 
 const web = join(import.meta.dirname, '..', 'src', 'web');
 export const ASSETS_FILE = join(web, 'assets.json');
@@ -22,6 +22,19 @@ function asset(name: string, contentType: string, text: string): Asset {
   return { path: `/assets/${hash}/${name}`, contentType, text };
 }
 
+/**
+ * The core hashes synchronously with `node:crypto` (src/crypto/sha256-sync.ts), which browsers
+ * lack: their bundle takes the script implementation beside it.
+ */
+const browserHash: Plugin = {
+  name: 'browser-sha256',
+  setup(b) {
+    b.onResolve({ filter: /\/sha256-sync\.js$/ }, (args) => ({
+      path: join(args.resolveDir, 'sha256-sync.browser.ts'),
+    }));
+  },
+};
+
 /** The file's text, as the build makes it from the sources today. */
 export async function assetsText(): Promise<string> {
   const bundle = async (entry: string): Promise<string> => {
@@ -34,6 +47,7 @@ export async function assetsText(): Promise<string> {
       write: false,
       legalComments: 'none',
       logLevel: 'silent',
+      plugins: [browserHash],
     });
     const js = built.outputFiles[0]?.text;
     if (js === undefined) throw new Error(`build-web: the bundle of ${entry} is empty`);

@@ -1,6 +1,6 @@
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { ownBuffer } from './bytes.js';
+import { sha256Sync } from './sha256-sync.js';
 
 const encoder = new TextEncoder();
 const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
@@ -14,15 +14,15 @@ export async function sha256Hex(data: string | Uint8Array): Promise<string> {
 }
 
 /**
- * The same, synchronously (@noble/hashes). The writer hashes a new version
+ * The same, synchronously (sha256-sync.ts). The writer hashes a new version
  * inside a storage transaction, where no `await` is allowed, so Web Crypto's
  * `digest` cannot be used there.
  */
 export function sha256HexSync(data: string | Uint8Array): string {
-  return bytesToHex(sha256(bytesOf(data)));
+  return bytesToHex(sha256Sync(data));
 }
 
 /** The raw 32 bytes, synchronously: what Merkle trees and signed formats hash. */
 export function sha256Bytes(data: string | Uint8Array): Uint8Array {
-  return sha256(bytesOf(data));
+  return sha256Sync(data);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Hex, sha256HexSync } from '../../src/crypto/sha256.js';
+import { sha256Sync as inScript } from '../../src/crypto/sha256-sync.browser.js';
 import { mulberry32 } from '../../scripts/bench/prng.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -45,5 +46,24 @@ describe('sha256HexSync', () => {
     const buffer = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
     const view = buffer.subarray(17, 250);
     expect(sha256HexSync(view)).toBe(await sha256Hex(view.slice()));
+  });
+
+  it('hashes text as its UTF-8 bytes, a lone surrogate as U+FFFD, as TextEncoder writes them', async () => {
+    for (const input of ['', 'nixpkgs é \u{1F600}', 'lone \uD800 surrogate', 'x'.repeat(100_000) + '\uDFFF']) {
+      expect(sha256HexSync(input)).toBe(await sha256Hex(text(input)));
+    }
+  });
+});
+
+// The pages' bundle hashes in script (scripts/build-web.ts swaps sha256-sync.ts for it).
+describe('the browser hash', () => {
+  it('gives the native hash on text and bytes of every length around the block boundaries', async () => {
+    const random = mulberry32(11);
+    for (let length = 0; length < 300; length++) {
+      const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
+      expect(Buffer.from(inScript(bytes)).toString('hex'), `length ${length}`).toBe(sha256HexSync(bytes));
+    }
+    const input = 'lone \uD800 surrogate, é and \u{1F600}';
+    expect(Buffer.from(inScript(input)).toString('hex')).toBe(await sha256Hex(text(input)));
   });
 });

@@ -9,6 +9,7 @@ import {
   sign,
   verify,
 } from '../../src/crypto/keys.js';
+import { sha256Hex, sha256HexSync } from '../../src/crypto/sha256.js';
 import { hex, RFC8032_VECTORS } from '../crypto/vectors.js';
 
 // The signing core in workerd (BoringSSL), where the Worker runs it: the unit suite runs
@@ -35,5 +36,19 @@ describe('Ed25519 in workerd', () => {
     const secret = await generateSecretKey('w');
     const sig = await sign(secret, new Uint8Array([1, 2, 3]));
     expect(await verify(secret.publicKey, new Uint8Array([1, 2, 3]), sig)).toBe(true);
+  });
+});
+
+// The writer hashes each new version's file with node:crypto inside its transaction
+// (src/crypto/sha256-sync.ts): in workerd it must give what Web Crypto gives, text hashed as
+// the UTF-8 bytes the file is served as.
+describe('synchronous SHA-256 in workerd', () => {
+  it('agrees with Web Crypto on bytes, on text (a lone surrogate as U+FFFD) and on a 2 MB file', async () => {
+    const big = 'x'.repeat(2 * 1024 * 1024 - 3) + 'é\u{1F600}';
+    for (const input of ['', 'abc', 'nixpkgs é \u{1F600}', 'lone \uD800 surrogate', big]) {
+      expect(sha256HexSync(input)).toBe(await sha256Hex(new TextEncoder().encode(input)));
+    }
+    const bytes = crypto.getRandomValues(new Uint8Array(65_536)).subarray(3, 60_000);
+    expect(sha256HexSync(bytes)).toBe(await sha256Hex(bytes.slice()));
   });
 });
