@@ -1,7 +1,7 @@
 import type { Attrs } from './attrs.js';
 import { compareKeys, sortAttrs, type AttrValue } from './attrs.js';
 import type { ChangeSummary } from './diff.js';
-import { attrsKey, baseKey, labelParts } from './entry-key.js';
+import { attrsKey, baseKey, keyNumber, keysOf, labelParts } from './entry-key.js';
 import { NixError } from './errors.js';
 import { flakeRefToString, parseFlakeRef } from './flakeref.js';
 import { inputToURL } from './input.js';
@@ -88,14 +88,14 @@ export function resolutionImpact(before: Registry, after: Registry, summary: Cha
   // Entries that reach a touched entry through their target, transitively
   // (the head's index of targets is memoised: it is the `before` of every merge).
   const targets = [after, before].map((r) => ({ r, groups: targetGroups(r) }));
-  const queue = [...new Set(touched.map((t) => baseKey(t)))];
+  const queue = [...new Set(touched.map((t) => keyNumber(baseKey(t))))];
   const reached = new Set(queue);
   for (let i = 0; i < queue.length; i++) {
     for (const { r, groups } of targets) {
-      for (const position of members(groups, queue[i] as string)) {
-        const from = (r.entries[position] as RegistryEntry).from;
-        add(from, false);
-        const k = baseKey(from);
+      for (const position of members(groups, queue[i] as number)) {
+        const entry = r.entries[position] as RegistryEntry;
+        add(entry.from, false);
+        const k = keysOf(entry).baseNumber;
         if (!reached.has(k)) {
           reached.add(k);
           queue.push(k);
@@ -104,7 +104,7 @@ export function resolutionImpact(before: Registry, after: Registry, summary: Cha
     }
   }
 
-  const starts = new Set(candidates.map((c) => baseKey(c.input)));
+  const starts = new Set(candidates.map((c) => keyNumber(baseKey(c.input))));
   const layersBefore: LayerRef[] = [{ name: 'before', version: 0, index: indexFor(before, starts) }];
   const layersAfter: LayerRef[] = [{ name: 'after', version: 1, index: indexFor(after, starts) }];
   const rows: ImpactRow[] = [];

@@ -1,10 +1,10 @@
 import type { Attrs } from './attrs.js';
 import { NixError } from './errors.js';
-import { baseKey, entryLabel, fromURL, keysOf } from './entry-key.js';
+import { entryLabel, fromURL, keysNumbered, keysOf } from './entry-key.js';
 import { applyOverrides, getRef, getRev, inputToURL } from './input.js';
 import type { LayerRef } from './lookup.js';
 import { resolve } from './lookup.js';
-import { fromGroups, indexFor } from './reach.js';
+import { firstOf, fromGroups, indexFor } from './reach.js';
 import type { Registry, RegistryEntry } from './registry.js';
 
 /**
@@ -102,11 +102,14 @@ function overrideProblem(entry: RegistryEntry, ref: string | undefined, rev: str
 
 /** What lint needs of one entry that depends on that entry alone. */
 interface EntryFacts {
-  readonly key: string;
-  readonly base: string;
-  readonly toBase: string;
+  /** `keyNumber`s of its `from`, of the lookup group it is in and of the group its target goes to. */
+  readonly key: number;
+  readonly base: number;
+  readonly toBase: number;
   /** Exact, or its `from` has a ref or a rev: it matches exactly one input. */
   readonly single: boolean;
+  /** Its `from` as Nix prints it: what every finding about it names. */
+  readonly fromText: string;
   /** Findings about its target alone (override-ref, override-rev). */
   readonly own: readonly { readonly kind: FindingKind; readonly message: string }[];
 }
@@ -162,10 +165,11 @@ function factsOf(entry: RegistryEntry): EntryFacts {
   const pinned = getRef(entry.from) !== undefined || getRev(entry.from) !== undefined;
   const keys = keysOf(entry);
   facts = {
-    key: keys.from,
-    base: keys.base,
-    toBase: keys.toBase,
+    key: keys.fromNumber,
+    base: keys.baseNumber,
+    toBase: keys.toBaseNumber,
     single: entry.exact || pinned,
+    fromText: fromURL(entry.from),
     own,
   };
   factsCache.set(entry, facts);
@@ -176,29 +180,34 @@ export function lintRegistry(registry: Registry): Finding[] {
   const entries = registry.entries;
   // Lookups are deferred: most targets leave the registry at once, and the
   // few chains left need an index of only the part of the registry they reach.
-  const deferred: { entry: number; input: Attrs; kind: 'cycle' | 'dangling' }[] = [];
+  const deferred: { entry: number; group: number; input: Attrs; kind: 'cycle' | 'dangling' }[] = [];
   // Lookup only ever tries the entries whose `from` agrees with the input apart from ref and rev.
-  const groups = fromGroups(registry).first;
+  // (Which also numbers every entry's keys: the arrays below are indexed by key number, -1 for none.)
+  const groups = fromGroups(registry);
+  const keys = keysNumbered();
   /** Per group: the first non-exact entry without ref and rev, which matches every input of the group. */
-  const catchAll = new Map<string, number>();
+  const catchAll = new Int32Array(keys).fill(-1);
   /** First position of each full `from`; of the other exactness, when a `from` has both. */
-  const firstFrom = new Map<string, number>();
-  const firstOther = new Map<string, number>();
+  const firstFrom = new Int32Array(keys).fill(-1);
+  const firstOther = new Int32Array(keys).fill(-1);
   const findings: Finding[] = [];
 
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as RegistryEntry;
     const facts = factsOf(entry);
 
-    const same = firstFrom.get(facts.key);
+    const sameAt = firstFrom[facts.key] as number;
+    const same = sameAt < 0 ? undefined : sameAt;
     let twin: number | undefined;
-    if (same === undefined) firstFrom.set(facts.key, i);
+    if (same === undefined) firstFrom[facts.key] = i;
     else if ((entries[same] as RegistryEntry).exact === entry.exact) twin = same;
     else {
-      twin = firstOther.get(facts.key);
-      if (twin === undefined) firstOther.set(facts.key, i);
+      const otherAt = firstOther[facts.key] as number;
+      if (otherAt < 0) firstOther[facts.key] = i;
+      else twin = otherAt;
     }
-    const all = catchAll.get(facts.base);
+    const allAt = catchAll[facts.base] as number;
+    const all = allAt < 0 ? undefined : allAt;
     // The entry a lookup of this entry's own `from` finds: the earlier of an equal `from` and a catch-all.
     const firstMatch = Math.min(same ?? i, all ?? i);
 
@@ -214,21 +223,23 @@ export function lintRegistry(registry: Registry): Finding[] {
       const message = `unreachable: '${entryLabel(entry.from, entry.exact)}' (entry ${i}) is shadowed by entry ${same}, which has the same from and matches first`;
       findings.push(finding('shadowed', i, entry, message));
     }
-    if (!facts.single && all === undefined) catchAll.set(facts.base, i);
+    if (!facts.single && all === undefined) catchAll[facts.base] = i;
 
     // A lookup of this `from` can loop only if the entry it finds first has a target some entry takes up.
     const found = firstMatch === i ? facts : factsOf(entries[firstMatch] as RegistryEntry);
-    if (groups.has(found.toBase)) deferred.push({ entry: i, input: entry.from, kind: 'cycle' });
+    if (firstOf(groups, found.toBase) >= 0)
+      deferred.push({ entry: i, group: facts.base, input: entry.from, kind: 'cycle' });
     if (entry.to['type'] === 'indirect') {
       // A target no group takes ends a lookup at once.
-      if (!groups.has(facts.toBase)) findings.push(finding('dangling', i, entry, danglingText(notFound(entry.to))));
-      else deferred.push({ entry: i, input: entry.to, kind: 'dangling' });
+      if (firstOf(groups, facts.toBase) < 0) {
+        findings.push(finding('dangling', i, entry, danglingText(notFound(entry.to))));
+      } else deferred.push({ entry: i, group: facts.toBase, input: entry.to, kind: 'dangling' });
     }
     for (const { kind, message } of facts.own) findings.push(finding(kind, i, entry, message));
   }
 
   if (deferred.length > 0) {
-    const index = indexFor(registry, new Set(deferred.map((d) => baseKey(d.input))));
+    const index = indexFor(registry, new Set(deferred.map((d) => d.group)));
     const layers: LayerRef[] = [{ name: 'lint', version: 0, index }];
     for (const d of deferred) {
       const r = resolve({ input: d.input, dir: '' }, layers);
@@ -246,7 +257,7 @@ export function lintRegistry(registry: Registry): Finding[] {
 }
 
 function finding(kind: FindingKind, entry: number, e: RegistryEntry, message: string): Finding {
-  return { severity: SEVERITY[kind], kind, entry, from: fromURL(e.from), exact: e.exact, message };
+  return { severity: SEVERITY[kind], kind, entry, from: factsOf(e).fromText, exact: e.exact, message };
 }
 
 const ORDER: readonly FindingKind[] = [

@@ -1,4 +1,4 @@
-import { keysOf } from './entry-key.js';
+import { keysNumbered, keysOf } from './entry-key.js';
 import { RegistryIndex } from './lookup.js';
 import type { Registry, RegistryEntry } from './registry.js';
 
@@ -11,21 +11,22 @@ import type { Registry, RegistryEntry } from './registry.js';
  * build when a registry is large and the chains are short.
  */
 
-/** Entries grouped by a key, as chains through an array: no allocation per group. */
+/** Entries grouped by a numbered key (`keyNumber`), as chains through arrays: no allocation per group. */
 export interface Chains {
-  /** Key → position of its first entry. */
-  readonly first: ReadonlyMap<string, number>;
+  /** Key number → position of its first entry, or -1 (also past its end: keys numbered later). */
+  readonly first: Int32Array;
   /** Position → position of the next entry with the same key, or -1. */
   readonly next: Int32Array;
 }
 
-function chains(entries: readonly RegistryEntry[], key: (e: RegistryEntry) => string): Chains {
-  const first = new Map<string, number>();
+function chains(entries: readonly RegistryEntry[], key: (e: RegistryEntry) => number): Chains {
+  const numbers = entries.map(key);
+  const first = new Int32Array(keysNumbered()).fill(-1);
   const next = new Int32Array(entries.length);
   for (let i = entries.length - 1; i >= 0; i--) {
-    const k = key(entries[i] as RegistryEntry);
-    next[i] = first.get(k) ?? -1;
-    first.set(k, i);
+    const k = numbers[i] as number;
+    next[i] = first[k] as number;
+    first[k] = i;
   }
   return { first, next };
 }
@@ -37,34 +38,40 @@ const byTarget = new WeakMap<Registry, Chains>();
 /** Entries by the `baseKey` of their `from`: the group a lookup tries. Memoised per registry. */
 export function fromGroups(registry: Registry): Chains {
   let c = byFrom.get(registry);
-  if (c === undefined) byFrom.set(registry, (c = chains(registry.entries, (e) => keysOf(e).base)));
+  if (c === undefined) byFrom.set(registry, (c = chains(registry.entries, (e) => keysOf(e).baseNumber)));
   return c;
 }
 
 /** Entries by the `baseKey` of their target. Memoised per registry. */
 export function targetGroups(registry: Registry): Chains {
   let c = byTarget.get(registry);
-  if (c === undefined) byTarget.set(registry, (c = chains(registry.entries, (e) => keysOf(e).toBase)));
+  if (c === undefined) byTarget.set(registry, (c = chains(registry.entries, (e) => keysOf(e).toBaseNumber)));
   return c;
 }
 
-/** Positions of the entries with key `k`, in file order. */
-export function* members(c: Chains, k: string): Generator<number> {
-  for (let i = c.first.get(k) ?? -1; i >= 0; i = c.next[i] as number) yield i;
+/** Position of the first entry with key number `k`, or -1. */
+export function firstOf(c: Chains, k: number): number {
+  return k < c.first.length ? (c.first[k] as number) : -1;
 }
 
-export function indexFor(registry: Registry, starts: Iterable<string>): RegistryIndex {
+/** Positions of the entries with key number `k`, in file order. */
+export function* members(c: Chains, k: number): Generator<number> {
+  for (let i = firstOf(c, k); i >= 0; i = c.next[i] as number) yield i;
+}
+
+/** An index of the part of `registry` that lookups of inputs in the groups `starts` (key numbers of `baseKey`s) can reach. */
+export function indexFor(registry: Registry, starts: Iterable<number>): RegistryIndex {
   const groups = fromGroups(registry);
-  const wanted = new Set<string>();
+  const wanted = new Set<number>();
   const positions: number[] = [];
   const queue = [...starts];
   while (queue.length > 0) {
-    const k = queue.pop() as string;
+    const k = queue.pop() as number;
     if (wanted.has(k)) continue;
     wanted.add(k);
     for (const i of members(groups, k)) {
       positions.push(i);
-      queue.push(keysOf(registry.entries[i] as RegistryEntry).toBase);
+      queue.push(keysOf(registry.entries[i] as RegistryEntry).toBaseNumber);
     }
   }
   positions.sort((x, y) => x - y);
