@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KeyError } from '../../src/crypto/keys.js';
 import { isSshKeyTypeName, parseSshPublicKey, SSH_NAMESPACE, type SshPublicKey } from '../../src/crypto/ssh-keys.js';
@@ -90,6 +91,26 @@ async function checkReadable(io: SshIo, keyPath: string): Promise<string> {
   return path;
 }
 
+/** The signals that end the command (Ctrl-C, kill, a closed terminal), as their default actions do. */
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Removes `dir` if a signal ends the command before `finally` can: a signal's default action
+ * ends node without running it. The command then exits as the signal would have (128 + its
+ * number). Returns what stops watching.
+ */
+function removeOnSignal(dir: string): () => void {
+  const handlers = ENDING_SIGNALS.map((signal) => {
+    const handler = (): void => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(128 + constants.signals[signal]);
+    };
+    process.once(signal, handler);
+    return () => process.removeListener(signal, handler);
+  });
+  return () => handlers.forEach((stop) => stop());
+}
+
 const exists = (path: string): Promise<boolean> =>
   stat(path).then(
     () => true,
@@ -112,6 +133,7 @@ export async function sshSign(
   if (await exists(publicPath)) await readPublicKeyFile(publicPath, publicPath === path ? keyPath : `${keyPath}.pub`);
 
   const dir = await mkdtemp(join(tmpdir(), 'flake-registry-sign-'));
+  const stopWatching = removeOnSignal(dir);
   try {
     const file = join(dir, 'message');
     await writeFile(file, message, { mode: 0o600 });
@@ -133,6 +155,7 @@ export async function sshSign(
     return armored;
   } finally {
     await rm(dir, { recursive: true, force: true });
+    stopWatching();
   }
 }
 

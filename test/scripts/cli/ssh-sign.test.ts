@@ -27,6 +27,7 @@ import { describeWithOpenSsh, isolatedEnv, ok } from '../../crypto/openssh.js';
  * SSH_ASKPASS_REQUIRE=force, and nothing runs with a terminal it could prompt on.
  */
 
+const BIN = join(import.meta.dirname, '..', '..', '..', 'scripts', 'cli', 'bin.mjs');
 const MESSAGE = new TextEncoder().encode('flake-registry/proposal/v1\n{"base":3}');
 const PASSPHRASE = 'correct horse battery staple';
 
@@ -203,6 +204,62 @@ describeWithOpenSsh("the command's SSH signer", () => {
       readdirSync(tmpdir()).filter((name) => !before.has(name) && name.startsWith('flake-registry-sign-')),
     ).toEqual([]);
   });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    'removes the message when %s ends the command while ssh-keygen waits, and exits %i',
+    async (signal, code) => {
+      // A fake ssh-keygen on PATH that waits as for a passphrase, after saying so and leaving its pid.
+      const bin = path(`waiting-bin-${signal}`);
+      const tmp = path(`tmp-${signal}`);
+      mkdirSync(bin);
+      mkdirSync(tmp);
+      const pidFile = path(`keygen-${signal}.pid`);
+      writeFileSync(
+        join(bin, 'ssh-keygen'),
+        `#!/bin/sh\necho $$ > '${pidFile}'\necho 'Enter passphrase:' >&2\nexec sleep 600\n`,
+      );
+      chmodSync(join(bin, 'ssh-keygen'), 0o700);
+      const env = isolatedEnv({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, TMPDIR: tmp, FLAKE_REGISTRY_URL: '' });
+      const command = spawn(
+        process.execPath,
+        [
+          BIN,
+          'propose',
+          'set',
+          'tool',
+          'github:example/tool',
+          '--registry',
+          'global',
+          '--base',
+          '1',
+          '--out',
+          'p.json',
+          '--key',
+          'alice',
+        ],
+        { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let said = '';
+      const ended = new Promise<number | null>((done) => command.on('close', (status) => done(status)));
+      await new Promise<void>((waiting) =>
+        command.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          said += chunk;
+          if (said.includes('Enter passphrase:')) waiting();
+        }),
+      );
+      expect(readdirSync(tmp).filter((name) => name.startsWith('flake-registry-sign-'))).toHaveLength(1);
+      command.kill(signal);
+      const status = await ended;
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      expect(status).toBe(code);
+      expect(readdirSync(tmp).filter((name) => name.startsWith('flake-registry-sign-'))).toEqual([]);
+      expect(existsSync(path('p.json'))).toBe(false);
+    },
+  );
 
   it.each([
     ['alice', 'ssh-private-key'],
