@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KeyError } from '../../src/crypto/keys.js';
@@ -82,6 +82,10 @@ function runSshKeygen(io: SshIo, args: readonly string[], options: SshKeygenOpti
 async function checkReadable(io: SshIo, keyPath: string): Promise<string> {
   const path = resolve(io.cwd, keyPath);
   try {
+    // As for a key in Nix's format (files.ts): a link could point anywhere, or be swapped.
+    if ((await lstat(path)).isSymbolicLink()) {
+      throw new CliError(`key file '${keyPath}' is a symbolic link; give the key file itself`);
+    }
     const info = await stat(path);
     if (info.isDirectory()) throw new CliError(`key file '${keyPath}' is a directory`);
   } catch (error) {

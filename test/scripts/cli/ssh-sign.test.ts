@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,6 +168,16 @@ describeWithOpenSsh("the command's SSH signer", () => {
     ],
   ])('fails in one line for %s', async (_, attempt, message) => {
     expect(await failure(attempt())).toMatch(message);
+  });
+
+  it.each([
+    ['a private key', 'alice', (key: string) => sshSign(io(), key, MESSAGE)],
+    ['a .pub', 'alice.pub', (key: string) => sshPublicKeyOf(io(), key, 'alice')],
+  ])('refuses %s reached through a symbolic link, as a Nix key is', async (_, target, attempt) => {
+    const link = `link-to-${target}`;
+    if (!existsSync(path(link))) symlinkSync(path(target), path(link));
+    expect(await failure(attempt(link))).toBe(`key file '${link}' is a symbolic link; give the key file itself`);
+    expect(stderr).toBe('');
   });
 
   it("passes ssh-keygen's own complaints on to stderr", async () => {
