@@ -141,6 +141,16 @@ describeWithOpenSsh("the command's SSH signer", () => {
       /'lonely\/alice.pub' is a public key, the agent at SSH_AUTH_SOCK does not hold it, and no private key is beside it: ssh-add the key/,
     ],
     [
+      'a public key with nothing at SSH_AUTH_SOCK',
+      () => sshSign(io({ SSH_AUTH_SOCK: path('no-agent.sock') }), 'lonely/alice.pub', MESSAGE),
+      /'lonely\/alice.pub' is a public key, there is no agent at SSH_AUTH_SOCK \('.*no-agent.sock': nothing is there\), and no private key is beside it/,
+    ],
+    [
+      'a public key with a regular file at SSH_AUTH_SOCK',
+      () => sshSign(io({ SSH_AUTH_SOCK: path('notakey') }), 'lonely/alice.pub', MESSAGE),
+      /'lonely\/alice.pub' is a public key, there is no agent at SSH_AUTH_SOCK \('.*notakey' is not a socket\), and no private key is beside it/,
+    ],
+    [
       'a public key without an agent',
       () => sshSign(io(), 'lonely/alice.pub', MESSAGE),
       /no agent is running \(SSH_AUTH_SOCK is not set\)/,
