@@ -82,6 +82,13 @@ export function dearmorSshSignature(armored: string): Uint8Array {
   }
   const lines = armored.trim().split('\n');
   const text = lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+  // Said before the header is looked for: an indented or padded armor is not a truncated one.
+  const indented = text.findIndex((line) => /^[ \t]/.test(line));
+  if (indented >= 0)
+    throw malformed(`line ${indented + 1} of the SSH signature is indented; the armor's lines start at the margin`);
+  const padded = text.findIndex((line) => /[ \t]$/.test(line));
+  if (padded >= 0)
+    throw malformed(`line ${padded + 1} of the SSH signature ends in spaces; the armor's lines have none`);
   if (text[0] !== BEGIN) throw malformed(`the SSH signature does not start with ${BEGIN}`);
   const footer = text.indexOf(END);
   if (footer < 0) throw malformed(`the SSH signature has no ${END} line (truncated?)`);

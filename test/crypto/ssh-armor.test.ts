@@ -29,6 +29,24 @@ describe('the armor and the blob are read strictly', () => {
       /has no -----END SSH SIGNATURE----- line \(truncated\?\)/,
     ],
     [
+      'an armor with every line indented',
+      good
+        .split('\n')
+        .map((line) => (line === '' ? line : `  ${line}`))
+        .join('\n'),
+      'malformed-armor',
+      /^line \d+ of the SSH signature is indented/,
+    ],
+    [
+      'an armor with spaces after its lines',
+      good
+        .split('\n')
+        .map((line) => (line === '' ? line : `${line}  `))
+        .join('\n'),
+      'malformed-armor',
+      /^line 1 of the SSH signature ends in spaces/,
+    ],
+    [
       'a base64 body cut short',
       `-----BEGIN SSH SIGNATURE-----\n${body.slice(0, -8)}\n-----END SSH SIGNATURE-----\n`,
       'malformed-armor',
