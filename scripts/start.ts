@@ -176,8 +176,8 @@ async function leftovers(): Promise<number[]> {
  * The local runtime reports a client that went away mid-request as an uncaught
  * "Network connection lost" of its own (the request proxy in front of the Worker,
  * which production does not have) or, when it left mid-answer, as a write to a
- * disconnected socket ("Broken pipe"), and a malformed Content-Length as an uncaught
- * exception with its stack: nothing went wrong in the service, so these lines and
+ * disconnected socket ("Broken pipe"), and a malformed Content-Length or chunk size as
+ * an error with its stack: nothing went wrong in the service, so these lines and
  * the blank and stack lines around them are dropped. Everything else passes as is.
  */
 function quietened(): Transform {
@@ -187,6 +187,8 @@ function quietened(): Transform {
     /^\s*✘ \[ERROR\] kj::getCaughtExceptionAsKj\(\) = kj\/async-io-unix\.c\+\+:\d+: disconnected: ::(write|writev|send|sendmsg)\(.*\): (Broken pipe|Connection reset by peer)\s*$/,
     // A request whose Content-Length the runtime's own HTTP parser refuses (Cloudflare answers 400 then).
     /^\s*✘ \[ERROR\] Uncaught exception: kj\/compat\/http\.c\+\+:\d+: failed: invalid Content-Length header value/,
+    // A chunked body whose chunk size it refuses (it answers 503 itself; Cloudflare's edge refuses such a body).
+    /^\s*✘ \[ERROR\] e = kj\/compat\/http\.c\+\+:\d+: failed: invalid HTTP chunk size/,
   ];
   // eslint-disable-next-line no-control-regex -- colours are ANSI escapes
   const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');

@@ -82,7 +82,16 @@ export class Client {
     body: unknown,
     schema: S,
   ): Promise<{ status: number; body: z.infer<S> }> {
-    const res = await this.#request('POST', path, JSON.stringify(body));
+    return this.postJsonText(path, JSON.stringify(body), schema);
+  }
+
+  /** POST a JSON text as it is (a user's file, checked already): the service sees the bytes the user has. */
+  async postJsonText<S extends z.ZodType>(
+    path: string,
+    text: string,
+    schema: S,
+  ): Promise<{ status: number; body: z.infer<S> }> {
+    const res = await this.#request('POST', path, text);
     return { status: res.status, body: this.#read(res, 'POST', path, schema) };
   }
 

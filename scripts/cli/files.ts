@@ -1,5 +1,5 @@
 import { duplicateMember } from '../../src/protocol/json-members.js';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KeyError, parsePublicKey, parseSecretKey, type PublicKey, type SecretKey } from '../../src/crypto/keys.js';
 import { isSshKeyTypeName } from '../../src/crypto/ssh-keys.js';
@@ -17,6 +17,31 @@ export async function readInput(io: Io, path: string, what: string): Promise<str
   if (path === '-') return io.readStdin();
   try {
     return await readFile(resolve(io.cwd, path), 'utf8');
+  } catch (error) {
+    throw new CliError(`${what} '${path}' ${fileProblem(error)}`, { cause: error });
+  }
+}
+
+/**
+ * At most `maxBytes` of FILE, or of stdin for `-`: no more is read, so `/dev/zero` or an endless
+ * pipe ends there. Asking one byte more than a limit tells a file over it.
+ */
+export async function readInputUpTo(io: Io, path: string, what: string, maxBytes: number): Promise<Uint8Array> {
+  if (path === '-') return io.readStdinUpTo(maxBytes);
+  try {
+    const file = await open(resolve(io.cwd, path), 'r');
+    try {
+      const buffer = Buffer.alloc(maxBytes);
+      let size = 0;
+      while (size < maxBytes) {
+        const { bytesRead } = await file.read(buffer, size, maxBytes - size, null);
+        if (bytesRead === 0) break;
+        size += bytesRead;
+      }
+      return buffer.subarray(0, size);
+    } finally {
+      await file.close();
+    }
   } catch (error) {
     throw new CliError(`${what} '${path}' ${fileProblem(error)}`, { cause: error });
   }

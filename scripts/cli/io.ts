@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** The whole of stdin (a key given as `--key -`, a file given as `-`). */
+  /** The whole of stdin (a key given as `--key -`). */
   readStdin(): Promise<string>;
+  /** At most `maxBytes` of stdin (a file given as `-`); no more is read, so an endless stream ends here. */
+  readStdinUpTo(maxBytes: number): Promise<Uint8Array>;
   /** Asks a yes/no question on the terminal; only called when `interactive` is true. */
   confirm(question: string): Promise<boolean>;
   /** Whether stdin is a terminal a person can answer on. */
@@ -37,12 +39,27 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The first `maxBytes` of `stream`, then it is left unread. */
+export async function readUpTo(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(bytes.subarray(0, maxBytes - size));
+    size += Math.min(bytes.length, maxBytes - size);
+    // Leaving the loop stops the reading (the iterator destroys the stream).
+    if (size >= maxBytes) break;
+  }
+  return Buffer.concat(chunks);
+}
+
 /** The process's own streams. */
 export function processIo(): Io {
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     readStdin: () => readAll(process.stdin),
+    readStdinUpTo: (maxBytes) => readUpTo(process.stdin, maxBytes),
     confirm: async (question) => {
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {

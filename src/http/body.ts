@@ -1,8 +1,8 @@
+import { MAX_BODY_BYTES } from '../api/limits.js';
 import { assertNoDuplicateMembers } from './json.js';
 import { Problem } from './problem.js';
 
-/** The largest request body taken: a whole registry file of about 5,000 entries fits. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES } from '../api/limits.js';
 /** How much of a body too large is still read (and dropped) before the reading stops. */
 const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
 

@@ -83,7 +83,7 @@ export type AuditDocument =
   | { readonly kind: 'flake.lock'; readonly lock: LockFile }
   | { readonly kind: 'manifest.json'; readonly manifest: ProfileManifest };
 
-export type AuditErrorCode = 'not-json' | 'unrecognised' | 'different-documents';
+export type AuditErrorCode = 'not-json' | 'too-large' | 'unrecognised' | 'different-documents';
 
 export class AuditError extends Error {
   override readonly name = 'AuditError';
@@ -118,6 +118,8 @@ export function readAuditDocument(json: Json): AuditDocument {
 
 export function readAuditDocumentText(text: string): AuditDocument {
   const parsed = parseJsonText(text);
+  if (!parsed.ok && parsed.tooLarge === true)
+    throw new AuditError('too-large', `the file is too large: ${parsed.reason}`);
   if (!parsed.ok) throw new AuditError('not-json', `the file is not JSON: ${parsed.reason}`);
   return readAuditDocument(parsed.json);
 }

@@ -30,11 +30,12 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /**
  * JSON text as nlohmann's parser reads it: an unpaired surrogate escape is an error there
- * (JSON.parse keeps it). Returns the reason on failure; the caller names the file.
+ * (JSON.parse keeps it). Returns the reason on failure (`tooLarge` for text over
+ * MAX_DOCUMENT_LENGTH, which is not parsed at all); the caller names the file.
  */
-export function parseJsonText(text: string): { ok: true; json: Json } | { ok: false; reason: string } {
+export function parseJsonText(text: string): { ok: true; json: Json } | { ok: false; reason: string; tooLarge?: true } {
   if (text.length > MAX_DOCUMENT_LENGTH)
-    return { ok: false, reason: `it is longer than ${MAX_DOCUMENT_LENGTH} characters` };
+    return { ok: false, reason: `it is longer than ${MAX_DOCUMENT_LENGTH} characters, the most read`, tooLarge: true };
   try {
     const json = JSON.parse(text, (key, value: unknown) => {
       if (LONE_SURROGATE.test(key) || (typeof value === 'string' && LONE_SURROGATE.test(value)))
@@ -48,15 +49,20 @@ export function parseJsonText(text: string): { ok: true; json: Json } | { ok: fa
 }
 
 /**
- * Nix's `jsonToAttrs` (src/libfetchers/attrs.cc) on an object: strings, booleans and numbers
- * read as uint64. A negative or fractional number, or one beyond 2^53-1, is refused here
- * (Nix would wrap or truncate it), as in registry files. Returns the offending key on failure.
+ * Nix's `jsonToAttrs` (src/libfetchers/attrs.cc, 2.8 and current) on an object: strings,
+ * booleans, and numbers read with `get<uint64_t>()`, which cuts a fraction off (`1.5` is 1), as
+ * here. A negative number Nix wraps to 2^64 minus it (`-1` is 18446744073709551615), which no
+ * JavaScript number holds exactly, nor one beyond 2^53-1: those are refused here, with `number`
+ * set (Nix's own `unsupported input attribute type in lock file` is for a null, a list or an
+ * object). Returns the offending key on failure.
  */
-export function jsonToAttrs(j: JsonObject): { ok: true; attrs: Attrs } | { ok: false; key: string } {
+export function jsonToAttrs(j: JsonObject): { ok: true; attrs: Attrs } | { ok: false; key: string; number?: number } {
   const out: [string, AttrValue][] = [];
   for (const [key, value] of Object.entries(j)) {
     if (typeof value === 'string' || typeof value === 'boolean') out.push([key, value]);
-    else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) out.push([key, value]);
+    else if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(Math.trunc(value)))
+      out.push([key, Math.trunc(value)]);
+    else if (typeof value === 'number') return { ok: false, key, number: value };
     else return { ok: false, key };
   }
   // fromEntries defines properties, so even a `__proto__` key stays data.

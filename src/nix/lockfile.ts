@@ -77,7 +77,13 @@ function readRef(json: JsonObject, key: string, attr: 'locked' | 'original'): Fl
   for (const [name, j] of objects) {
     if (!isObject(j)) return fail('invalid-node', `${where}: '${name}' is ${typeName(j)}, not an object`, key);
     const attrs = jsonToAttrs(j);
-    if (!attrs.ok)
+    if (!attrs.ok && attrs.number !== undefined)
+      fail(
+        'invalid-node',
+        `${where}: '${name}.${attrs.key}' is ${attrs.number}: Nix reads a number as an unsigned 64-bit integer (a negative one wraps around), and the audit reads only 0 to 2^53-1`,
+        key,
+      );
+    else if (!attrs.ok)
       fail('invalid-node', `${where}: '${name}.${attrs.key}': unsupported input attribute type in lock file`, key);
     else entries.push(...Object.entries(attrs.attrs));
   }
@@ -172,10 +178,12 @@ function readEdges(json: JsonObject, key: string): [string, Edge][] {
 /** Reads parsed JSON. `path` is the file name messages show. */
 export function readLockFile(json: Json, path = 'flake.lock'): LockFile {
   if (!isObject(json)) return fail('not-object', `lock file '${path}' is ${typeName(json)}, not an object`);
-  const version = json['version'] ?? 0;
-  if (typeof version !== 'number' || !Number.isInteger(version))
-    fail('unsupported-version', `lock file '${path}' has a version that is not an integer: ${JSON.stringify(version)}`);
-  else if (!LOCK_VERSIONS.includes(version))
+  // `json.value("version", 0)` reads an int: a fraction is cut off, so 7.5 is version 7.
+  const given = json['version'] ?? 0;
+  if (typeof given !== 'number')
+    fail('unsupported-version', `lock file '${path}' has a version that is not a number: ${JSON.stringify(given)}`);
+  const version = Math.trunc(given);
+  if (!LOCK_VERSIONS.includes(version))
     fail('unsupported-version', `lock file '${path}' has unsupported version ${version}`);
   const root = json['root'];
   if (typeof root !== 'string') return fail('missing-root', `lock file '${path}' has no 'root' naming its root node`);
@@ -224,9 +232,10 @@ export function readLockFile(json: Json, path = 'flake.lock'): LockFile {
   return { version, root, nodes: [...nodes.values()], inputs, warnings };
 }
 
-/** Reads a lock file's text: not JSON is a `not-json` error naming the parser's reason. */
+/** Reads a lock file's text: not JSON is a `not-json` error naming the parser's reason, text over the cap `too-large`. */
 export function readLockFileText(text: string, path = 'flake.lock'): LockFile {
   const parsed = parseJsonText(text);
+  if (!parsed.ok && parsed.tooLarge === true) return fail('too-large', `lock file '${path}': ${parsed.reason}`);
   if (!parsed.ok) return fail('not-json', `could not parse '${path}': ${parsed.reason}`);
   return readLockFile(parsed.json, path);
 }

@@ -182,9 +182,10 @@ export function readProfileManifest(json: Json, path = 'manifest.json'): Profile
   return { version, elements };
 }
 
-/** Reads a manifest's text: not JSON is a `not-json` error naming the parser's reason. */
+/** Reads a manifest's text: not JSON is a `not-json` error naming the parser's reason, text over the cap `too-large`. */
 export function readProfileManifestText(text: string, path = 'manifest.json'): ProfileManifest {
   const parsed = parseJsonText(text);
+  if (!parsed.ok && parsed.tooLarge === true) return fail('too-large', `profile manifest '${path}': ${parsed.reason}`);
   if (!parsed.ok) return fail('not-json', `could not parse '${path}': ${parsed.reason}`);
   return readProfileManifest(parsed.json, path);
 }

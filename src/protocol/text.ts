@@ -136,6 +136,14 @@ export function showInvisible(text: string): string {
 }
 
 /**
+ * `showInvisible` for text shown inside one line (a name in a column, an id in a list):
+ * the newline is escaped too, as `\u{A}`, so the text cannot start a line of its own.
+ */
+export function showInvisibleInLine(text: string): string {
+  return showInvisible(text).replaceAll('\n', '\\u{A}');
+}
+
+/**
  * A JSON text with the same characters written as `\uXXXX` escapes: the same
  * value once parsed, but nothing invisible reaches a terminal or an editor.
  * Only strings can hold such characters in JSON, so every match is inside one.

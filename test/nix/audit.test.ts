@@ -10,9 +10,9 @@ import {
   type AuditRow,
 } from '../../src/nix/audit.js';
 import { MAX_DOCUMENT_LENGTH } from '../../src/nix/document.js';
-import { LockFileError } from '../../src/nix/lockfile.js';
+import { LockFileError, readLockFileText } from '../../src/nix/lockfile.js';
 import { OVERRIDE_LAYER_NAME, withOverrides } from '../../src/nix/overrides.js';
-import { ManifestError } from '../../src/nix/profile.js';
+import { ManifestError, readProfileManifestText } from '../../src/nix/profile.js';
 import { BASE, base, CHANNEL_UNSTABLE, fixture, fixtureText, REV } from './audit-helpers.js';
 import { layer, type E } from './lookup-helpers.js';
 
@@ -302,10 +302,15 @@ describe('readAuditDocument: the file is recognised by its content', () => {
     }
   });
 
-  it(`refuses text longer than ${MAX_DOCUMENT_LENGTH} characters before parsing it`, () => {
-    expect(() => readAuditDocumentText(' '.repeat(MAX_DOCUMENT_LENGTH + 1))).toThrow(
-      new AuditError('not-json', `the file is not JSON: it is longer than ${MAX_DOCUMENT_LENGTH} characters`),
-    );
+  it(`refuses text longer than ${MAX_DOCUMENT_LENGTH} characters before parsing it, as too large, JSON or not`, () => {
+    const valid = `{"nodes": {}, "root": "r"}${' '.repeat(MAX_DOCUMENT_LENGTH)}`;
+    const message = `the file is too large: it is longer than ${MAX_DOCUMENT_LENGTH} characters, the most read`;
+    for (const text of [valid, ' '.repeat(MAX_DOCUMENT_LENGTH + 1)]) {
+      expect(() => readAuditDocumentText(text)).toThrow(message);
+      expect(() => readAuditDocumentText(text)).toThrow(expect.objectContaining({ code: 'too-large' }));
+    }
+    expect(() => readLockFileText(valid)).toThrow(expect.objectContaining({ code: 'too-large' }));
+    expect(() => readProfileManifestText(valid)).toThrow(expect.objectContaining({ code: 'too-large' }));
   });
 
   it('passes on the reader’s own error for a lock or manifest Nix would refuse', () => {

@@ -32,7 +32,13 @@ describe('readLockFile: refusals, each naming what is wrong', () => {
       'unsupported-version',
       "lock file 'flake.lock' has unsupported version 0",
     ],
-    ['a version string', { version: '7', root: 'root', nodes: {} }, 'unsupported-version', 'not an integer: "7"'],
+    ['a version string', { version: '7', root: 'root', nodes: {} }, 'unsupported-version', 'not a number: "7"'],
+    [
+      'a fractional version Nix cuts to 4',
+      { version: 4.9, root: 'root', nodes: {} },
+      'unsupported-version',
+      "lock file 'flake.lock' has unsupported version 4",
+    ],
     ['no root', { version: 7, nodes: {} }, 'missing-root', "lock file 'flake.lock' has no 'root' naming its root node"],
     [
       'a root naming no node',
@@ -78,10 +84,10 @@ describe('readLockFile: refusals, each naming what is wrong', () => {
       "'locked.ref': unsupported input attribute type in lock file",
     ],
     [
-      'a negative number',
+      'a negative number, which Nix wraps to 2^64 - 1',
       nodes({ ...node('a'), locked: { ...gh('a'), lastModified: -1 } }),
       'invalid-node',
-      "'locked.lastModified': unsupported input attribute type",
+      "'locked.lastModified' is -1: Nix reads a number as an unsigned 64-bit integer (a negative one wraps around), and the audit reads only 0 to 2^53-1",
     ],
     [
       'an unknown input type',

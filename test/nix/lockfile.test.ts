@@ -79,6 +79,17 @@ describe('readLockFile: versions 5, 6 and 7 (src/libflake/lockfile.cc)', () => {
     expect(tools?.original.url).toBe('flake:tools/dev');
   });
 
+  it('reads a fractional version or number as Nix 2.8 does, the fraction cut off', () => {
+    const json = fixture('lock-v5.json') as { [key: string]: Json };
+    const l = readLockFile({ ...json, version: 7.5 });
+    expect(l.version).toBe(7);
+    const nodes = json['nodes'] as { [key: string]: { [key: string]: Json } };
+    const tools = nodes['tools'] as { [key: string]: Json };
+    const info = { ...(tools['info'] as object), revCount: 1.5 };
+    const read = readLockFile({ ...json, nodes: { ...nodes, tools: { ...tools, info } } });
+    expect(read.nodes.find((n) => n.key === 'tools')?.locked.attrs).toMatchObject({ revCount: 1 });
+  });
+
   it('keeps a current-Nix parent path of a relative path input', () => {
     const l = readLockFile(
       lock(

@@ -179,7 +179,13 @@ export async function startHostileProxy(upstream: string): Promise<HostileProxy>
 
     let answer: Forwarded;
     try {
-      answer = await forward(req, body);
+      try {
+        answer = await forward(req, body);
+      } catch (error) {
+        // A keep-alive connection the local server closed as it was reused: a gateway asks a GET again, once.
+        if ((req.method ?? 'GET') !== 'GET') throw error;
+        answer = await forward(req, body);
+      }
     } catch (error) {
       // The server is gone: what a gateway in front of it answers.
       return send(res, {

@@ -1,7 +1,8 @@
 import { duplicateMember } from '../../../src/protocol/json-members.js';
+import { MAX_BODY_BYTES } from '../../../src/api/limits.js';
 import { SHA256_HEX } from '../../../src/protocol/names.js';
+import { showInvisibleInLine } from '../../../src/protocol/text.js';
 import { AuditError, readAuditDocumentText } from '../../../src/nix/audit.js';
-import { MAX_DOCUMENT_LENGTH } from '../../../src/nix/document.js';
 import { LockFileError } from '../../../src/nix/lockfile-error.js';
 import { ManifestError } from '../../../src/nix/profile.js';
 import {
@@ -13,7 +14,8 @@ import {
 import { seg, type Client } from '../client.js';
 import { stringOption, type Args, type Command, type Context } from '../command.js';
 import { CliError, FindingsError, UsageError } from '../errors.js';
-import { readInput } from '../files.js';
+import { readInputUpTo } from '../files.js';
+import { LAYER_OPTIONS } from './read.js';
 
 /**
  * `flake-registry audit FILE`: what the hosted registries do to a `flake.lock` or a profile's
@@ -50,16 +52,33 @@ export function statusText(status: Status): string {
   }
 }
 
+/**
+ * A profile element whose indirect original names a rev: `nix profile upgrade` skips an element
+ * whose original `isLocked()`, which through Nix 2.20 meant "names a rev or narHash"; since
+ * 2.21 an indirect ref is never locked, so it is resolved again (src/nix/profile.cc). Its row
+ * is what 2.21 and later do; the text says what older Nix does.
+ */
+const skippedByOldNix = (row: Pick<Row, 'kind' | 'pinsRev' | 'status'> | undefined): boolean =>
+  row?.kind === 'element' && row.pinsRev === true && row.status.kind !== 'direct';
+const OLD_NIX_SKIPS = 'Nix 2.8 to 2.20 never upgrade it: its original names a rev';
+
 /** `home-manager/nixpkgs (follows nixpkgs)`, or an element's name. */
 const rowName = (row: Pick<Row, 'id' | 'follows'>): string =>
   row.follows === undefined ? row.id : `${row.id} (follows ${row.follows === '' ? 'the root' : row.follows})`;
 
-/** Rows as aligned columns: what, the original ref, and the rest. */
+/**
+ * Rows as aligned columns: what, the original ref, and the rest. Names come from the file, so
+ * every cell is escaped (a newline too: a name cannot forge a line) and padded as escaped.
+ */
 function table(rows: readonly (readonly [string, string, string])[]): string[] {
-  const w0 = Math.max(0, ...rows.map((r) => r[0].length));
-  const w1 = Math.max(0, ...rows.map((r) => r[1].length));
-  return rows.map(([a, b, c]) => `  ${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd());
+  const shown = rows.map((r) => r.map(showInvisibleInLine));
+  const w0 = Math.max(0, ...shown.map((r) => (r[0] ?? '').length));
+  const w1 = Math.max(0, ...shown.map((r) => (r[1] ?? '').length));
+  return shown.map(([a = '', b = '', c = '']) => `  ${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd());
 }
+
+/** Ids named in the last line, escaped as in the table. */
+const idList = (ids: readonly string[]): string => ids.map(showInvisibleInLine).join(', ');
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
 const things = (a: AuditAnswer, n: number): string =>
@@ -82,8 +101,17 @@ function counts(rows: readonly { status: Status }[]): string {
 export function auditLines(a: AuditAnswer): string[] {
   const lines = [`${a.document} version ${a.version}, through ${searchedText(a)}:`];
   lines.push(
-    ...table(a.rows.map((r) => [rowName(r), r.original?.url ?? '-', statusText(r.status)] as const)),
-    ...a.warnings.map((w) => `warning: ${w}`),
+    ...table(
+      a.rows.map(
+        (r) =>
+          [
+            rowName(r),
+            r.original?.url ?? '-',
+            `${statusText(r.status)}${skippedByOldNix(r) ? ` (${OLD_NIX_SKIPS})` : ''}`,
+          ] as const,
+      ),
+    ),
+    ...a.warnings.map((w) => `warning: ${showInvisibleInLine(w)}`),
     `${things(a, a.rows.length)}${a.rows.length === 0 ? '' : `: ${counts(a.rows)}`}`,
   );
   return lines;
@@ -107,7 +135,8 @@ export function proposalAuditLines(p: ProposalAuditAnswer): string[] {
     const row = original.get(d.id);
     lines.push(
       ...table([[row === undefined ? d.id : rowName(row), row?.original?.url ?? '-', sideText(d.before)]]),
-      `    -> ${sideText(d.after)}`,
+      `    -> ${showInvisibleInLine(sideText(d.after))}`,
+      ...(skippedByOldNix(row) ? [`    (${OLD_NIX_SKIPS}; 2.21 and later resolve it again)`] : []),
     );
   }
   const total = p.changed.length + p.unchanged;
@@ -119,24 +148,47 @@ export function proposalAuditLines(p: ProposalAuditAnswer): string[] {
 
 /**
  * What the proposal would redirect or break: a row it moves that is then `redirected`,
- * `not-found` or `error`, or follows another URL under the same status (a github branch
- * moved, a tarball URL changed), which one audit cannot see. A row moved back onto its
- * lock's source is not one.
+ * `not-found` or `error`; one that is then `unverifiable` at another URL than before (the
+ * next update fetches that URL and locks whatever it serves, which nothing here can check
+ * against the lock); or one that follows another URL under the same status (a github branch
+ * moved, a pinned rev's repository changed), which one audit cannot see. A row moved back
+ * onto its lock's source (to `same-source` or `pinned`) is not one.
  */
-export const proposalFindings = (p: ProposalAuditAnswer): Delta[] =>
-  p.changed.filter((d) => FLAGGED.includes(d.after.status.kind) || (!d.statusChanged && d.targetChanged));
+export function proposalFinding(d: Delta): string | undefined {
+  const after = d.after.status.kind;
+  if (FLAGGED.includes(after)) return after;
+  if (!d.targetChanged) return undefined;
+  if (after === 'unverifiable') return 'unverifiable at a new URL';
+  return d.statusChanged ? undefined : `${after} to another URL`;
+}
 
-/** FILE read and checked here first, as the service would read it: a bad file needs no server. */
-async function readDocument(ctx: Context, path: string): Promise<unknown> {
+export const proposalFindings = (p: ProposalAuditAnswer): Delta[] =>
+  p.changed.filter((d) => proposalFinding(d) !== undefined);
+
+const tooLarge = (name: string): CliError =>
+  new CliError(
+    `${name} cannot be audited: it is larger than ${MAX_BODY_BYTES} bytes (1 MiB), the most the service takes`,
+  );
+
+/**
+ * FILE read and checked here first, as the service would read it: a bad file needs no server.
+ * No more than the service takes is read (one byte more tells a file too large), and the text
+ * is sent as it is, so the service counts the bytes counted here.
+ */
+async function readDocument(ctx: Context, path: string): Promise<string> {
   const name = path === '-' ? 'stdin' : `'${path}'`;
-  const text = await readInput(ctx.io, path, 'file');
+  const bytes = await readInputUpTo(ctx.io, path, 'file', MAX_BODY_BYTES + 1);
+  if (bytes.length > MAX_BODY_BYTES) throw tooLarge(name);
+  const text = Buffer.from(bytes).toString('utf8');
+  // Bytes that are not UTF-8 are read as U+FFFD, which takes up to three bytes once sent.
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw tooLarge(name);
   try {
     readAuditDocumentText(text);
   } catch (error) {
     if (error instanceof AuditError || error instanceof LockFileError || error instanceof ManifestError) {
       // JSON.parse quotes the text it met, which may be anything (a key file given by mistake).
       const why =
-        error instanceof AuditError && error.code === 'not-json' && text.length <= MAX_DOCUMENT_LENGTH
+        error instanceof AuditError && error.code === 'not-json'
           ? 'it is not JSON'
           : error.message.replace(/\s*\n\s*/g, ' ');
       throw new CliError(`${name} cannot be audited: ${why}`, { cause: error });
@@ -145,7 +197,7 @@ async function readDocument(ctx: Context, path: string): Promise<unknown> {
   }
   const twice = duplicateMember(text);
   if (twice !== undefined) throw new CliError(`${name} names the member '${twice}' twice in one object`);
-  return JSON.parse(text) as unknown;
+  return text;
 }
 
 /** `team,global@3` as names, without their versions: the ones a proposal can be of. */
@@ -196,16 +248,7 @@ export const audit: Command = {
   ],
   positionals: { min: 1, max: 1, names: 'FILE' },
   options: {
-    registry: {
-      type: 'string',
-      value: 'LIST',
-      description: 'registries to search in order, each optionally pinned to a version (default: global)',
-    },
-    'override-flake': {
-      type: 'pair',
-      value: 'ORIGINAL RESOLVED',
-      description: 'resolve ORIGINAL to RESOLVED first, as Nix does (repeatable)',
-    },
+    ...LAYER_OPTIONS,
     proposal: { type: 'string', value: 'ID', description: 'show what this open or merged proposal changes' },
   },
   examples: [
@@ -223,22 +266,29 @@ export const audit: Command = {
       throw new UsageError(`a proposal id is 64 lowercase hex digits, got '${id}'`, 'audit');
     }
     if (registries.trim() === '') throw new UsageError('--registry names no registry', 'audit');
+    for (const [original, resolved] of args.pairs?.['override-flake'] ?? []) {
+      // A query drops an empty value, so the service would count one value too few.
+      const empty = original === '' ? 'ORIGINAL' : resolved === '' ? 'RESOLVED' : undefined;
+      if (empty !== undefined) {
+        throw new UsageError(`--override-flake ORIGINAL RESOLVED: ${empty} is empty; give a flake ref`, 'audit');
+      }
+    }
     const body = await readDocument(ctx, path);
     const client = ctx.client();
     if (id === undefined) {
-      const { body: answer } = await client.postJson(`/audit${query(registries, args)}`, body, auditSchema);
+      const { body: answer } = await client.postJsonText(`/audit${query(registries, args)}`, body, auditSchema);
       ctx.data(answer);
       for (const line of auditLines(answer)) ctx.say(line);
       const flagged = answer.rows.filter((r) => FLAGGED.includes(r.status.kind));
       if (flagged.length > 0) {
         throw new FindingsError(
-          `${things(answer, flagged.length)} ${flagged.length === 1 ? 'is' : 'are'} redirected, not found or in error: ${flagged.map((r) => r.id).join(', ')}`,
+          `${things(answer, flagged.length)} ${flagged.length === 1 ? 'is' : 'are'} redirected, not found or in error: ${idList(flagged.map((r) => r.id))}`,
         );
       }
       return;
     }
     const name = await proposalRegistry(client, registries, id);
-    const { body: answer } = await client.postJson(
+    const { body: answer } = await client.postJsonText(
       `/registries/${seg(name)}/proposals/${id}/audit${query(registries, args)}`,
       body,
       proposalAuditSchema,
@@ -246,9 +296,10 @@ export const audit: Command = {
     ctx.data(answer);
     for (const line of proposalAuditLines(answer)) ctx.say(line);
     const flagged = proposalFindings(answer);
+    const rows = new Map(answer.before.rows.map((r) => [r.id, r]));
     if (flagged.length > 0) {
       throw new FindingsError(
-        `the proposal redirects or breaks ${things(answer.before, flagged.length)}: ${flagged.map((d) => d.id).join(', ')}`,
+        `the proposal redirects or breaks ${things(answer.before, flagged.length)}: ${idList(flagged.map((d) => `${d.id} (${proposalFinding(d) ?? ''}${skippedByOldNix(rows.get(d.id)) ? ', with Nix 2.21 and later' : ''})`))}`,
       );
     }
   },

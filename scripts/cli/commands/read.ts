@@ -28,6 +28,20 @@ import { countSummary, diffText, entryDiff, proposalLine, proposalText } from '.
 const REGISTRY: OptionDef = { type: 'string', value: 'NAME', description: 'the registry (default: global)' };
 const registryOf = (value: string | undefined): string => value ?? 'global';
 
+/** How `resolve` and `audit` choose what to search, as /resolve takes it: registries, then overrides. */
+export const LAYER_OPTIONS: Readonly<Record<'registry' | 'override-flake', OptionDef>> = {
+  registry: {
+    type: 'string',
+    value: 'LIST',
+    description: 'registries to search in order, each optionally pinned to a version (default: global)',
+  },
+  'override-flake': {
+    type: 'pair',
+    value: 'ORIGINAL RESOLVED',
+    description: 'resolve ORIGINAL to RESOLVED first, as Nix does (repeatable)',
+  },
+};
+
 const STATUSES: readonly string[] = PROPOSAL_STATUSES;
 
 export const show: Command = {
@@ -174,18 +188,7 @@ export const resolve: Command = {
     "--override-flake is Nix's: ORIGINAL resolves to RESOLVED before any registry is searched, the first of several for one ref wins, and a ref or rev in REF passes on to RESOLVED as through any entry that is not exact. Repeat it as Nix takes it.",
   ],
   positionals: { min: 1, max: 1, names: 'REF' },
-  options: {
-    registry: {
-      type: 'string',
-      value: 'LIST',
-      description: 'registries to search in order, each optionally pinned to a version (default: global)',
-    },
-    'override-flake': {
-      type: 'pair',
-      value: 'ORIGINAL RESOLVED',
-      description: 'resolve ORIGINAL to RESOLVED first, as Nix does (repeatable)',
-    },
-  },
+  options: LAYER_OPTIONS,
   examples: [
     'flake-registry resolve nixpkgs/nixos-25.05',
     'flake-registry resolve nixpkgs --registry team,global@3',

@@ -1,4 +1,4 @@
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareAudits } from '../../../src/nix/audit-compare.js';
@@ -75,11 +75,13 @@ interface Asked {
  */
 function service(entries: readonly E[], proposed: readonly E[] = entries, has: readonly string[] = ['global']) {
   const asked: Asked[] = [];
+  const sent: string[] = [];
   const answer = (input: RequestInfo | URL, init?: RequestInit): Response => {
     const url = input instanceof Request ? input.url : input.toString();
     const method = init?.method ?? 'GET';
     const body = typeof init?.body === 'string' ? (JSON.parse(init.body) as Json) : undefined;
     asked.push({ method, url, body });
+    if (typeof init?.body === 'string') sent.push(init.body);
     const path = new URL(url).pathname;
     const proposal = /^\/registries\/([^/]+)\/proposals\/([0-9a-f]{64})(\/audit)?$/.exec(path);
     if (method === 'GET' && proposal) {
@@ -121,7 +123,7 @@ function service(entries: readonly E[], proposed: readonly E[] = entries, has: r
     return new Response('no', { status: 404 });
   };
   const fetch: typeof globalThis.fetch = (input, init) => Promise.resolve(answer(input, init));
-  return { asked, fetch };
+  return { asked, sent, fetch };
 }
 
 writeFileSync(join(dir, 'flake.lock'), JSON.stringify(LOCK, null, 2));
@@ -239,6 +241,69 @@ describe('flake-registry audit FILE', () => {
     expect(s.asked).toEqual([]);
   });
 
+  it('escapes a newline or any other control character in a name, and aligns the columns as escaped', async () => {
+    const forged = 'x\n  nixpkgs  flake:nixpkgs  same-source\r\u202e';
+    const lock = { ...LOCK, nodes: { ...LOCK.nodes, root: { inputs: { [forged]: 'nixpkgs', tool: 'tool' } } } };
+    writeFileSync(join(dir, 'forged.lock'), JSON.stringify(lock));
+    const r = await cli(['audit', 'forged.lock'], { cwd: dir, fetch: service(MOVED).fetch });
+    const shown = 'x\\u{A}  nixpkgs  flake:nixpkgs  same-source\\u{D}\\u{202E}';
+    expect(r.stdout).toBe(
+      [
+        'flake.lock version 7, through global@3:',
+        `  tool${' '.repeat(shown.length - 4)}  flake:tool     same-source`,
+        `  ${shown}  flake:nixpkgs  redirected (owner: NixOS -> me)`,
+        '2 inputs: 1 same-source, 1 redirected',
+        '',
+      ].join('\n'),
+    );
+    expect(r.stderr).toBe(`flake-registry: 1 input is redirected, not found or in error: ${shown}\n`);
+
+    const manifest = {
+      version: 3,
+      elements: {
+        'a\nb': {
+          active: true,
+          attrPath: 'legacyPackages.x86_64-linux.hello',
+          originalUrl: 'flake:nixpkgs',
+          storePaths: ['/nix/store/y9sd8cbjdrq4kkq8qmgb5mxv9m4sb2cw-hello-2.12.1'],
+          url: `github:NixOS/nixpkgs/${REV}`,
+        },
+      },
+    };
+    writeFileSync(join(dir, 'forged.json'), JSON.stringify(manifest));
+    const p = await cli(['audit', 'forged.json', '--proposal', ID], { cwd: dir, fetch: service(SAME, MOVED).fetch });
+    expect(p.stdout.split('\n')).toContain(
+      '  a\\u{A}b  flake:nixpkgs  same-source to github:NixOS/nixpkgs/nixpkgs-unstable',
+    );
+    expect(p.stderr).toBe('flake-registry: the proposal redirects or breaks 1 element: a\\u{A}b (redirected)\n');
+  });
+
+  it('refuses a file larger than the service takes (1 MiB) before asking it, reading no more than that', async () => {
+    const message = 'cannot be audited: it is larger than 1048576 bytes (1 MiB), the most the service takes\n';
+    const text = JSON.stringify(LOCK, null, 2);
+    const padded = (size: number): string => `${text}${' '.repeat(size - text.length)}`;
+    writeFileSync(join(dir, 'big.lock'), padded(1024 * 1024 + 1));
+    for (const [argv, stdin, name] of [
+      [['audit', 'big.lock'], '', "'big.lock'"],
+      [['audit', '-'], padded(1024 * 1024 + 1), 'stdin'],
+      // Endless: /dev/zero is read up to the limit, not to memory's end.
+      [['audit', '/dev/zero'], '', "'/dev/zero'"],
+    ] as const) {
+      const s = service(SAME);
+      const r = await cli(argv, { cwd: dir, fetch: s.fetch, stdin });
+      expect(r).toEqual({ code: 1, stdout: '', stderr: `flake-registry: ${name} ${message}` });
+      expect(s.asked).toEqual([]);
+    }
+    // 1 MiB exactly is taken, and sent byte for byte.
+    writeFileSync(join(dir, 'full.lock'), padded(1024 * 1024));
+    expect(statSync(join(dir, 'full.lock')).size).toBe(1024 * 1024);
+    const s = service(SAME);
+    const r = await cli(['audit', 'full.lock'], { cwd: dir, fetch: s.fetch });
+    expect(r.code, r.stderr).toBe(0);
+    expect(s.asked.map((a) => a.body)).toEqual([LOCK]);
+    expect(s.sent).toEqual([padded(1024 * 1024)]);
+  });
+
   it('names a file that does not exist, exit 1', async () => {
     const r = await cli(['audit', 'nope.lock'], { cwd: dir });
     expect(r).toEqual({ code: 1, stdout: '', stderr: "flake-registry: file 'nope.lock' does not exist\n" });
@@ -254,6 +319,8 @@ describe('flake-registry audit FILE', () => {
     [['audit'], 'missing FILE'],
     [['audit', 'flake.lock', '--proposal', 'xyz'], "a proposal id is 64 lowercase hex digits, got 'xyz'"],
     [['audit', 'flake.lock', '--override-flake', 'nixpkgs'], "option '--override-flake' takes two values"],
+    [['audit', 'flake.lock', '--override-flake', 'ta', ''], '--override-flake ORIGINAL RESOLVED: RESOLVED is empty'],
+    [['audit', 'flake.lock', '--override-flake', '', 'ta'], '--override-flake ORIGINAL RESOLVED: ORIGINAL is empty'],
     [['audit', 'flake.lock', '--proposal', ID, '--registry', 'global@3'], '--proposal needs the proposal'],
   ])('%j is a usage error, exit 2', async (argv, message) => {
     const s = service(SAME);
@@ -289,7 +356,9 @@ describe('flake-registry audit FILE --proposal ID', () => {
       ].join('\n'),
     );
     expect(r.code).toBe(4);
-    expect(r.stderr).toBe('flake-registry: the proposal redirects or breaks 2 inputs: nixpkgs, utils\n');
+    expect(r.stderr).toBe(
+      'flake-registry: the proposal redirects or breaks 2 inputs: nixpkgs (redirected), utils (redirected)\n',
+    );
     expect(s.asked.map((a) => [a.method, a.url])).toEqual([
       ['POST', `http://127.0.0.1:8787/registries/global/proposals/${ID}/audit?registry=global`],
     ]);
@@ -319,6 +388,71 @@ describe('flake-registry audit FILE --proposal ID', () => {
     const r = await cli(['audit', 'flake.lock', '--proposal', ID], { cwd: dir, fetch: service(SAME, branch).fetch });
     expect(r.stdout).toContain('    -> same-source to github:NixOS/nixpkgs/nixos-unstable\n');
     expect(r.code).toBe(4);
+  });
+
+  it('exits 4 when the proposal sends a tarball input to another URL, which nix flake update locks anew', async () => {
+    const lock = {
+      version: 7,
+      root: 'root',
+      nodes: {
+        root: { inputs: { channel: 'channel' } },
+        channel: {
+          original: { type: 'indirect', id: 'channel' },
+          locked: { type: 'tarball', url: 'https://e.org/a.tar.gz', narHash: NAR },
+        },
+      },
+    };
+    writeFileSync(join(dir, 'tarball.lock'), JSON.stringify(lock));
+    const before: readonly E[] = [['channel', '→', 'https://e.org/a.tar.gz']];
+    const after: readonly E[] = [['channel', '→', 'https://e.org/b.tar.gz']];
+    const r = await cli(['audit', 'tarball.lock', '--proposal', ID], { cwd: dir, fetch: service(before, after).fetch });
+    expect(r.stdout).toContain('  channel  flake:channel  same-source to https://e.org/a.tar.gz\n');
+    expect(r.stdout).toContain(
+      '    -> unverifiable (locked https://e.org/a.tar.gz, the registries give https://e.org/b.tar.gz) to https://e.org/b.tar.gz\n',
+    );
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe(
+      'flake-registry: the proposal redirects or breaks 1 input: channel (unverifiable at a new URL)\n',
+    );
+    // Moved back onto the lock's URL, the same row is good news.
+    const back = await cli(['audit', 'tarball.lock', '--proposal', ID], {
+      cwd: dir,
+      fetch: service(after, before).fetch,
+    });
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+  });
+
+  it('says of a profile element whose original names a rev that Nix 2.8 to 2.20 never upgrade it', async () => {
+    const manifest = {
+      version: 3,
+      elements: {
+        tool: {
+          active: true,
+          attrPath: 'packages.x86_64-linux.tool',
+          originalUrl: `flake:tp/${REV}`,
+          storePaths: ['/nix/store/y9sd8cbjdrq4kkq8qmgb5mxv9m4sb2cw-tool-1.0'],
+          url: `github:acme/tp/${REV}`,
+        },
+      },
+    };
+    writeFileSync(join(dir, 'pinned.json'), JSON.stringify(manifest));
+    const before: readonly E[] = [['tp', '→', 'github:acme/tp']];
+    const after: readonly E[] = [['tp', '→', 'github:me/tp']];
+    const one = await cli(['audit', 'pinned.json'], { cwd: dir, fetch: service(before).fetch });
+    expect(one.stdout).toContain(
+      `  tool  flake:tp/${REV}  pinned by original (Nix 2.8 to 2.20 never upgrade it: its original names a rev)\n`,
+    );
+    expect(one.code).toBe(0);
+    const p = await cli(['audit', 'pinned.json', '--proposal', ID], { cwd: dir, fetch: service(before, after).fetch });
+    expect(p.stdout).toContain(
+      '    (Nix 2.8 to 2.20 never upgrade it: its original names a rev; 2.21 and later resolve it again)\n',
+    );
+    // Nix 2.21 and later resolve it again, to the other repository: still a finding, said so.
+    expect(p.code).toBe(4);
+    expect(p.stderr).toBe(
+      'flake-registry: the proposal redirects or breaks 1 element: tool (redirected, with Nix 2.21 and later)\n',
+    );
   });
 
   it('finds the proposal’s registry among several in --registry', async () => {

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,22 @@ describe('the flake-registry bin', () => {
     const r = await bin('approve', 'a'.repeat(64), '--registry', 'global', '--key', 'alice.pub', '--yes');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^flake-registry: key file 'alice.pub' holds a public key; [^\n]*\n$/);
+  });
+
+  it('audit - stops reading an endless stdin at the 1 MiB the service takes, with one line', async () => {
+    const zero = openSync('/dev/zero', 'r');
+    const child = spawn(process.execPath, [BIN, 'audit', '-', '--url', 'http://127.0.0.1:9'], {
+      cwd: dir,
+      stdio: [zero, 'pipe', 'pipe'],
+    });
+    closeSync(zero);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe(
+      'flake-registry: stdin cannot be audited: it is larger than 1048576 bytes (1 MiB), the most the service takes\n',
+    );
+    expect(code).toBe(1);
   });
 
   it('exits 1 naming the URL when no service answers there', async () => {

@@ -37,6 +37,7 @@ export async function cli(argv: readonly string[], options: RunOptions): Promise
     out: (text) => (stdout += text),
     err: (text) => (stderr += text),
     readStdin: () => Promise.resolve(options.stdin ?? ''),
+    readStdinUpTo: (maxBytes) => Promise.resolve(Buffer.from(options.stdin ?? '').subarray(0, maxBytes)),
     confirm: () => Promise.resolve(options.answer ?? false),
     interactive: options.interactive ?? false,
     progress: false,
