@@ -226,61 +226,105 @@ describeWithOpenSsh("the command's SSH signer", () => {
     ).toEqual([]);
   });
 
+  /** Whether the process `pid` is still there (a reaped child is not). */
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /**
+   * Runs `propose … --key KEY` with a fake ssh-keygen on PATH that leaves its pid, says
+   * "Enter passphrase:" and then runs `waits`; sends `signal` to the command once it asks.
+   * Answers the command's exit status, the fake's pid, and what is left of the message.
+   */
+  const interrupt = async (
+    label: string,
+    signal: NodeJS.Signals,
+    waits: string,
+    key = 'alice',
+  ): Promise<{ status: number | null; keygen: number; left: string[] }> => {
+    const bin = path(`waiting-bin-${label}`);
+    const tmp = path(`tmp-${label}`);
+    mkdirSync(bin);
+    mkdirSync(tmp);
+    const pidFile = path(`keygen-${label}.pid`);
+    writeFileSync(
+      join(bin, 'ssh-keygen'),
+      `#!/bin/sh\necho $$ > '${pidFile}'\necho 'Enter passphrase:' >&2\n${waits}\n`,
+    );
+    chmodSync(join(bin, 'ssh-keygen'), 0o700);
+    const env = isolatedEnv({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, TMPDIR: tmp, FLAKE_REGISTRY_URL: '' });
+    const args = ['propose', 'set', 'tool', 'github:example/tool', '--registry', 'global', '--base', '1'];
+    const command = spawn(process.execPath, [BIN, ...args, '--out', `${label}.json`, '--key', key], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let said = '';
+    const ended = new Promise<number | null>((done) => command.on('close', (status) => done(status)));
+    await new Promise<void>((waiting) =>
+      command.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        said += chunk;
+        if (said.includes('Enter passphrase:')) waiting();
+      }),
+    );
+    const keygen = Number(readFileSync(pidFile, 'utf8'));
+    // Only ssh-keygen -Y sign has a message to remove (-y, for a key alone, reads none).
+    const signing = key === 'alice' ? 1 : 0;
+    expect(readdirSync(tmp).filter((name) => name.startsWith('flake-registry-sign-'))).toHaveLength(signing);
+    expect(alive(keygen)).toBe(true);
+    command.kill(signal);
+    const status = await ended;
+    const left = readdirSync(tmp).filter((name) => name.startsWith('flake-registry-sign-'));
+    expect(existsSync(path(`${label}.json`))).toBe(false);
+    return { status, keygen, left };
+  };
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
   ] as const)(
-    'removes the message when %s ends the command while ssh-keygen waits, and exits %i',
+    'removes the message and ends ssh-keygen when %s ends the command while ssh-keygen waits, and exits %i',
     async (signal, code) => {
-      // A fake ssh-keygen on PATH that waits as for a passphrase, after saying so and leaving its pid.
-      const bin = path(`waiting-bin-${signal}`);
-      const tmp = path(`tmp-${signal}`);
-      mkdirSync(bin);
-      mkdirSync(tmp);
-      const pidFile = path(`keygen-${signal}.pid`);
-      writeFileSync(
-        join(bin, 'ssh-keygen'),
-        `#!/bin/sh\necho $$ > '${pidFile}'\necho 'Enter passphrase:' >&2\nexec sleep 600\n`,
-      );
-      chmodSync(join(bin, 'ssh-keygen'), 0o700);
-      const env = isolatedEnv({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, TMPDIR: tmp, FLAKE_REGISTRY_URL: '' });
-      const command = spawn(
-        process.execPath,
-        [
-          BIN,
-          'propose',
-          'set',
-          'tool',
-          'github:example/tool',
-          '--registry',
-          'global',
-          '--base',
-          '1',
-          '--out',
-          'p.json',
-          '--key',
-          'alice',
-        ],
-        { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      let said = '';
-      const ended = new Promise<number | null>((done) => command.on('close', (status) => done(status)));
-      await new Promise<void>((waiting) =>
-        command.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-          said += chunk;
-          if (said.includes('Enter passphrase:')) waiting();
-        }),
-      );
-      expect(readdirSync(tmp).filter((name) => name.startsWith('flake-registry-sign-'))).toHaveLength(1);
-      command.kill(signal);
-      const status = await ended;
-      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-      expect(status).toBe(code);
-      expect(readdirSync(tmp).filter((name) => name.startsWith('flake-registry-sign-'))).toEqual([]);
-      expect(existsSync(path('p.json'))).toBe(false);
+      const { status, keygen, left } = await interrupt(signal, signal, 'exec sleep 600');
+      try {
+        expect(status).toBe(code);
+        expect(left).toEqual([]);
+        expect(alive(keygen), 'ssh-keygen is left waiting on the terminal').toBe(false);
+      } finally {
+        if (alive(keygen)) process.kill(keygen, 'SIGKILL');
+      }
     },
+    30_000,
   );
+
+  it('ends ssh-keygen -y when SIGHUP ends the command while it asks for the passphrase of a key without its .pub', async () => {
+    const { status, keygen, left } = await interrupt('bare', 'SIGHUP', 'exec sleep 600', 'bare/locked');
+    try {
+      expect(status).toBe(129);
+      expect(left).toEqual([]);
+      expect(alive(keygen)).toBe(false);
+    } finally {
+      if (alive(keygen)) process.kill(keygen, 'SIGKILL');
+    }
+  }, 30_000);
+
+  it('kills an ssh-keygen that ignores the signal passed on to it, then exits as the signal would', async () => {
+    // `trap '' TERM` ignores it in the shell and in the sleeps it starts.
+    const { status, keygen, left } = await interrupt('ignoring', 'SIGTERM', "trap '' TERM\nwhile :; do sleep 1; done");
+    try {
+      expect(status).toBe(143);
+      expect(left).toEqual([]);
+      expect(alive(keygen)).toBe(false);
+    } finally {
+      if (alive(keygen)) process.kill(keygen, 'SIGKILL');
+    }
+  }, 30_000);
 
   it.each([
     ['alice', 'ssh-private-key'],
