@@ -4,6 +4,8 @@
  * The user has seen ssh-keygen's own lines already; this says what to do about them.
  */
 
+import { statSync } from 'node:fs';
+
 export interface SshKeygenFailure {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -17,10 +19,19 @@ interface Rule {
   readonly say: (key: string, env: Env) => string;
 }
 
-const noAgent = (env: Env): string =>
-  env['SSH_AUTH_SOCK']
-    ? 'the agent at SSH_AUTH_SOCK does not hold it'
-    : 'no agent is running (SSH_AUTH_SOCK is not set)';
+/** Why no agent signed: none is set, nothing or no socket is at SSH_AUTH_SOCK, or the agent lacks the key. */
+function noAgent(env: Env): string {
+  const socket = env['SSH_AUTH_SOCK'];
+  if (!socket) return 'no agent is running (SSH_AUTH_SOCK is not set)';
+  let info;
+  try {
+    info = statSync(socket);
+  } catch {
+    return `there is no agent at SSH_AUTH_SOCK ('${socket}': nothing is there)`;
+  }
+  if (!info.isSocket()) return `there is no agent at SSH_AUTH_SOCK ('${socket}' is not a socket)`;
+  return 'the agent at SSH_AUTH_SOCK does not hold it';
+}
 
 /** First match wins: the more specific causes come before the errors they lead to. */
 const RULES: readonly Rule[] = [

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { lstat, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KeyError } from '../../src/crypto/keys.js';
 import { isSshKeyTypeName, parseSshPublicKey, SSH_NAMESPACE, type SshPublicKey } from '../../src/crypto/ssh-keys.js';
@@ -48,7 +49,7 @@ interface Ran {
 /** Keeps ssh-keygen's complaints for the explanation, not a runaway stream. */
 const STDERR_KEPT = 64 * 1024;
 
-function runSshKeygen(io: SshIo, args: readonly string[], options: SshKeygenOptions): Promise<Ran> {
+function runSshKeygen(io: SshIo, args: readonly string[], options: SshKeygenOptions, guard: Guard): Promise<Ran> {
   const program = options.program ?? 'ssh-keygen';
   return new Promise((done, fail) => {
     const child = spawn(program, [...args], {
@@ -56,6 +57,7 @@ function runSshKeygen(io: SshIo, args: readonly string[], options: SshKeygenOpti
       env: io.env,
       stdio: [io.interactive ? 'inherit' : 'ignore', 'pipe', 'pipe'],
     });
+    guard.running(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -81,6 +83,10 @@ function runSshKeygen(io: SshIo, args: readonly string[], options: SshKeygenOpti
 async function checkReadable(io: SshIo, keyPath: string): Promise<string> {
   const path = resolve(io.cwd, keyPath);
   try {
+    // As for a key in Nix's format (files.ts): a link could point anywhere, or be swapped.
+    if ((await lstat(path)).isSymbolicLink()) {
+      throw new CliError(`key file '${keyPath}' is a symbolic link; give the key file itself`);
+    }
     const info = await stat(path);
     if (info.isDirectory()) throw new CliError(`key file '${keyPath}' is a directory`);
   } catch (error) {
@@ -88,6 +94,59 @@ async function checkReadable(io: SshIo, keyPath: string): Promise<string> {
     throw new CliError(`key file '${keyPath}' ${fileProblem(error)}`, { cause: error });
   }
   return path;
+}
+
+/** The signals that end the command (Ctrl-C, kill, a closed terminal), as their default actions do. */
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * How long ssh-keygen has to end after the signal is passed on (readpass.c restores the
+ * terminal's echo, then re-raises it) before it is killed: a child that ignores it must not
+ * keep the terminal after the command is gone.
+ */
+const CHILD_GRACE_MS = 2000;
+
+/** While ssh-keygen may wait for a passphrase or a touch: what a signal must end first. */
+interface Guard {
+  readonly running: (child: ChildProcess) => void;
+  readonly stop: () => void;
+}
+
+/**
+ * A signal's default action ends node at once, leaving `cleanup` undone and ssh-keygen
+ * waiting on the terminal (a SIGTERM or SIGHUP sent to the command reaches no one else).
+ * While watching, such a signal is passed on to the running ssh-keygen, which gets a moment
+ * to end (then SIGKILL); then `cleanup` runs and the command exits as the signal would have
+ * (128 + its number). A second signal meanwhile changes nothing.
+ */
+function endOnSignal(cleanup: () => void): Guard {
+  let child: ChildProcess | undefined;
+  let ending = false;
+  const handlers = ENDING_SIGNALS.map((signal) => {
+    const handler = (): void => {
+      if (ending) return;
+      ending = true;
+      const end = (): void => {
+        cleanup();
+        process.exit(128 + constants.signals[signal]);
+      };
+      const waiting = child;
+      if (waiting === undefined || waiting.exitCode !== null || waiting.signalCode !== null) return end();
+      waiting.once('exit', end);
+      waiting.kill(signal);
+      setTimeout(() => {
+        waiting.kill('SIGKILL');
+        // Not reaped after SIGKILL either (a process stuck in the kernel): end without it.
+        setTimeout(end, CHILD_GRACE_MS);
+      }, CHILD_GRACE_MS);
+    };
+    process.on(signal, handler);
+    return () => process.removeListener(signal, handler);
+  });
+  return {
+    running: (started) => (child = started),
+    stop: () => handlers.forEach((stop) => stop()),
+  };
 }
 
 const exists = (path: string): Promise<boolean> =>
@@ -112,11 +171,13 @@ export async function sshSign(
   if (await exists(publicPath)) await readPublicKeyFile(publicPath, publicPath === path ? keyPath : `${keyPath}.pub`);
 
   const dir = await mkdtemp(join(tmpdir(), 'flake-registry-sign-'));
+  const guard = endOnSignal(() => rmSync(dir, { recursive: true, force: true }));
   try {
     const file = join(dir, 'message');
     await writeFile(file, message, { mode: 0o600 });
     const hash = options.hash === undefined ? [] : ['-O', `hashalg=${options.hash}`];
-    const ran = await runSshKeygen(io, ['-q', '-Y', 'sign', '-n', SSH_NAMESPACE, '-f', path, ...hash, file], options);
+    const args = ['-q', '-Y', 'sign', '-n', SSH_NAMESPACE, '-f', path, ...hash, file];
+    const ran = await runSshKeygen(io, args, options, guard);
     if (ran.code !== 0) throw new CliError(explainSshKeygenFailure(ran, keyPath, io.env));
     let armored: string;
     try {
@@ -133,6 +194,7 @@ export async function sshSign(
     return armored;
   } finally {
     await rm(dir, { recursive: true, force: true });
+    guard.stop();
   }
 }
 
@@ -207,7 +269,14 @@ export async function sshPublicKeyOf(
     );
   }
   if (await exists(`${path}.pub`)) return readPublicKeyFile(`${path}.pub`, `${keyPath}.pub`, name);
-  const ran = await runSshKeygen(io, ['-y', '-f', path], options);
+  // ssh-keygen -y asks for the passphrase of an encrypted key: a signal must not leave it asking.
+  const guard = endOnSignal(() => undefined);
+  let ran: Ran;
+  try {
+    ran = await runSshKeygen(io, ['-y', '-f', path], options, guard);
+  } finally {
+    guard.stop();
+  }
   if (ran.code !== 0) throw new CliError(explainSshKeygenFailure(ran, keyPath, io.env));
   return parsePublicKeyText(ran.stdout, keyPath, name);
 }

@@ -98,7 +98,8 @@ const CONDITIONAL = {
 } as const satisfies Record<number, Answer>;
 const WRITE_ERRORS = {
   403: {
-    description: 'No signature by a trusted key, or one that does not verify',
+    description:
+      'A signature by a key neither the policy in force nor a proposed one lists, or one that does not verify (either refuses the whole request), or no signature by a key of the policy in force',
     problems: ['untrusted-key', 'bad-signature'],
   },
   413: { description: 'A body over 1 MiB', problems: ['payload-too-large'] },

@@ -75,6 +75,17 @@ export const MAX_ARMOR_LENGTH = 8192;
 
 const malformed = (message: string): SshSignatureError => new SshSignatureError('malformed-armor', message);
 
+/**
+ * Five dashes, then BEGIN or END in any case: a line meant as armor (PGP's, or ssh-keygen's
+ * retyped), told apart from a missing header so the refusal can say which line must change.
+ */
+export const isArmorLine = (line: string): boolean => /^-----(BEGIN|END)/i.test(line);
+
+const quoted = (line: string): string => JSON.stringify(line.slice(0, 60));
+
+/** The line it must be, and, when only the case differs, that case matters. */
+const exactly = (line: string, want: string): string => (line.toUpperCase() === want ? `${want} (in capitals)` : want);
+
 /** The blob inside the armor. */
 export function dearmorSshSignature(armored: string): Uint8Array {
   if (armored.length > MAX_ARMOR_LENGTH) {
@@ -82,9 +93,30 @@ export function dearmorSshSignature(armored: string): Uint8Array {
   }
   const lines = armored.trim().split('\n');
   const text = lines.map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
-  if (text[0] !== BEGIN) throw malformed(`the SSH signature does not start with ${BEGIN}`);
+  // Said before the header is looked for: an indented or padded armor is not a truncated one.
+  const indented = text.findIndex((line) => /^[ \t]/.test(line));
+  if (indented >= 0)
+    throw malformed(`line ${indented + 1} of the SSH signature is indented; the armor's lines start at the margin`);
+  const padded = text.findIndex((line) => /[ \t]$/.test(line));
+  if (padded >= 0)
+    throw malformed(`line ${padded + 1} of the SSH signature ends in spaces; the armor's lines have none`);
+  const first = text[0] ?? '';
+  if (first !== BEGIN) {
+    if (!isArmorLine(first)) throw malformed(`the SSH signature does not start with ${BEGIN}`);
+    throw malformed(
+      `the SSH signature's header is ${quoted(first)}; the armor header must be exactly ${exactly(first, BEGIN)}`,
+    );
+  }
   const footer = text.indexOf(END);
-  if (footer < 0) throw malformed(`the SSH signature has no ${END} line (truncated?)`);
+  if (footer < 0) {
+    const last = text.at(-1) ?? '';
+    if (text.length > 1 && isArmorLine(last)) {
+      throw malformed(
+        `the SSH signature's footer is ${quoted(last)}; the armor footer must be exactly ${exactly(last, END)}`,
+      );
+    }
+    throw malformed(`the SSH signature has no ${END} line (truncated?)`);
+  }
   if (footer !== text.length - 1) throw malformed(`the SSH signature has text after ${END}`);
   const body = text.slice(1, footer);
   if (body.length === 0) throw malformed('the SSH signature has no base64 between its header and footer');

@@ -1,7 +1,7 @@
 import { encodeBase64 } from '../crypto/base64.js';
 import { KeyError, parseSignature, verify, type Signature } from '../crypto/keys.js';
 import { SSH_NAMESPACE, sshFingerprint } from '../crypto/ssh-keys.js';
-import { dearmorSshSignature, parseSshSignature, SshSignatureError } from '../crypto/ssh-signature.js';
+import { dearmorSshSignature, isArmorLine, parseSshSignature, SshSignatureError } from '../crypto/ssh-signature.js';
 import { verifySshSignature, type SshSignatureProblem } from '../crypto/ssh-verify.js';
 import { isSshKey, type TrustedKey } from '../crypto/trusted-key.js';
 import type { Policy } from './policy.js';
@@ -14,13 +14,15 @@ import type { Policy } from './policy.js';
  *   ssh  the armored text `ssh-keygen -Y sign -n flake-registry` writes for a file holding
  *        the message (-----BEGIN SSH SIGNATURE-----, PROTOCOL.sshsig; src/crypto/ssh-verify.ts)
  *
- * A text that starts with `-----BEGIN` is read as the second, anything else as the first.
+ * A text that starts (after whitespace) with five dashes and BEGIN or END, in any case, is
+ * read as the second, anything else as the first: an armor with a retyped header is refused
+ * as an armor (saying which header it must have), never as a Nix signature with an odd name.
  * Either way the key is found among the trusted ones by its bytes, and a key counts once
  * whichever forms it signs in.
  */
 export type SignatureForm = 'nix' | 'ssh';
 
-export const signatureForm = (text: string): SignatureForm => (/^\s*-----BEGIN/.test(text) ? 'ssh' : 'nix');
+export const signatureForm = (text: string): SignatureForm => (isArmorLine(text.trimStart()) ? 'ssh' : 'nix');
 
 /** A signature with the key that made it: the key is found by its bytes, the name is only a hint. */
 export interface Attributed {

@@ -29,6 +29,24 @@ describe('the armor and the blob are read strictly', () => {
       /has no -----END SSH SIGNATURE----- line \(truncated\?\)/,
     ],
     [
+      'an armor with every line indented',
+      good
+        .split('\n')
+        .map((line) => (line === '' ? line : `  ${line}`))
+        .join('\n'),
+      'malformed-armor',
+      /^line \d+ of the SSH signature is indented/,
+    ],
+    [
+      'an armor with spaces after its lines',
+      good
+        .split('\n')
+        .map((line) => (line === '' ? line : `${line}  `))
+        .join('\n'),
+      'malformed-armor',
+      /^line 1 of the SSH signature ends in spaces/,
+    ],
+    [
       'a base64 body cut short',
       `-----BEGIN SSH SIGNATURE-----\n${body.slice(0, -8)}\n-----END SSH SIGNATURE-----\n`,
       'malformed-armor',
@@ -50,7 +68,25 @@ describe('the armor and the blob are read strictly', () => {
       'a PGP header',
       good.replace('BEGIN SSH SIGNATURE', 'BEGIN PGP SIGNATURE'),
       'malformed-armor',
-      /does not start with/,
+      /header is "-----BEGIN PGP SIGNATURE-----"; the armor header must be exactly -----BEGIN SSH SIGNATURE-----$/,
+    ],
+    [
+      'a header in lower case',
+      good.replace('-----BEGIN SSH SIGNATURE-----', '-----begin ssh signature-----'),
+      'malformed-armor',
+      /header is "-----begin ssh signature-----"; the armor header must be exactly -----BEGIN SSH SIGNATURE----- \(in capitals\)/,
+    ],
+    [
+      'a footer in lower case',
+      good.replace('-----END SSH SIGNATURE-----', '-----end ssh signature-----'),
+      'malformed-armor',
+      /footer is "-----end ssh signature-----"; the armor footer must be exactly -----END SSH SIGNATURE----- \(in capitals\)/,
+    ],
+    [
+      'a footer where the header belongs',
+      good.replace('-----BEGIN SSH SIGNATURE-----', '-----END SSH SIGNATURE-----'),
+      'malformed-armor',
+      /the armor header must be exactly -----BEGIN SSH SIGNATURE-----/,
     ],
     ['text after the footer', `${good}junk\n`, 'malformed-armor', /has text after -----END SSH SIGNATURE-----/],
     ['a second signature after the footer', `${good}${good}`, 'malformed-armor', /has text after/],

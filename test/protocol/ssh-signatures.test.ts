@@ -3,7 +3,12 @@ import { formatSignature, parseSecretKey, sign, type SecretKey } from '../../src
 import type { Change } from '../../src/protocol/changes.js';
 import { readPolicy, PolicyError } from '../../src/protocol/policy.js';
 import { proposalSchema } from '../../src/protocol/proposal.js';
-import { attributeSignatures, signatureIdentity, signatureLabel } from '../../src/protocol/signatures.js';
+import {
+  attributeSignatures,
+  signatureForm,
+  signatureIdentity,
+  signatureLabel,
+} from '../../src/protocol/signatures.js';
 import { proposalBytes, signingMessage } from '../../src/protocol/signing.js';
 import { verifyHistory } from '../../src/protocol/verify.js';
 import {
@@ -180,6 +185,18 @@ describe('SSH signatures over a proposal', () => {
     ['by an untrusted key', () => signEd25519(testKey(), message), 'untrusted-key', /not a trusted key/],
     ['truncated', () => signEd25519(erin, message).split('\n').slice(0, 3).join('\n'), 'malformed-signature', /./],
     [
+      'whose armor header is in lower case',
+      () => signEd25519(erin, message).replace('BEGIN SSH SIGNATURE', 'begin ssh signature'),
+      'malformed-signature',
+      /the armor header must be exactly -----BEGIN SSH SIGNATURE-----/,
+    ],
+    [
+      'whose armor lines are all in lower case, as if it were another kind of text',
+      () => signEd25519(erin, message).replace(/-----(BEGIN|END) SSH SIGNATURE-----/g, (m) => m.toLowerCase()),
+      'malformed-signature',
+      /the armor header must be exactly -----BEGIN SSH SIGNATURE-----/,
+    ],
+    [
       'cut inside its base64',
       () => signEd25519(erin, message).replace(/[A-Za-z0-9+/=]{20}\n-----END/, '\n-----END'),
       'malformed-signature',
@@ -210,6 +227,19 @@ describe('SSH signatures over a proposal', () => {
       ok: false,
       problem: { kind: 'bad-signature', name: 'frank' },
     });
+  });
+
+  it.each([
+    ['-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----', 'ssh'],
+    ['-----begin ssh signature-----\nAAAA', 'ssh'],
+    ['  -----Begin PGP Signature-----', 'ssh'],
+    ['-----END SSH SIGNATURE-----', 'ssh'],
+    ['-----end', 'ssh'],
+    ['alice:AAAA', 'nix'],
+    ['----- begin', 'nix'],
+    ['-----x:AAAA', 'nix'],
+  ])('reads %j as a signature in the %s form', (text, form) => {
+    expect(signatureForm(text)).toBe(form);
   });
 
   it('labels an SSH signature by its fingerprint and identifies it by its blob, line breaks aside', () => {

@@ -376,6 +376,12 @@ describe('bad input to the write routes changes nothing', () => {
       'untrusted-key',
     ],
     [
+      'signatures meeting the threshold beside one by a key the policy does not trust',
+      async (name) => ({ init: json(JSON.stringify(await body(name, ['alice', 'bob', 'dave']))) }),
+      403,
+      'untrusted-key',
+    ],
+    [
       'a malformed signature',
       async (name) => {
         const b = await body(name, ['alice']);

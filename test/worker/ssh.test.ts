@@ -173,6 +173,13 @@ describe('SSH keys and signatures over HTTP', () => {
         /SSH signature/,
       ],
       [
+        'with its armor header in lower case',
+        async (s, p) =>
+          (await sshSignature(s.erin, messageOf(p))).replace('BEGIN SSH SIGNATURE', 'begin ssh signature'),
+        400,
+        /the armor header must be exactly -----BEGIN SSH SIGNATURE-----/,
+      ],
+      [
         'by a security key without user presence',
         (s, p) => skSignature(s.frank, messageOf(p), { flags: 0x00 }),
         403,

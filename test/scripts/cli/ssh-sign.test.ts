@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { describeWithOpenSsh, isolatedEnv, ok } from '../../crypto/openssh.js';
  * SSH_ASKPASS_REQUIRE=force, and nothing runs with a terminal it could prompt on.
  */
 
+const BIN = join(import.meta.dirname, '..', '..', '..', 'scripts', 'cli', 'bin.mjs');
 const MESSAGE = new TextEncoder().encode('flake-registry/proposal/v1\n{"base":3}');
 const PASSPHRASE = 'correct horse battery staple';
 
@@ -139,6 +141,16 @@ describeWithOpenSsh("the command's SSH signer", () => {
       /'lonely\/alice.pub' is a public key, the agent at SSH_AUTH_SOCK does not hold it, and no private key is beside it: ssh-add the key/,
     ],
     [
+      'a public key with nothing at SSH_AUTH_SOCK',
+      () => sshSign(io({ SSH_AUTH_SOCK: path('no-agent.sock') }), 'lonely/alice.pub', MESSAGE),
+      /'lonely\/alice.pub' is a public key, there is no agent at SSH_AUTH_SOCK \('.*no-agent.sock': nothing is there\), and no private key is beside it/,
+    ],
+    [
+      'a public key with a regular file at SSH_AUTH_SOCK',
+      () => sshSign(io({ SSH_AUTH_SOCK: path('notakey') }), 'lonely/alice.pub', MESSAGE),
+      /'lonely\/alice.pub' is a public key, there is no agent at SSH_AUTH_SOCK \('.*notakey' is not a socket\), and no private key is beside it/,
+    ],
+    [
       'a public key without an agent',
       () => sshSign(io(), 'lonely/alice.pub', MESSAGE),
       /no agent is running \(SSH_AUTH_SOCK is not set\)/,
@@ -166,6 +178,16 @@ describeWithOpenSsh("the command's SSH signer", () => {
     ],
   ])('fails in one line for %s', async (_, attempt, message) => {
     expect(await failure(attempt())).toMatch(message);
+  });
+
+  it.each([
+    ['a private key', 'alice', (key: string) => sshSign(io(), key, MESSAGE)],
+    ['a .pub', 'alice.pub', (key: string) => sshPublicKeyOf(io(), key, 'alice')],
+  ])('refuses %s reached through a symbolic link, as a Nix key is', async (_, target, attempt) => {
+    const link = `link-to-${target}`;
+    if (!existsSync(path(link))) symlinkSync(path(target), path(link));
+    expect(await failure(attempt(link))).toBe(`key file '${link}' is a symbolic link; give the key file itself`);
+    expect(stderr).toBe('');
   });
 
   it("passes ssh-keygen's own complaints on to stderr", async () => {
@@ -203,6 +225,106 @@ describeWithOpenSsh("the command's SSH signer", () => {
       readdirSync(tmpdir()).filter((name) => !before.has(name) && name.startsWith('flake-registry-sign-')),
     ).toEqual([]);
   });
+
+  /** Whether the process `pid` is still there (a reaped child is not). */
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /**
+   * Runs `propose … --key KEY` with a fake ssh-keygen on PATH that leaves its pid, says
+   * "Enter passphrase:" and then runs `waits`; sends `signal` to the command once it asks.
+   * Answers the command's exit status, the fake's pid, and what is left of the message.
+   */
+  const interrupt = async (
+    label: string,
+    signal: NodeJS.Signals,
+    waits: string,
+    key = 'alice',
+  ): Promise<{ status: number | null; keygen: number; left: string[] }> => {
+    const bin = path(`waiting-bin-${label}`);
+    const tmp = path(`tmp-${label}`);
+    mkdirSync(bin);
+    mkdirSync(tmp);
+    const pidFile = path(`keygen-${label}.pid`);
+    writeFileSync(
+      join(bin, 'ssh-keygen'),
+      `#!/bin/sh\necho $$ > '${pidFile}'\necho 'Enter passphrase:' >&2\n${waits}\n`,
+    );
+    chmodSync(join(bin, 'ssh-keygen'), 0o700);
+    const env = isolatedEnv({ PATH: `${bin}:${process.env['PATH'] ?? ''}`, TMPDIR: tmp, FLAKE_REGISTRY_URL: '' });
+    const args = ['propose', 'set', 'tool', 'github:example/tool', '--registry', 'global', '--base', '1'];
+    const command = spawn(process.execPath, [BIN, ...args, '--out', `${label}.json`, '--key', key], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let said = '';
+    const ended = new Promise<number | null>((done) => command.on('close', (status) => done(status)));
+    await new Promise<void>((waiting) =>
+      command.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        said += chunk;
+        if (said.includes('Enter passphrase:')) waiting();
+      }),
+    );
+    const keygen = Number(readFileSync(pidFile, 'utf8'));
+    // Only ssh-keygen -Y sign has a message to remove (-y, for a key alone, reads none).
+    const signing = key === 'alice' ? 1 : 0;
+    expect(readdirSync(tmp).filter((name) => name.startsWith('flake-registry-sign-'))).toHaveLength(signing);
+    expect(alive(keygen)).toBe(true);
+    command.kill(signal);
+    const status = await ended;
+    const left = readdirSync(tmp).filter((name) => name.startsWith('flake-registry-sign-'));
+    expect(existsSync(path(`${label}.json`))).toBe(false);
+    return { status, keygen, left };
+  };
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)(
+    'removes the message and ends ssh-keygen when %s ends the command while ssh-keygen waits, and exits %i',
+    async (signal, code) => {
+      const { status, keygen, left } = await interrupt(signal, signal, 'exec sleep 600');
+      try {
+        expect(status).toBe(code);
+        expect(left).toEqual([]);
+        expect(alive(keygen), 'ssh-keygen is left waiting on the terminal').toBe(false);
+      } finally {
+        if (alive(keygen)) process.kill(keygen, 'SIGKILL');
+      }
+    },
+    30_000,
+  );
+
+  it('ends ssh-keygen -y when SIGHUP ends the command while it asks for the passphrase of a key without its .pub', async () => {
+    const { status, keygen, left } = await interrupt('bare', 'SIGHUP', 'exec sleep 600', 'bare/locked');
+    try {
+      expect(status).toBe(129);
+      expect(left).toEqual([]);
+      expect(alive(keygen)).toBe(false);
+    } finally {
+      if (alive(keygen)) process.kill(keygen, 'SIGKILL');
+    }
+  }, 30_000);
+
+  it('kills an ssh-keygen that ignores the signal passed on to it, then exits as the signal would', async () => {
+    // `trap '' TERM` ignores it in the shell and in the sleeps it starts.
+    const { status, keygen, left } = await interrupt('ignoring', 'SIGTERM', "trap '' TERM\nwhile :; do sleep 1; done");
+    try {
+      expect(status).toBe(143);
+      expect(left).toEqual([]);
+      expect(alive(keygen)).toBe(false);
+    } finally {
+      if (alive(keygen)) process.kill(keygen, 'SIGKILL');
+    }
+  }, 30_000);
 
   it.each([
     ['alice', 'ssh-private-key'],
