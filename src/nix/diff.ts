@@ -1,4 +1,4 @@
-import { entriesEqual, entryToJson, keyOf, labelOf } from './entry-key.js';
+import { entriesEqual, entryToJson, idNumberOf, keyOf, keysNumbered, labelOf } from './entry-key.js';
 import type { Registry, RegistryEntry } from './registry.js';
 import { writeRegistry } from './registry.js';
 import type { ChangeFile, EntryChange, Position } from './changes.js';
@@ -44,21 +44,24 @@ export interface RegistryDiff {
   readonly changedKeys: ReadonlySet<string>;
 }
 
-/** How many entries of a registry have each identity; memoised, as the head is diffed by every merge. */
-const countCache = new WeakMap<Registry, Map<string, number>>();
+/**
+ * How many entries of a registry have each identity, by its `keyNumber` (a number past the
+ * array's end: none); memoised, as the head is diffed by every merge.
+ */
+const countCache = new WeakMap<Registry, Uint32Array>();
 
-function countsOf(registry: Registry): Map<string, number> {
+function countsOf(registry: Registry): Uint32Array {
   let counts = countCache.get(registry);
   if (counts === undefined) {
-    counts = new Map();
-    for (const e of registry.entries) {
-      const key = keyOf(e);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
+    const numbers = registry.entries.map(idNumberOf);
+    counts = new Uint32Array(keysNumbered());
+    for (const n of numbers) counts[n] = (counts[n] as number) + 1;
     countCache.set(registry, counts);
   }
   return counts;
 }
+
+const countIn = (counts: Uint32Array, n: number): number => (n < counts.length ? (counts[n] as number) : 0);
 
 /** Indices (into `values`) of a longest strictly increasing subsequence; values are distinct. */
 function longestIncreasing(values: readonly number[]): Set<number> {
@@ -90,7 +93,8 @@ interface Window {
   /** Pairing token of each entry in the window (identity plus occurrence), by index. */
   readonly tokenA: (i: number) => string;
   readonly tokenB: (j: number) => string;
-  readonly shared: (key: string) => boolean;
+  /** Whether more than one entry of either registry has this entry's identity. */
+  readonly shared: (entry: RegistryEntry) => boolean;
 }
 
 /** The whole of both registries, entries numbered by occurrence of their identity. */
@@ -112,7 +116,7 @@ function wholeWindow(a: Registry, b: Registry): Window {
     endB: b.entries.length,
     tokenA: (i) => ta[i] as string,
     tokenB: (j) => tb[j] as string,
-    shared: (key) => (ca.get(key) ?? 0) > 1 || (cb.get(key) ?? 0) > 1,
+    shared: (e) => countIn(ca, idNumberOf(e)) > 1 || countIn(cb, idNumberOf(e)) > 1,
   };
 }
 
@@ -139,25 +143,25 @@ function trimmedWindow(a: Registry, b: Registry): Window | undefined {
     endB--;
   }
   const inMiddle = (entries: readonly RegistryEntry[], end: number) => {
-    const counts = new Map<string, number>();
+    const counts = new Map<number, number>();
     for (let i = start; i < end; i++) {
-      const key = keyOf(entries[i] as RegistryEntry);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      const n = idNumberOf(entries[i] as RegistryEntry);
+      counts.set(n, (counts.get(n) ?? 0) + 1);
     }
     return counts;
   };
   const [ma, mb] = [inMiddle(ea, endA), inMiddle(eb, endB)];
   const ca = countsOf(a);
-  const countA = (key: string) => ca.get(key) ?? 0;
-  const countB = (key: string) => countA(key) - (ma.get(key) ?? 0) + (mb.get(key) ?? 0);
-  for (const key of [...ma.keys(), ...mb.keys()]) if (countA(key) > 1 || countB(key) > 1) return undefined;
+  const countA = (n: number) => countIn(ca, n);
+  const countB = (n: number) => countA(n) - (ma.get(n) ?? 0) + (mb.get(n) ?? 0);
+  for (const n of [...ma.keys(), ...mb.keys()]) if (countA(n) > 1 || countB(n) > 1) return undefined;
   return {
     start,
     endA,
     endB,
     tokenA: (i) => keyOf(ea[i] as RegistryEntry),
     tokenB: (j) => keyOf(eb[j] as RegistryEntry),
-    shared: (key) => countA(key) > 1 || countB(key) > 1,
+    shared: (e) => countA(idNumberOf(e)) > 1 || countB(idNumberOf(e)) > 1,
   };
 }
 
@@ -188,7 +192,7 @@ export function diffRegistries(a: Registry, b: Registry): RegistryDiff {
     summary.removed.push(labelOf(entry));
     changedKeys.add(key);
     touched.add(key);
-    if (w.shared(key)) ambiguous = true;
+    if (w.shared(entry)) ambiguous = true;
     changes.push({ op: 'remove', ...named(entry) });
   }
 
@@ -218,7 +222,7 @@ export function diffRegistries(a: Registry, b: Registry): RegistryDiff {
     const key = keyOf(entry);
     changedKeys.add(key);
     touched.add(key);
-    if (w.shared(key)) ambiguous = true;
+    if (w.shared(entry)) ambiguous = true;
     const json = entryToJson(entry);
     if (!isNew && !moved) {
       changes.push({ op: 'set', entry: json });
@@ -227,7 +231,7 @@ export function diffRegistries(a: Registry, b: Registry): RegistryDiff {
     const previous = b.entries[j - 1];
     let position: Position;
     if (previous === undefined) position = 'start';
-    else if (!w.shared(keyOf(previous))) {
+    else if (!w.shared(previous)) {
       const anchor = named(previous);
       position = anchor.exact ? { after: anchor.from, exact: true } : { after: anchor.from };
       touched.add(keyOf(previous));

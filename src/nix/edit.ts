@@ -1,6 +1,7 @@
 import type { Attrs } from './attrs.js';
 import { NixError } from './errors.js';
-import { entryKey, entryLabel, keyOf } from './entry-key.js';
+import { entryKey, entryLabel, idNumberOf, keyNumber } from './entry-key.js';
+import { identityGroups, members, type Chains } from './reach.js';
 import { inputFromAttrs } from './input.js';
 import type { Registry, RegistryEntry } from './registry.js';
 import { readChangeEntry, readChangeFile, type EntryChange, type Position } from './changes.js';
@@ -40,7 +41,8 @@ export type EditResult =
 
 interface Node {
   entry: RegistryEntry;
-  readonly key: string;
+  /** `keyNumber` of its identity. */
+  readonly key: number;
   prev: Node | undefined;
   next: Node | undefined;
 }
@@ -50,14 +52,36 @@ type Place = 'start' | 'end' | { readonly before: Node } | { readonly after: Nod
 class EntryList {
   #first: Node | undefined;
   #last: Node | undefined;
-  readonly #byKey = new Map<string, Node[]>();
+  /**
+   * Who has an identity: the registry's own groups (memoised per registry, as typed arrays)
+   * until a change touches a group, then that group alone, kept here. A merge changes a few
+   * groups of thousands, so the list costs one node per entry and no Map of them all.
+   */
+  readonly #base: readonly Node[];
+  readonly #groups: Chains;
+  readonly #changed = new Map<number, Node[]>();
 
-  constructor(entries: readonly RegistryEntry[]) {
-    for (const entry of entries) this.insert({ entry, key: keyOf(entry), prev: undefined, next: undefined }, 'end');
+  constructor(registry: Registry) {
+    this.#groups = identityGroups(registry);
+    const nodes = registry.entries.map((entry): Node => ({
+      entry,
+      key: idNumberOf(entry),
+      prev: undefined,
+      next: undefined,
+    }));
+    for (let i = 1; i < nodes.length; i++) {
+      (nodes[i] as Node).prev = nodes[i - 1];
+      (nodes[i - 1] as Node).next = nodes[i];
+    }
+    this.#base = nodes;
+    this.#first = nodes[0];
+    this.#last = nodes[nodes.length - 1];
   }
 
-  find(key: string): readonly Node[] {
-    return this.#byKey.get(key) ?? [];
+  find(key: number): readonly Node[] {
+    const changed = this.#changed.get(key);
+    if (changed !== undefined) return changed;
+    return [...members(this.#groups, key)].map((i) => this.#base[i] as Node);
   }
 
   insert(node: Node, place: Place): void {
@@ -73,9 +97,7 @@ class EntryList {
     else prev.next = node;
     if (next === undefined) this.#last = node;
     else next.prev = node;
-    const group = this.#byKey.get(node.key);
-    if (group === undefined) this.#byKey.set(node.key, [node]);
-    else group.push(node);
+    this.#changed.set(node.key, [...this.find(node.key), node]);
   }
 
   unlink(node: Node): void {
@@ -84,9 +106,10 @@ class EntryList {
     if (node.next === undefined) this.#last = node.prev;
     else node.next.prev = node.prev;
     node.prev = node.next = undefined;
-    const group = (this.#byKey.get(node.key) ?? []).filter((n) => n !== node);
-    if (group.length === 0) this.#byKey.delete(node.key);
-    else this.#byKey.set(node.key, group);
+    this.#changed.set(
+      node.key,
+      this.find(node.key).filter((n) => n !== node),
+    );
   }
 
   entries(): RegistryEntry[] {
@@ -117,7 +140,7 @@ function normalise(from: Attrs): Attrs {
 
 /** The one entry with this `from` and exactness, or undefined; two or more is an error. */
 function single(list: EntryList, from: Attrs, exact: boolean): Node | undefined {
-  const nodes = list.find(entryKey(from, exact));
+  const nodes = list.find(keyNumber(entryKey(from, exact)));
   if (nodes.length > 1) {
     throw new EditFailure(
       'duplicate-from',
@@ -157,7 +180,7 @@ function applyOne(list: EntryList, change: EntryChange): EntryList {
       const node = single(list, entry.from, entry.exact);
       const where = change.position === undefined ? undefined : place(list, change.position, node);
       if (node === undefined) {
-        list.insert({ entry, key: keyOf(entry), prev: undefined, next: undefined }, where ?? 'end');
+        list.insert({ entry, key: idNumberOf(entry), prev: undefined, next: undefined }, where ?? 'end');
       } else {
         node.entry = entry;
         if (where !== undefined) {
@@ -180,14 +203,14 @@ function applyOne(list: EntryList, change: EntryChange): EntryList {
     case 'file': {
       const read = readChangeFile(change.file);
       if (!read.ok) throw new EditFailure('invalid-entry', read.detail);
-      return new EntryList(read.value.entries);
+      return new EntryList(read.value);
     }
   }
 }
 
 /** Applies `changes` in order; the first one that cannot apply stops it, with its index. */
 export function applyChanges(registry: Registry, changes: readonly EntryChange[]): EditResult {
-  let list = new EntryList(registry.entries);
+  let list = new EntryList(registry);
   for (const [index, change] of changes.entries()) {
     try {
       list = applyOne(list, change);

@@ -89,7 +89,8 @@ export interface EntryKeys {
   readonly base: string;
   /** `baseKey` of its target: the group a hop through it goes on to. */
   readonly toBase: string;
-  /** `keyNumber` of `from`, `base` and `toBase`. */
+  /** `keyNumber` of `id`, `from`, `base` and `toBase`. */
+  readonly idNumber: number;
   readonly fromNumber: number;
   readonly baseNumber: number;
   readonly toBaseNumber: number;
@@ -104,11 +105,13 @@ export function keysOf(entry: RegistryEntry): EntryKeys {
     const from = attrsKey(entry.from);
     const base = baseKey(entry.from);
     const toBase = baseKey(entry.to);
+    const id = entryKey(entry.from, entry.exact);
     keys = {
-      id: entryKey(entry.from, entry.exact),
+      id,
       from,
       base,
       toBase,
+      idNumber: keyNumber(id),
       fromNumber: keyNumber(from),
       baseNumber: keyNumber(base),
       toBaseNumber: keyNumber(toBase),
@@ -116,6 +119,11 @@ export function keysOf(entry: RegistryEntry): EntryKeys {
     entryKeys.set(entry, keys);
   }
   return keys;
+}
+
+/** `keyNumber` of an entry's `entryKey`. */
+export function idNumberOf(entry: RegistryEntry): number {
+  return keysOf(entry).idNumber;
 }
 
 /** `entryKey` of an entry. */

@@ -285,7 +285,26 @@ function notFound(input: Attrs): string {
  * exactness): the ones a change introduces.
  */
 export function newFindings(before: readonly Finding[], after: readonly Finding[]): Finding[] {
-  const id = (f: Finding) => `${f.kind}\n${f.exact ? '=' : ''}${f.from}`;
-  const had = new Set(before.map(id));
-  return after.filter((f) => !had.has(id(f)));
+  const had = findingIds(before);
+  const ids = new Set<string>();
+  const added: Finding[] = [];
+  for (const f of after) {
+    const id = findingId(f);
+    ids.add(id);
+    if (!had.has(id)) added.push(f);
+  }
+  // The result of one merge is the head the next merge is linted against.
+  idSets.set(after, ids);
+  return added;
+}
+
+const findingId = (f: Finding): string => `${f.kind}\n${f.exact ? '=' : ''}${f.from}`;
+
+/** The ids of a list of findings, memoised: a merge's result is the `before` of the next merge. */
+const idSets = new WeakMap<readonly Finding[], ReadonlySet<string>>();
+
+function findingIds(findings: readonly Finding[]): ReadonlySet<string> {
+  let ids = idSets.get(findings);
+  if (ids === undefined) idSets.set(findings, (ids = new Set(findings.map(findingId))));
+  return ids;
 }

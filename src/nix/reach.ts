@@ -49,6 +49,15 @@ export function targetGroups(registry: Registry): Chains {
   return c;
 }
 
+const byIdentity = new WeakMap<Registry, Chains>();
+
+/** Entries by their identity (`entryKey`): what a change names. Memoised per registry. */
+export function identityGroups(registry: Registry): Chains {
+  let c = byIdentity.get(registry);
+  if (c === undefined) byIdentity.set(registry, (c = chains(registry.entries, (e) => keysOf(e).idNumber)));
+  return c;
+}
+
 /** Position of the first entry with key number `k`, or -1. */
 export function firstOf(c: Chains, k: number): number {
   return k < c.first.length ? (c.first[k] as number) : -1;

@@ -67,7 +67,7 @@ export function review(base: Registry, head: ReviewHead, proposal: Proposal): Re
   const empty = added.length + removed.length + changed.length + moved.length === 0;
   if (empty && !proposal.changes.some((c) => c.op === 'policy')) return { ok: false, reason: 'no-change' };
   const resultFindings = lintRegistry(merged.registry);
-  const findings = newFindings([...head.findings], resultFindings);
+  const findings = newFindings(head.findings, resultFindings);
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length > 0) return { ok: false, reason: 'lint', findings: errors };
   const impact = resolutionImpact(head.registry, merged.registry, merged.summary).map((row) => ({
