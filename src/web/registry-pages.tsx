@@ -283,6 +283,8 @@ export const ResolveForm: FC<ResolveFormProps> = ({ registry, layers, ref, overr
     {overrides.map((value) => (
       <input type="hidden" name="override-flake" value={value} />
     ))}
+    {/* The page reads a query with this mark as form data (`+` a space): see the resolve route. */}
+    <input type="hidden" name="form" value="1" />
     <button type="submit">Resolve</button>
     {overrides.length === 0 ? null : (
       <div class="overrides">

@@ -135,6 +135,35 @@ function resolveView(status: number, body: string): ResolveView {
   };
 }
 
+/** The hidden field of the resolve form: its query was written by a browser's form, not by hand or by the script. */
+export const FORM_MARK = 'form';
+
+/**
+ * The resolve page's query: the parameters of `/resolve`, read as it reads them (`+` stays `+`,
+ * flake refs are full of it; an unknown or repeated parameter is refused rather than dropped).
+ * When the form's own mark is there (`form=1`, a hidden field), a browser wrote the query as
+ * form data, where a typed space is `+` and a typed `+` is %2B: it is read that way instead, so
+ * the same question typed in the box is the same question with script or without.
+ */
+function resolveQuery(url: string) {
+  const start = url.indexOf('?');
+  const pairs = start < 0 ? [] : url.slice(start + 1).split('&');
+  const isMark = (pair: string) => pair === FORM_MARK || pair.startsWith(`${FORM_MARK}=`);
+  const marks = pairs.filter(isMark);
+  if (marks.length > 1 || (marks.length === 1 && marks[0] !== `${FORM_MARK}=1`)) {
+    throw new Problem(
+      'invalid-request',
+      `query parameter '${FORM_MARK}': the form's mark, given once as ${FORM_MARK}=1`,
+      {
+        parameter: FORM_MARK,
+      },
+    );
+  }
+  // The rest is `/resolve`'s query, refused in its words.
+  const rest = `?${pairs.filter((pair) => !isMark(pair)).join('&')}`;
+  return queryParams(rest, ['ref', 'registry'], [OVERRIDE_PARAM], { form: marks.length === 1 });
+}
+
 export const webRoutes = new Hono<AppEnv>()
   .get('/', (c) =>
     page(c, async () => {
@@ -185,9 +214,7 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/resolve', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      // The parameters of `/resolve`, read as it reads them: `+` stays `+` (flake refs are full
-      // of it), and an unknown or repeated parameter is refused rather than dropped.
-      const query = queryParams(c.req.url, ['ref', 'registry'], [OVERRIDE_PARAM]);
+      const query = resolveQuery(c.req.url);
       const overrides = query[OVERRIDE_PARAM] ?? [];
       // The registry must exist for its page to; the layers may name others.
       await latestVersion(c.var.store, name);

@@ -205,6 +205,50 @@ describe('the web pages', () => {
     await page(service, `/r/${name}/resolve?override-flake=nixpkgs`, 400);
   });
 
+  it('reads a query its form wrote (form=1) as form data, + a space, and any other query with + kept', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    /** What the page says of a query: its status and its answer's text. */
+    const said = async (query: string, status: number) => {
+      const html = await page(service, `/r/${name}/resolve?${query}`, status);
+      return /<section id="resolve-result"[^>]*>.*<\/section>/s.exec(html)?.[0] ?? '';
+    };
+    for (const ref of ['git+https://example.org/a b?ref=c+d', 'b c+d', 'nixpkgs/nixos-24.05', 'github:a/b?dir=x y+z']) {
+      const api = await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`);
+      const json = await api.json<{ resolved?: { url: string }; detail?: string }>();
+      const answer = api.status === 200 ? `<bdi>${json.resolved?.url}</bdi>` : escaped(json.detail ?? '');
+      // As the browser's form writes it: a space as +, a + as %2B, and the form's mark.
+      const typed = `${new URLSearchParams({ ref, registry: name }).toString()}&form=1`;
+      expect(typed, ref).not.toContain('%20');
+      const fromForm = await said(typed, api.status);
+      expect(fromForm, ref).toContain(answer);
+      // The same bytes without the mark are another question: the typed space read as +.
+      if (ref.includes(' ')) {
+        const unmarked = await service.fetch(`/r/${name}/resolve?${typed.replace('&form=1', '')}`);
+        expect(await unmarked.text(), ref).not.toContain(answer);
+      }
+      // As the script, a link or a person writes it: percent-encoded, + kept as +.
+      expect(await said(`ref=${encodeURIComponent(ref)}&registry=${name}`, api.status), ref).toBe(fromForm);
+    }
+    // Without the mark, + is + (refs hold it); with it, + is a space.
+    const plus = await said('ref=git+https://example.org/repo', 200);
+    expect(plus).toContain('<code class="resolved"><bdi>git+https://example.org/repo</bdi></code>');
+    const api = await service.fetch(
+      `/resolve?ref=${encodeURIComponent('git https://example.org/repo')}&registry=${name}`,
+    );
+    const spaced = await api.json<{ detail: string }>();
+    expect(await said('ref=git+https://example.org/repo&form=1', api.status)).toContain(escaped(spaced.detail));
+    // The form's fields are kept as read: the box holds the ref with its space.
+    expect(await page(service, `/r/${name}/resolve?ref=b+c%2Bd&form=1`, 400)).toContain('value="b c+d"');
+    // The mark is 1 or nothing, once; what it says of the rest is as strict.
+    await page(service, `/r/${name}/resolve?ref=nixpkgs&form=0`, 400);
+    await page(service, `/r/${name}/resolve?ref=nixpkgs&form=1&form=1`, 400);
+    await page(service, `/r/${name}/resolve?ref=%ZZ&form=1`, 400);
+    // The form carries the mark, on the resolve page and on the hosted registries' page.
+    expect(await page(service, `/r/${name}/resolve`)).toContain('<input type="hidden" name="form" value="1"/>');
+    expect(await page(service, '/')).toContain('<input type="hidden" name="form" value="1"/>');
+  });
+
   it('shows a stored message’s invisible and bidi characters, each visibly marked', async () => {
     const name = uniqueName('web');
     const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
