@@ -75,8 +75,12 @@ function entryRows(version: StoredVersion): EntryRow[] {
   return rows;
 }
 
-/** A page's query, read as a browser's form sends it (`+` is a space there). */
-const formQuery = (c: Context<AppEnv>) => new URL(c.req.url).searchParams;
+/**
+ * A page's query, checked as the API checks its own (an unknown or repeated parameter, or bad
+ * percent-encoding, is a 400 that names it) and read as a browser's form sends it: `+` is a space.
+ */
+const pageQuery = <K extends string>(c: Context<AppEnv>, allowed: readonly K[]) =>
+  queryParams(c.req.url, allowed, [], { form: true });
 
 /** A page rendered with a status of its own: one that shows an error beside its form. */
 interface WithStatus {
@@ -167,6 +171,7 @@ function resolveQuery(url: string) {
 export const webRoutes = new Hono<AppEnv>()
   .get('/', (c) =>
     page(c, async () => {
+      pageQuery(c, []);
       const store = c.var.store;
       const registries: HostedRow[] = await Promise.all(
         store.names.map(async (name): Promise<HostedRow> => {
@@ -186,14 +191,14 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      const query = formQuery(c);
+      const query = pageQuery(c, ['q', 'page']);
       const version = await latestVersion(c.var.store, name);
       const all = entryRows(version);
-      const needle = (query.get('q') ?? '').trim();
+      const needle = (query.q ?? '').trim();
       const lower = needle.toLowerCase();
       const matching = lower === '' ? all : all.filter((r) => r.haystack.includes(lower));
       const pages = Math.max(1, Math.ceil(matching.length / ENTRIES_PER_PAGE));
-      const n = decimalParam('page', query.get('page') ?? undefined, 1, pages) ?? 1;
+      const n = decimalParam('page', query.page, 1, pages) ?? 1;
       const rows = matching.slice((n - 1) * ENTRIES_PER_PAGE, n * ENTRIES_PER_PAGE);
       return (
         <EntriesPage
@@ -250,9 +255,9 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/history', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      const query = formQuery(c);
+      const query = pageQuery(c, ['before']);
       const latest = (await latestVersion(c.var.store, name)).number;
-      const before = decimalParam('before', query.get('before') ?? undefined, 2, latest + 1) ?? latest + 1;
+      const before = decimalParam('before', query.before, 2, latest + 1) ?? latest + 1;
       const top = before - 1;
       const numbers = Array.from({ length: Math.min(VERSIONS_PER_PAGE, top) }, (_, i) => top - i);
       const records: VersionRecord[] = await Promise.all(numbers.map((n) => pinnedRecord(c.var.store, name, n)));
@@ -274,6 +279,7 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/proposals', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
+      pageQuery(c, []);
       const writer = await writerOf(c, name);
       const [open, all] = await Promise.all([
         call(name, () => writer.proposals('open', PROPOSALS_LISTED)),
@@ -288,6 +294,7 @@ export const webRoutes = new Hono<AppEnv>()
     page(c, async () => {
       const name = registryName(c.req.param('name'));
       const id = proposalId(c.req.param('id'));
+      pageQuery(c, []);
       const view = await proposalView(await writerOf(c, name), name, id);
       const changes = view.proposal.changes.map(changeLine);
       let text = '';
@@ -326,6 +333,7 @@ export const webRoutes = new Hono<AppEnv>()
     page(c, async () => {
       const name = registryName(c.req.param('name'));
       const id = proposalId(c.req.param('id'));
+      pageQuery(c, []);
       const writer = await writerOf(c, name);
       const view = await proposalView(writer, name, id);
       return <ProposalPage view={view} changes={view.proposal.changes.map(changeLine)} />;

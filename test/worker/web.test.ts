@@ -249,6 +249,62 @@ describe('the web pages', () => {
     expect(await page(service, '/')).toContain('<input type="hidden" name="form" value="1"/>');
   });
 
+  it('refuses a repeated, unknown or badly encoded query parameter on every page with a 400 page, as the API does', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [
+      { op: 'set', entry: { from: { type: 'indirect', id: 'q' }, to: { type: 'github', owner: 'o', repo: 'q' } } },
+    ]);
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const id = idOf(p);
+    // Each page with the parameters it documents.
+    const pages: [string, readonly string[]][] = [
+      ['/', []],
+      [`/r/${name}`, ['q', 'page']],
+      [`/r/${name}/resolve`, ['ref', 'registry', 'override-flake']],
+      [`/r/${name}/history`, ['before']],
+      [`/r/${name}/proposals`, []],
+      [`/r/${name}/proposals/${id}`, []],
+    ];
+    for (const [path, takes] of pages) {
+      const unknown = await page(service, `${path}?zzz=1`, 400);
+      expect(unknown, path).toContain('<h1>Invalid request</h1>');
+      expect(unknown, path).toContain(
+        `unknown query parameter &#39;zzz&#39;: this route ${
+          takes.length === 0
+            ? 'takes no query parameters'
+            : `takes only ${takes.map((t) => `&#39;${t}&#39;`).join(', ')}`
+        }`,
+      );
+      expect(await page(service, `${path}?%ZZ=1`, 400), path).toContain(
+        'query parameter name: not valid percent-encoding',
+      );
+      // The API's own answer to the same kind of query, for comparison.
+      const api = await service.fetch(`/registries/${name}/proposals/${id}?zzz=1`);
+      expect(api.status).toBe(400);
+      await api.arrayBuffer();
+    }
+    for (const query of ['q=a&q=b', 'page=1&page=1', 'q=%ZZ', 'q=%E0%A4']) {
+      expect(await page(service, `/r/${name}?${query}`, 400), query).toContain('<h1>Invalid request</h1>');
+    }
+    expect(await page(service, `/r/${name}?q=a&q=b`, 400)).toContain(
+      'query parameter &#39;q&#39; is given more than once',
+    );
+    expect(await page(service, `/r/${name}/history?before=2&before=2`, 400)).toContain(
+      'query parameter &#39;before&#39; is given more than once',
+    );
+    // The audit's page too; what it posts is read as before.
+    const posted = await page(service, `/r/${name}/proposals/${id}/audit?zzz=1`, 400, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'document=%7B%7D',
+    });
+    expect(posted).toContain('unknown query parameter &#39;zzz&#39;');
+    // What each page documents still works: the filter as its form sends it (+ a space), paging, before.
+    expect(await page(service, `/r/${name}?q=nixpkgs+nixos&page=1`)).toContain('match “nixpkgs nixos”');
+    await page(service, `/r/${name}?q=&page=1`);
+    await page(service, `/r/${name}/history?before=2`);
+  });
+
   it('shows a stored message’s invisible and bidi characters, each visibly marked', async () => {
     const name = uniqueName('web');
     const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
