@@ -32,7 +32,14 @@ import {
   type HostedRow,
   type ResolveView,
 } from './registry-pages.js';
-import { HistoryPage, ProposalPage, ProposalsPage } from './review-pages.js';
+import {
+  HistoryPage,
+  PROPOSAL_LISTS,
+  ProposalPage,
+  ProposalsPage,
+  proposalListPages,
+  type ProposalPages,
+} from './review-pages.js';
 
 /**
  * The registry's web pages: HTML rendered here from what the JSON routes read
@@ -333,10 +340,16 @@ export const webRoutes = new Hono<AppEnv>()
     page(c, async () => {
       const name = registryName(c.req.param('name'));
       const id = proposalId(c.req.param('id'));
-      pageQuery(c, []);
+      const query = pageQuery(c, PROPOSAL_LISTS);
       const writer = await writerOf(c, name);
       const view = await proposalView(writer, name, id);
-      return <ProposalPage view={view} changes={view.proposal.changes.map(changeLine)} />;
+      const changes = view.proposal.changes.map(changeLine);
+      // Each long list is paged on its own; a page past a list's last is a 400, as for entries.
+      const of = proposalListPages(view, changes);
+      const pages = Object.fromEntries(
+        PROPOSAL_LISTS.map((list) => [list, decimalParam(list, query[list], 1, of[list]) ?? 1]),
+      ) as ProposalPages;
+      return <ProposalPage view={view} changes={changes} pages={pages} />;
     }),
   );
 

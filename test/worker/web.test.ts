@@ -115,6 +115,64 @@ describe('the web pages', () => {
     await page(service, `/r/${name}?page=51`, 400);
   });
 
+  it('pages a proposal of 10,000 entries: the first view stays under 100 KB, each list paged by links', async () => {
+    const { name, service } = await team();
+    const p = proposal(
+      name,
+      1,
+      Array.from({ length: 10_000 }, (_, i) => ({
+        op: 'set' as const,
+        entry: { from: { type: 'indirect', id: `t${i}` }, to: { type: 'path', path: `/${i}` } },
+      })),
+    );
+    const submitted = await submit(service, p, ['alice']);
+    expect(submitted.status, await submitted.clone().text()).toBe(201);
+    await submitted.arrayBuffer();
+    const id = idOf(p);
+    const path = `/r/${name}/proposals/${id}`;
+    const res = await service.fetch(path);
+    expect((await res.arrayBuffer()).byteLength).toBeLessThan(100_000);
+    const html = await page(service, path);
+    const diffRows = (h: string) =>
+      [...h.matchAll(/<li class="diff-add">.*?<bdi>(flake:[^<]*)<\/bdi>/g)].map((m) => m[1]);
+    const proposed = (h: string) => /<ol class="changes"[^>]*>(.*?)<\/ol>/s.exec(h)?.[1]?.match(/<li /g)?.length ?? 0;
+    const impactRows = (h: string) =>
+      (/<h2 id="impact">.*?<tbody>(.*?)<\/tbody>/s.exec(h)?.[1] ?? '').match(/<tr/g)?.length ?? 0;
+    const lintRows = (h: string) => (/<ul class="lint">(.*?)<\/ul>/s.exec(h)?.[1] ?? '').match(/<li>/g)?.length ?? 0;
+    expect(diffRows(html)).toEqual(Array.from({ length: 100 }, (_, i) => `flake:t${i}`));
+    expect(proposed(html)).toBe(100);
+    expect(impactRows(html)).toBe(100);
+    expect(html).toContain('Rows 1 to 100 of 10000 (page 1 of 100).');
+    // Links to the other pages of each list, plain links that land on that list.
+    expect(html).toContain(`<a href="${path}?diff=2#diff" rel="next">`);
+    expect(html).toContain(`<a href="${path}?diff=100#diff">page 100</a>`);
+    expect(html).toContain(`<a href="${path}?proposed=2#proposed" rel="next">`);
+    expect(html).toContain(`<a href="${path}?impact=2#impact" rel="next">`);
+    // Following the link as a browser without script does: its href, without the fragment.
+    const next = /<a href="([^"#]*)#diff" rel="next">/.exec(html)?.[1]?.replace(/&amp;/g, '&') ?? '';
+    expect(next).toBe(`${path}?diff=2`);
+    const second = await page(service, next);
+    expect(diffRows(second)).toEqual(Array.from({ length: 100 }, (_, i) => `flake:t${100 + i}`));
+    expect(second).toContain(`<a href="${path}#diff" rel="prev">`);
+    // Paging one list keeps the page of another.
+    const both = await page(service, `${path}?diff=100&proposed=3`);
+    expect(diffRows(both)).toEqual(Array.from({ length: 100 }, (_, i) => `flake:t${9_900 + i}`));
+    expect(both).toContain('<ol class="changes" start="201">');
+    expect(both).toContain(`<a href="${path}?diff=99&amp;proposed=3#diff" rel="prev">`);
+    expect(both).toContain(`<a href="${path}?diff=100&amp;proposed=4#proposed" rel="next">`);
+    // The impact the service keeps (its first 500 rows) is paged too, and what it left out is said.
+    const impact = await page(service, `${path}?impact=5`);
+    expect(impactRows(impact)).toBe(100);
+    expect(impact).toContain('… and 9500 more rows the service left out.');
+    await page(service, `${path}?impact=6`, 400);
+    await page(service, `${path}?diff=0`, 400);
+    await page(service, `${path}?diff=101`, 400);
+    // Lint findings too: the service keeps 500 of them.
+    expect(lintRows(html)).toBe(100);
+    expect(html).toContain(`<a href="${path}?lint=2#lint" rel="next">`);
+    expect(lintRows(await page(service, `${path}?lint=5`))).toBe(100);
+  }, 60_000);
+
   it('resolves as /resolve does: the steps, or Nix’s own error text', async () => {
     const name = uniqueName('web');
     const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
@@ -263,7 +321,7 @@ describe('the web pages', () => {
       [`/r/${name}/resolve`, ['ref', 'registry', 'override-flake']],
       [`/r/${name}/history`, ['before']],
       [`/r/${name}/proposals`, []],
-      [`/r/${name}/proposals/${id}`, []],
+      [`/r/${name}/proposals/${id}`, ['diff', 'proposed', 'impact', 'lint']],
     ];
     for (const [path, takes] of pages) {
       const unknown = await page(service, `${path}?zzz=1`, 400);
