@@ -589,6 +589,25 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     await page.close();
   });
 
+  it('names the request the service dropped (its connection closed), the bar gone, the focus on the outcome', async () => {
+    const page = await open(scripted, '/r/global/history');
+    const dropped = '**/registries/global/versions/1';
+    await page.route(dropped, (route) => route.abort('connectionclosed'));
+    const text = await verifyHistory(page);
+    expect(text).toMatch(
+      /^The history could not be verified: GET \/registries\/global\/versions\/1 got no answer: the connection failed or was closed \(.+\)$/,
+    );
+    expect(await page.locator('#verify-progress').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Verify again' }).isEnabled()).toBe(true);
+    expect(await focused(page)).toBe('verify-result');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // The dropped request is the one trouble expected here, and chromium's line for it (which names no URL).
+    expect(
+      troubles.splice(0).filter((t) => !t.includes('/versions/1') && !t.includes('net::ERR_CONNECTION_CLOSED')),
+    ).toEqual([]);
+    await page.close();
+  });
+
   it("names version 2 when one byte of its stored file is altered in the server's storage", async () => {
     const original = await (await fetch(`${server.origin}/registries/global/versions/2/flake-registry.json`)).text();
     const at = original.indexOf('"NixOS"') + 5;
