@@ -60,12 +60,15 @@ async function missing(store: RegistryStore, name: string, n: number): Promise<n
  * (in `/resolve?ref=github:o/r?ref=x&rev=y` the `rev` is a parameter of its own,
  * not part of the ref). Values are percent-decoded only: `+` stays `+`, since
  * flake refs are full of it (`git+https:`) and form decoding (`URLSearchParams`,
- * Hono's query helpers) would turn it into a space.
+ * Hono's query helpers) would turn it into a space. A page whose query a browser's form wrote
+ * (`application/x-www-form-urlencoded`, where a space is `+` and `+` is %2B) reads it with
+ * `{ form: true }`: `+` is a space there, and the rest is as strict.
  */
 export function queryParams<K extends string, R extends string = never>(
   url: string,
   allowed: readonly K[],
   repeatable: readonly R[] = [],
+  { form = false }: { readonly form?: boolean } = {},
 ): Partial<Record<K, string>> & Partial<Record<R, string[]>> {
   const start = url.indexOf('?');
   const found: Partial<Record<string, string>> = {};
@@ -76,7 +79,7 @@ export function queryParams<K extends string, R extends string = never>(
   for (const pair of url.slice(start + 1).split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const name = decode(eq < 0 ? pair : pair.slice(0, eq), 'query parameter name');
+    const name = decode(eq < 0 ? pair : pair.slice(0, eq), 'query parameter name', form);
     if (!names.includes(name)) {
       const takes =
         names.length === 0 ? 'takes no query parameters' : `takes only ${names.map((a) => `'${a}'`).join(', ')}`;
@@ -85,7 +88,7 @@ export function queryParams<K extends string, R extends string = never>(
         parameter: name,
       });
     }
-    const value = decode(eq < 0 ? '' : pair.slice(eq + 1), name);
+    const value = decode(eq < 0 ? '' : pair.slice(eq + 1), name, form);
     if ((repeatable as readonly string[]).includes(name)) {
       (repeated[name] ??= []).push(value);
       continue;
@@ -115,9 +118,9 @@ export function firstQueryValue(url: string, name: string): string | undefined {
   return undefined;
 }
 
-function decode(text: string, what: string): string {
+function decode(text: string, what: string, form: boolean): string {
   try {
-    return decodeURIComponent(text);
+    return decodeURIComponent(form ? text.replace(/\+/g, ' ') : text);
   } catch {
     throw new Problem('invalid-request', `${what}: not valid percent-encoding (UTF-8 expected)`);
   }

@@ -37,7 +37,9 @@ export type ServedErrorKind =
   /** The key the service gives for its log is not a verifier key. */
   | 'bad-log-key'
   /** An answer that did not arrive, whole, within the time allowed. */
-  | 'timeout';
+  | 'timeout'
+  /** A request the network refused or the service dropped: no answer, or not all of it. */
+  | 'unreachable';
 
 /** Why what a service serves could not be checked at all (as opposed to failing a check). */
 export class ServedError extends Error {
@@ -95,8 +97,18 @@ export function fetchSource(
     try {
       return await Promise.race([
         (async () => {
-          const response = await fetchPath(path, controller.signal);
-          return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()), response };
+          try {
+            const response = await fetchPath(path, controller.signal);
+            return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()), response };
+          } catch (error) {
+            if (error instanceof ServedError) throw error;
+            // A fetch says no more than "Failed to fetch" (a closed connection, a refused one, a
+            // network gone): the request it was is what a person can act on.
+            throw new ServedError(
+              'unreachable',
+              `GET ${path} got no answer: the connection failed or was closed (${error instanceof Error ? error.message : String(error)})`,
+            );
+          }
         })(),
         expired,
       ]);

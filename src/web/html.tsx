@@ -62,6 +62,55 @@ export const Time: FC<{ at: string }> = ({ at }) => (
   <time datetime={at}>{at.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')}</time>
 );
 
+/**
+ * Links to the other pages of a long list: the first, the last, a few around this one, and the
+ * previous and next. Plain links: paging works without script.
+ */
+export const Pager: FC<{ label: string; page: number; pages: number; href: (page: number) => string }> = ({
+  label,
+  page,
+  pages,
+  href,
+}) => {
+  if (pages <= 1) return null;
+  const shown = [...new Set([1, page - 2, page - 1, page, page + 1, page + 2, pages])]
+    .filter((n) => n >= 1 && n <= pages)
+    .sort((a, b) => a - b);
+  return (
+    <nav class="pages" aria-label={label}>
+      <ul>
+        {page > 1 ? (
+          <li>
+            <a href={href(page - 1)} rel="prev">
+              ← previous
+            </a>
+          </li>
+        ) : null}
+        {shown.map((n) =>
+          n === page ? (
+            <li>
+              <a href={href(n)} aria-current="page">
+                <strong>page {n}</strong>
+              </a>
+            </li>
+          ) : (
+            <li>
+              <a href={href(n)}>page {n}</a>
+            </li>
+          ),
+        )}
+        {page < pages ? (
+          <li>
+            <a href={href(page + 1)} rel="next">
+              next →
+            </a>
+          </li>
+        ) : null}
+      </ul>
+    </nav>
+  );
+};
+
 export const Badge: FC<{ status: string }> = ({ status }) => <span class={`badge status-${status}`}>{status}</span>;
 
 export interface PageProps {

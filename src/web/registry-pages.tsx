@@ -1,7 +1,7 @@
 import type { FC } from 'hono/jsx';
 import type { StepAnswer } from '../api/answers.js';
 import type { ChangeSummary } from '../protocol/record.js';
-import { ENTRIES_PER_PAGE, Page, Shown, Time, Url } from './html.js';
+import { ENTRIES_PER_PAGE, Page, Pager, Shown, Time, Url } from './html.js';
 
 /** The hosted registries, one registry's entries, and the resolve box. */
 
@@ -95,51 +95,13 @@ export interface EntriesProps {
 const pageHref = (registry: string, page: number, query: string) =>
   `/r/${registry}?${query === '' ? '' : `q=${encodeURIComponent(query)}&`}page=${page}`;
 
-const Pager: FC<{ registry: string; page: number; pages: number; query: string }> = ({
+// The first, the last, and a few around this one: a 10,000-entry registry has 50 pages.
+const EntriesPager: FC<{ registry: string; page: number; pages: number; query: string }> = ({
   registry,
   page,
   pages,
   query,
-}) => {
-  if (pages <= 1) return null;
-  // The first, the last, and a few around this one: a 10,000-entry registry has 50 pages.
-  const shown = [...new Set([1, page - 2, page - 1, page, page + 1, page + 2, pages])]
-    .filter((n) => n >= 1 && n <= pages)
-    .sort((a, b) => a - b);
-  return (
-    <nav class="pages" aria-label="Pages of entries">
-      <ul>
-        {page > 1 ? (
-          <li>
-            <a href={pageHref(registry, page - 1, query)} rel="prev">
-              ← previous
-            </a>
-          </li>
-        ) : null}
-        {shown.map((n) =>
-          n === page ? (
-            <li>
-              <a href={pageHref(registry, n, query)} aria-current="page">
-                <strong>page {n}</strong>
-              </a>
-            </li>
-          ) : (
-            <li>
-              <a href={pageHref(registry, n, query)}>page {n}</a>
-            </li>
-          ),
-        )}
-        {page < pages ? (
-          <li>
-            <a href={pageHref(registry, page + 1, query)} rel="next">
-              next →
-            </a>
-          </li>
-        ) : null}
-      </ul>
-    </nav>
-  );
-};
+}) => <Pager label="Pages of entries" page={page} pages={pages} href={(n) => pageHref(registry, n, query)} />;
 
 /**
  * What the rows shown are, in words that count exactly what they say: all the entries, or those
@@ -200,7 +162,7 @@ export const EntriesPage: FC<EntriesProps> = (p) => {
       >
         {entriesCount(p, first, pages)}
       </p>
-      <Pager registry={p.registry} page={p.page} pages={pages} query={p.query} />
+      <EntriesPager registry={p.registry} page={p.page} pages={pages} query={p.query} />
       <table id="entry-table">
         <thead>
           <tr>
@@ -230,7 +192,7 @@ export const EntriesPage: FC<EntriesProps> = (p) => {
           ))}
         </tbody>
       </table>
-      <Pager registry={p.registry} page={p.page} pages={pages} query={p.query} />
+      <EntriesPager registry={p.registry} page={p.page} pages={pages} query={p.query} />
     </Page>
   );
 };
@@ -283,6 +245,8 @@ export const ResolveForm: FC<ResolveFormProps> = ({ registry, layers, ref, overr
     {overrides.map((value) => (
       <input type="hidden" name="override-flake" value={value} />
     ))}
+    {/* The page reads a query with this mark as form data (`+` a space): see the resolve route. */}
+    <input type="hidden" name="form" value="1" />
     <button type="submit">Resolve</button>
     {overrides.length === 0 ? null : (
       <div class="overrides">
@@ -403,14 +367,22 @@ const Answer: FC<{ answer: ResolveView; registry: string }> = ({ answer }) => (
   </>
 );
 
+/** One line of a diff: its sign, what happened, the entry's label and its class. */
+export type DiffLine = readonly [sign: string, what: string, label: string, cls: string];
+
+/** Entries added, removed, changed and moved, by label, in that order. */
+export const diffLines = (changes: ChangeSummary): DiffLine[] => [
+  ...changes.added.map((l): DiffLine => ['+', 'added', l, 'diff-add']),
+  ...changes.removed.map((l): DiffLine => ['−', 'removed', l, 'diff-remove']),
+  ...changes.changed.map((l): DiffLine => ['~', 'changed', l, '']),
+  ...changes.moved.map((l): DiffLine => ['↕', 'moved', l, '']),
+];
+
 /** Entries added, removed, changed and moved, by label. */
-export const SummaryList: FC<{ changes: ChangeSummary }> = ({ changes }) => {
-  const lines = [
-    ...changes.added.map((l) => ['+', 'added', l, 'diff-add'] as const),
-    ...changes.removed.map((l) => ['−', 'removed', l, 'diff-remove'] as const),
-    ...changes.changed.map((l) => ['~', 'changed', l, ''] as const),
-    ...changes.moved.map((l) => ['↕', 'moved', l, ''] as const),
-  ];
+export const SummaryList: FC<{ changes: ChangeSummary }> = ({ changes }) => <DiffList lines={diffLines(changes)} />;
+
+/** Lines of a diff (all of them, or one page's). */
+export const DiffList: FC<{ lines: readonly DiffLine[] }> = ({ lines }) => {
   if (lines.length === 0) return <p class="muted">No entry changes.</p>;
   return (
     <ul class="diff">

@@ -3,8 +3,8 @@ import type { ProposalAuditAnswer } from '../api/answers.js';
 import type { ProposalSummary, ProposalView, ThresholdView } from '../writer/contract.js';
 import type { VersionRecord } from '../protocol/record.js';
 import { signatureForm, signatureLabel } from '../protocol/signatures.js';
-import { Badge, Page, Shown, Time, VERIFY_SCRIPT } from './html.js';
-import { SummaryList } from './registry-pages.js';
+import { Badge, Page, Pager, Shown, Time, VERIFY_SCRIPT } from './html.js';
+import { DiffList, SummaryList, diffLines } from './registry-pages.js';
 
 /** A registry's history, its proposals, and one proposal as a reviewer reads it. */
 
@@ -273,13 +273,76 @@ export interface AuditView {
   readonly problem?: { readonly title: string; readonly detail: string };
 }
 
-export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine[]; audit?: AuditView }> = ({
-  view,
-  changes,
-  audit,
-}) => {
+/** Rows of each of a proposal's long lists shown at once: a 10,000-entry proposal's first view stays far under 100 KB. */
+export const PROPOSAL_ROWS_PER_PAGE = 100;
+
+/** A proposal's long lists, each paged on its own by the query parameter of its name (`?impact=3`). */
+export const PROPOSAL_LISTS = ['diff', 'proposed', 'impact', 'lint'] as const;
+export type ProposalList = (typeof PROPOSAL_LISTS)[number];
+export type ProposalPages = Readonly<Record<ProposalList, number>>;
+
+/** How many pages each list of a proposal's page has (at least one). */
+export function proposalListPages(view: ProposalView, changes: readonly ChangeLine[]): ProposalPages {
+  const pages = (rows: number) => Math.max(1, Math.ceil(rows / PROPOSAL_ROWS_PER_PAGE));
+  return {
+    diff: pages(diffLines(view.review.changes).length),
+    proposed: pages(changes.length),
+    impact: pages(view.review.impact.length),
+    lint: pages(view.review.lint.length),
+  };
+}
+
+const FIRST_PAGES: ProposalPages = { diff: 1, proposed: 1, impact: 1, lint: 1 };
+
+/** This page of a list's rows. */
+const pageOf = <T,>(rows: readonly T[], page: number): readonly T[] =>
+  rows.slice((page - 1) * PROPOSAL_ROWS_PER_PAGE, page * PROPOSAL_ROWS_PER_PAGE);
+
+/** A list's pager and what its page holds, when it has more than one page; the other lists keep their page. */
+const ListPager: FC<{
+  view: ProposalView;
+  pages: ProposalPages;
+  of: ProposalPages;
+  list: ProposalList;
+  rows: number;
+}> = ({ view, pages, of, list, rows }) => {
+  if (of[list] <= 1) return null;
+  const page = pages[list];
+  const href = (n: number) => {
+    const query = PROPOSAL_LISTS.map((l) => [l, l === list ? n : pages[l]] as const)
+      .filter(([, v]) => v !== 1)
+      .map(([l, v]) => `${l}=${v}`)
+      .join('&');
+    return `/r/${view.registry}/proposals/${view.id}${query === '' ? '' : `?${query}`}#${list}`;
+  };
+  const first = (page - 1) * PROPOSAL_ROWS_PER_PAGE;
+  return (
+    <>
+      <p class="muted">
+        Rows {first + 1} to {Math.min(rows, first + PROPOSAL_ROWS_PER_PAGE)} of {rows} (page {page} of {of[list]}).
+      </p>
+      <Pager label={`Pages of ${LIST_NAMES[list]}`} page={page} pages={of[list]} href={href} />
+    </>
+  );
+};
+
+const LIST_NAMES: Readonly<Record<ProposalList, string>> = {
+  diff: 'changes against the head',
+  proposed: 'changes as proposed',
+  impact: 'resolution impact',
+  lint: 'lint findings',
+};
+
+export const ProposalPage: FC<{
+  view: ProposalView;
+  changes: readonly ChangeLine[];
+  audit?: AuditView;
+  pages?: ProposalPages;
+}> = ({ view, changes, audit, pages = FIRST_PAGES }) => {
   const p = view.proposal;
   const review = view.review;
+  const of = proposalListPages(view, changes);
+  const diff = diffLines(review.changes);
   const command = `flake-registry approve ${view.id} --registry ${view.registry} --key YOUR.sec`;
   return (
     <Page title={`Proposal ${view.id.slice(0, 12)}…`} registry={view.registry}>
@@ -322,10 +385,12 @@ export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine
 
       <h2 id="diff">Changes against version {review.head}</h2>
       {review.base.version === review.head ? null : <p class="muted">Written against version {review.base.version}.</p>}
-      <SummaryList changes={review.changes} />
-      <h3>As proposed</h3>
-      <ol class="changes">
-        {changes.map((c) => (
+      <ListPager view={view} pages={pages} of={of} list="diff" rows={diff.length} />
+      <DiffList lines={pageOf(diff, pages.diff)} />
+      <h3 id="proposed">As proposed</h3>
+      <ListPager view={view} pages={pages} of={of} list="proposed" rows={changes.length} />
+      <ol class="changes" start={(pages.proposed - 1) * PROPOSAL_ROWS_PER_PAGE + 1}>
+        {pageOf(changes, pages.proposed).map((c) => (
           <li class="mono">
             <Shown text={c.text} />
           </li>
@@ -347,32 +412,35 @@ export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine
       {review.impact.length === 0 ? (
         <p class="muted">No ref resolves differently.</p>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Ref</th>
-              <th scope="col">Before</th>
-              <th scope="col">After</th>
-              <th scope="col">Changed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {review.impact.map((row) => (
-              <tr class={row.changed ? 'changed' : ''}>
-                <td class="mono">
-                  <Shown text={row.ref} />
-                </td>
-                <td class="mono">
-                  <Outcome o={row.before} />
-                </td>
-                <td class="mono">
-                  <Outcome o={row.after} />
-                </td>
-                <td>{row.changed ? <strong>yes</strong> : <span class="muted">no</span>}</td>
+        <>
+          <ListPager view={view} pages={pages} of={of} list="impact" rows={review.impact.length} />
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Ref</th>
+                <th scope="col">Before</th>
+                <th scope="col">After</th>
+                <th scope="col">Changed</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {pageOf(review.impact, pages.impact).map((row) => (
+                <tr class={row.changed ? 'changed' : ''}>
+                  <td class="mono">
+                    <Shown text={row.ref} />
+                  </td>
+                  <td class="mono">
+                    <Outcome o={row.before} />
+                  </td>
+                  <td class="mono">
+                    <Outcome o={row.after} />
+                  </td>
+                  <td>{row.changed ? <strong>yes</strong> : <span class="muted">no</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
       )}
       {review.impactOmitted === undefined ? null : (
         <p class="muted">… and {review.impactOmitted} more rows the service left out.</p>
@@ -384,14 +452,17 @@ export const ProposalPage: FC<{ view: ProposalView; changes: readonly ChangeLine
       {review.lint.length === 0 ? (
         <p class="muted">No findings.</p>
       ) : (
-        <ul class="lint">
-          {review.lint.map((f) => (
-            <li>
-              <span class={f.severity === 'error' ? 'badge error' : 'badge'}>{f.severity}</span>{' '}
-              <Shown text={f.message} />
-            </li>
-          ))}
-        </ul>
+        <>
+          <ListPager view={view} pages={pages} of={of} list="lint" rows={review.lint.length} />
+          <ul class="lint">
+            {pageOf(review.lint, pages.lint).map((f) => (
+              <li>
+                <span class={f.severity === 'error' ? 'badge error' : 'badge'}>{f.severity}</span>{' '}
+                <Shown text={f.message} />
+              </li>
+            ))}
+          </ul>
+        </>
       )}
       {review.lintOmitted === undefined ? null : (
         <p class="muted">… and {review.lintOmitted} more findings the service left out.</p>

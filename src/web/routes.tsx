@@ -32,7 +32,14 @@ import {
   type HostedRow,
   type ResolveView,
 } from './registry-pages.js';
-import { HistoryPage, ProposalPage, ProposalsPage } from './review-pages.js';
+import {
+  HistoryPage,
+  PROPOSAL_LISTS,
+  ProposalPage,
+  ProposalsPage,
+  proposalListPages,
+  type ProposalPages,
+} from './review-pages.js';
 
 /**
  * The registry's web pages: HTML rendered here from what the JSON routes read
@@ -75,8 +82,12 @@ function entryRows(version: StoredVersion): EntryRow[] {
   return rows;
 }
 
-/** A page's query, read as a browser's form sends it (`+` is a space there). */
-const formQuery = (c: Context<AppEnv>) => new URL(c.req.url).searchParams;
+/**
+ * A page's query, checked as the API checks its own (an unknown or repeated parameter, or bad
+ * percent-encoding, is a 400 that names it) and read as a browser's form sends it: `+` is a space.
+ */
+const pageQuery = <K extends string>(c: Context<AppEnv>, allowed: readonly K[]) =>
+  queryParams(c.req.url, allowed, [], { form: true });
 
 /** A page rendered with a status of its own: one that shows an error beside its form. */
 interface WithStatus {
@@ -135,9 +146,39 @@ function resolveView(status: number, body: string): ResolveView {
   };
 }
 
+/** The hidden field of the resolve form: its query was written by a browser's form, not by hand or by the script. */
+export const FORM_MARK = 'form';
+
+/**
+ * The resolve page's query: the parameters of `/resolve`, read as it reads them (`+` stays `+`,
+ * flake refs are full of it; an unknown or repeated parameter is refused rather than dropped).
+ * When the form's own mark is there (`form=1`, a hidden field), a browser wrote the query as
+ * form data, where a typed space is `+` and a typed `+` is %2B: it is read that way instead, so
+ * the same question typed in the box is the same question with script or without.
+ */
+function resolveQuery(url: string) {
+  const start = url.indexOf('?');
+  const pairs = start < 0 ? [] : url.slice(start + 1).split('&');
+  const isMark = (pair: string) => pair === FORM_MARK || pair.startsWith(`${FORM_MARK}=`);
+  const marks = pairs.filter(isMark);
+  if (marks.length > 1 || (marks.length === 1 && marks[0] !== `${FORM_MARK}=1`)) {
+    throw new Problem(
+      'invalid-request',
+      `query parameter '${FORM_MARK}': the form's mark, given once as ${FORM_MARK}=1`,
+      {
+        parameter: FORM_MARK,
+      },
+    );
+  }
+  // The rest is `/resolve`'s query, refused in its words.
+  const rest = `?${pairs.filter((pair) => !isMark(pair)).join('&')}`;
+  return queryParams(rest, ['ref', 'registry'], [OVERRIDE_PARAM], { form: marks.length === 1 });
+}
+
 export const webRoutes = new Hono<AppEnv>()
   .get('/', (c) =>
     page(c, async () => {
+      pageQuery(c, []);
       const store = c.var.store;
       const registries: HostedRow[] = await Promise.all(
         store.names.map(async (name): Promise<HostedRow> => {
@@ -157,14 +198,14 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      const query = formQuery(c);
+      const query = pageQuery(c, ['q', 'page']);
       const version = await latestVersion(c.var.store, name);
       const all = entryRows(version);
-      const needle = (query.get('q') ?? '').trim();
+      const needle = (query.q ?? '').trim();
       const lower = needle.toLowerCase();
       const matching = lower === '' ? all : all.filter((r) => r.haystack.includes(lower));
       const pages = Math.max(1, Math.ceil(matching.length / ENTRIES_PER_PAGE));
-      const n = decimalParam('page', query.get('page') ?? undefined, 1, pages) ?? 1;
+      const n = decimalParam('page', query.page, 1, pages) ?? 1;
       const rows = matching.slice((n - 1) * ENTRIES_PER_PAGE, n * ENTRIES_PER_PAGE);
       return (
         <EntriesPage
@@ -185,9 +226,7 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/resolve', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      // The parameters of `/resolve`, read as it reads them: `+` stays `+` (flake refs are full
-      // of it), and an unknown or repeated parameter is refused rather than dropped.
-      const query = queryParams(c.req.url, ['ref', 'registry'], [OVERRIDE_PARAM]);
+      const query = resolveQuery(c.req.url);
       const overrides = query[OVERRIDE_PARAM] ?? [];
       // The registry must exist for its page to; the layers may name others.
       await latestVersion(c.var.store, name);
@@ -223,9 +262,9 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/history', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
-      const query = formQuery(c);
+      const query = pageQuery(c, ['before']);
       const latest = (await latestVersion(c.var.store, name)).number;
-      const before = decimalParam('before', query.get('before') ?? undefined, 2, latest + 1) ?? latest + 1;
+      const before = decimalParam('before', query.before, 2, latest + 1) ?? latest + 1;
       const top = before - 1;
       const numbers = Array.from({ length: Math.min(VERSIONS_PER_PAGE, top) }, (_, i) => top - i);
       const records: VersionRecord[] = await Promise.all(numbers.map((n) => pinnedRecord(c.var.store, name, n)));
@@ -247,6 +286,7 @@ export const webRoutes = new Hono<AppEnv>()
   .get('/r/:name/proposals', (c) =>
     page(c, async () => {
       const name = registryName(c.req.param('name'));
+      pageQuery(c, []);
       const writer = await writerOf(c, name);
       const [open, all] = await Promise.all([
         call(name, () => writer.proposals('open', PROPOSALS_LISTED)),
@@ -261,6 +301,7 @@ export const webRoutes = new Hono<AppEnv>()
     page(c, async () => {
       const name = registryName(c.req.param('name'));
       const id = proposalId(c.req.param('id'));
+      pageQuery(c, []);
       const view = await proposalView(await writerOf(c, name), name, id);
       const changes = view.proposal.changes.map(changeLine);
       let text = '';
@@ -299,9 +340,16 @@ export const webRoutes = new Hono<AppEnv>()
     page(c, async () => {
       const name = registryName(c.req.param('name'));
       const id = proposalId(c.req.param('id'));
+      const query = pageQuery(c, PROPOSAL_LISTS);
       const writer = await writerOf(c, name);
       const view = await proposalView(writer, name, id);
-      return <ProposalPage view={view} changes={view.proposal.changes.map(changeLine)} />;
+      const changes = view.proposal.changes.map(changeLine);
+      // Each long list is paged on its own; a page past a list's last is a 400, as for entries.
+      const of = proposalListPages(view, changes);
+      const pages = Object.fromEntries(
+        PROPOSAL_LISTS.map((list) => [list, decimalParam(list, query[list], 1, of[list]) ?? 1]),
+      ) as ProposalPages;
+      return <ProposalPage view={view} changes={changes} pages={pages} />;
     }),
   );
 

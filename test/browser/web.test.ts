@@ -451,6 +451,33 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     expect(troubles).toEqual([]);
   });
 
+  it('answers a ref typed with spaces and pluses the same without script as with it', async () => {
+    const ref = 'git+https://example.org/a b?ref=c+d';
+    const api = await fetch(`${server.origin}/resolve?ref=${encodeURIComponent(ref)}&registry=global`);
+    const json = await api.json<{ resolved?: { url: string }; detail?: string }>();
+    const scriptedPage = await open(scripted, '/r/global/resolve');
+    await scriptedPage.getByLabel('Flake ref').fill(ref);
+    await scriptedPage.getByLabel('Flake ref').press('Enter');
+    const result = scriptedPage.locator('#resolve-result');
+    await result.locator('h3').waitFor();
+    const withScript = await result.innerText();
+    expect(withScript).toContain(api.status === 200 ? json.resolved?.url : json.detail);
+    const plainPage = await open(plain, '/r/global/resolve');
+    await plainPage.getByLabel('Flake ref').fill(ref);
+    await plainPage.getByRole('button', { name: 'Resolve' }).click();
+    // The browser's form encoding: the space as +, the + as %2B, and the form's mark.
+    await plainPage.waitForURL('**/r/global/resolve?ref=*');
+    expect(plainPage.url()).toContain('ref=git%2Bhttps%3A%2F%2Fexample.org%2Fa+b%3Fref%3Dc%2Bd');
+    expect(plainPage.url()).toMatch(/&form=1$/);
+    expect(await plainPage.locator('#resolve-result').innerText()).toBe(withScript);
+    expect(await plainPage.getByLabel('Flake ref').inputValue()).toBe(ref);
+    // The answers' status (and chromium's line for it) are the only troubles, once for each context.
+    const expected = troubles.splice(0).filter((t) => !t.includes(String(api.status)));
+    expect(expected).toEqual([]);
+    await scriptedPage.close();
+    await plainPage.close();
+  });
+
   /** The size of the log's checkpoint as served now. */
   async function checkpointSize(): Promise<number> {
     const res = await fetch(`${server.origin}/registries/global/log/checkpoint`);
@@ -559,6 +586,25 @@ describe.skipIf(!available)('the web pages in a browser', () => {
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     // The aborted request is the one trouble expected here.
     expect(troubles.splice(0).filter((t) => !t.includes('versions?limit=1'))).toEqual([]);
+    await page.close();
+  });
+
+  it('names the request the service dropped (its connection closed), the bar gone, the focus on the outcome', async () => {
+    const page = await open(scripted, '/r/global/history');
+    const dropped = '**/registries/global/versions/1';
+    await page.route(dropped, (route) => route.abort('connectionclosed'));
+    const text = await verifyHistory(page);
+    expect(text).toMatch(
+      /^The history could not be verified: GET \/registries\/global\/versions\/1 got no answer: the connection failed or was closed \(.+\)$/,
+    );
+    expect(await page.locator('#verify-progress').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Verify again' }).isEnabled()).toBe(true);
+    expect(await focused(page)).toBe('verify-result');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // The dropped request is the one trouble expected here, and chromium's line for it (which names no URL).
+    expect(
+      troubles.splice(0).filter((t) => !t.includes('/versions/1') && !t.includes('net::ERR_CONNECTION_CLOSED')),
+    ).toEqual([]);
     await page.close();
   });
 

@@ -167,6 +167,31 @@ describe('a history fetched from a service and checked', () => {
     expect(aborted).toBeInstanceOf(ServedError);
   });
 
+  it('names the request a service dropped, headers or body', async () => {
+    const served = await service(history.versions.slice(0, 2));
+    // The record of version 2 is dropped before any answer, as a fetch says it: a TypeError.
+    const dropped = (path: string) =>
+      path.endsWith('/versions/2') ? Promise.reject(new TypeError('Failed to fetch')) : served.fetch(path);
+    const checked = verifyServedHistory(fetchSource(dropped), { registry: 'team' });
+    await expect(checked).rejects.toBeInstanceOf(ServedError);
+    await expect(checked).rejects.toHaveProperty('kind', 'unreachable');
+    await expect(checked).rejects.toThrow(
+      'GET /registries/team/versions/2 got no answer: the connection failed or was closed (Failed to fetch)',
+    );
+    // A body cut off after its headers.
+    const cut = (path: string) =>
+      path.endsWith('/versions/1')
+        ? Promise.resolve(
+            new Response(new ReadableStream({ start: (c) => c.error(new TypeError('network error')) }), {
+              status: 200,
+            }),
+          )
+        : served.fetch(path);
+    await expect(verifyServedHistory(fetchSource(cut), { registry: 'team' })).rejects.toThrow(
+      'GET /registries/team/versions/1 got no answer: the connection failed or was closed (network error)',
+    );
+  });
+
   it('gives up on a body that stops arriving after its headers', async () => {
     const served = await service(history.versions.slice(0, 2));
     const stalled = (path: string) =>

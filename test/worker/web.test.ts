@@ -115,6 +115,64 @@ describe('the web pages', () => {
     await page(service, `/r/${name}?page=51`, 400);
   });
 
+  it('pages a proposal of 10,000 entries: the first view stays under 100 KB, each list paged by links', async () => {
+    const { name, service } = await team();
+    const p = proposal(
+      name,
+      1,
+      Array.from({ length: 10_000 }, (_, i) => ({
+        op: 'set' as const,
+        entry: { from: { type: 'indirect', id: `t${i}` }, to: { type: 'path', path: `/${i}` } },
+      })),
+    );
+    const submitted = await submit(service, p, ['alice']);
+    expect(submitted.status, await submitted.clone().text()).toBe(201);
+    await submitted.arrayBuffer();
+    const id = idOf(p);
+    const path = `/r/${name}/proposals/${id}`;
+    const res = await service.fetch(path);
+    expect((await res.arrayBuffer()).byteLength).toBeLessThan(100_000);
+    const html = await page(service, path);
+    const diffRows = (h: string) =>
+      [...h.matchAll(/<li class="diff-add">.*?<bdi>(flake:[^<]*)<\/bdi>/g)].map((m) => m[1]);
+    const proposed = (h: string) => /<ol class="changes"[^>]*>(.*?)<\/ol>/s.exec(h)?.[1]?.match(/<li /g)?.length ?? 0;
+    const impactRows = (h: string) =>
+      (/<h2 id="impact">.*?<tbody>(.*?)<\/tbody>/s.exec(h)?.[1] ?? '').match(/<tr/g)?.length ?? 0;
+    const lintRows = (h: string) => (/<ul class="lint">(.*?)<\/ul>/s.exec(h)?.[1] ?? '').match(/<li>/g)?.length ?? 0;
+    expect(diffRows(html)).toEqual(Array.from({ length: 100 }, (_, i) => `flake:t${i}`));
+    expect(proposed(html)).toBe(100);
+    expect(impactRows(html)).toBe(100);
+    expect(html).toContain('Rows 1 to 100 of 10000 (page 1 of 100).');
+    // Links to the other pages of each list, plain links that land on that list.
+    expect(html).toContain(`<a href="${path}?diff=2#diff" rel="next">`);
+    expect(html).toContain(`<a href="${path}?diff=100#diff">page 100</a>`);
+    expect(html).toContain(`<a href="${path}?proposed=2#proposed" rel="next">`);
+    expect(html).toContain(`<a href="${path}?impact=2#impact" rel="next">`);
+    // Following the link as a browser without script does: its href, without the fragment.
+    const next = /<a href="([^"#]*)#diff" rel="next">/.exec(html)?.[1]?.replace(/&amp;/g, '&') ?? '';
+    expect(next).toBe(`${path}?diff=2`);
+    const second = await page(service, next);
+    expect(diffRows(second)).toEqual(Array.from({ length: 100 }, (_, i) => `flake:t${100 + i}`));
+    expect(second).toContain(`<a href="${path}#diff" rel="prev">`);
+    // Paging one list keeps the page of another.
+    const both = await page(service, `${path}?diff=100&proposed=3`);
+    expect(diffRows(both)).toEqual(Array.from({ length: 100 }, (_, i) => `flake:t${9_900 + i}`));
+    expect(both).toContain('<ol class="changes" start="201">');
+    expect(both).toContain(`<a href="${path}?diff=99&amp;proposed=3#diff" rel="prev">`);
+    expect(both).toContain(`<a href="${path}?diff=100&amp;proposed=4#proposed" rel="next">`);
+    // The impact the service keeps (its first 500 rows) is paged too, and what it left out is said.
+    const impact = await page(service, `${path}?impact=5`);
+    expect(impactRows(impact)).toBe(100);
+    expect(impact).toContain('… and 9500 more rows the service left out.');
+    await page(service, `${path}?impact=6`, 400);
+    await page(service, `${path}?diff=0`, 400);
+    await page(service, `${path}?diff=101`, 400);
+    // Lint findings too: the service keeps 500 of them.
+    expect(lintRows(html)).toBe(100);
+    expect(html).toContain(`<a href="${path}?lint=2#lint" rel="next">`);
+    expect(lintRows(await page(service, `${path}?lint=5`))).toBe(100);
+  }, 60_000);
+
   it('resolves as /resolve does: the steps, or Nix’s own error text', async () => {
     const name = uniqueName('web');
     const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
@@ -203,6 +261,106 @@ describe('the web pages', () => {
     await page(service, `/r/${name}/resolve`);
     await page(service, `/r/${name}/resolve?q=1`, 400);
     await page(service, `/r/${name}/resolve?override-flake=nixpkgs`, 400);
+  });
+
+  it('reads a query its form wrote (form=1) as form data, + a space, and any other query with + kept', async () => {
+    const name = uniqueName('web');
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }]);
+    /** What the page says of a query: its status and its answer's text. */
+    const said = async (query: string, status: number) => {
+      const html = await page(service, `/r/${name}/resolve?${query}`, status);
+      return /<section id="resolve-result"[^>]*>.*<\/section>/s.exec(html)?.[0] ?? '';
+    };
+    for (const ref of ['git+https://example.org/a b?ref=c+d', 'b c+d', 'nixpkgs/nixos-24.05', 'github:a/b?dir=x y+z']) {
+      const api = await service.fetch(`/resolve?ref=${encodeURIComponent(ref)}&registry=${name}`);
+      const json = await api.json<{ resolved?: { url: string }; detail?: string }>();
+      const answer = api.status === 200 ? `<bdi>${json.resolved?.url}</bdi>` : escaped(json.detail ?? '');
+      // As the browser's form writes it: a space as +, a + as %2B, and the form's mark.
+      const typed = `${new URLSearchParams({ ref, registry: name }).toString()}&form=1`;
+      expect(typed, ref).not.toContain('%20');
+      const fromForm = await said(typed, api.status);
+      expect(fromForm, ref).toContain(answer);
+      // The same bytes without the mark are another question: the typed space read as +.
+      if (ref.includes(' ')) {
+        const unmarked = await service.fetch(`/r/${name}/resolve?${typed.replace('&form=1', '')}`);
+        expect(await unmarked.text(), ref).not.toContain(answer);
+      }
+      // As the script, a link or a person writes it: percent-encoded, + kept as +.
+      expect(await said(`ref=${encodeURIComponent(ref)}&registry=${name}`, api.status), ref).toBe(fromForm);
+    }
+    // Without the mark, + is + (refs hold it); with it, + is a space.
+    const plus = await said('ref=git+https://example.org/repo', 200);
+    expect(plus).toContain('<code class="resolved"><bdi>git+https://example.org/repo</bdi></code>');
+    const api = await service.fetch(
+      `/resolve?ref=${encodeURIComponent('git https://example.org/repo')}&registry=${name}`,
+    );
+    const spaced = await api.json<{ detail: string }>();
+    expect(await said('ref=git+https://example.org/repo&form=1', api.status)).toContain(escaped(spaced.detail));
+    // The form's fields are kept as read: the box holds the ref with its space.
+    expect(await page(service, `/r/${name}/resolve?ref=b+c%2Bd&form=1`, 400)).toContain('value="b c+d"');
+    // The mark is 1 or nothing, once; what it says of the rest is as strict.
+    await page(service, `/r/${name}/resolve?ref=nixpkgs&form=0`, 400);
+    await page(service, `/r/${name}/resolve?ref=nixpkgs&form=1&form=1`, 400);
+    await page(service, `/r/${name}/resolve?ref=%ZZ&form=1`, 400);
+    // The form carries the mark, on the resolve page and on the hosted registries' page.
+    expect(await page(service, `/r/${name}/resolve`)).toContain('<input type="hidden" name="form" value="1"/>');
+    expect(await page(service, '/')).toContain('<input type="hidden" name="form" value="1"/>');
+  });
+
+  it('refuses a repeated, unknown or badly encoded query parameter on every page with a 400 page, as the API does', async () => {
+    const { name, service } = await team();
+    const p = proposal(name, 1, [
+      { op: 'set', entry: { from: { type: 'indirect', id: 'q' }, to: { type: 'github', owner: 'o', repo: 'q' } } },
+    ]);
+    expect((await submit(service, p, ['alice'])).status).toBe(201);
+    const id = idOf(p);
+    // Each page with the parameters it documents.
+    const pages: [string, readonly string[]][] = [
+      ['/', []],
+      [`/r/${name}`, ['q', 'page']],
+      [`/r/${name}/resolve`, ['ref', 'registry', 'override-flake']],
+      [`/r/${name}/history`, ['before']],
+      [`/r/${name}/proposals`, []],
+      [`/r/${name}/proposals/${id}`, ['diff', 'proposed', 'impact', 'lint']],
+    ];
+    for (const [path, takes] of pages) {
+      const unknown = await page(service, `${path}?zzz=1`, 400);
+      expect(unknown, path).toContain('<h1>Invalid request</h1>');
+      expect(unknown, path).toContain(
+        `unknown query parameter &#39;zzz&#39;: this route ${
+          takes.length === 0
+            ? 'takes no query parameters'
+            : `takes only ${takes.map((t) => `&#39;${t}&#39;`).join(', ')}`
+        }`,
+      );
+      expect(await page(service, `${path}?%ZZ=1`, 400), path).toContain(
+        'query parameter name: not valid percent-encoding',
+      );
+      // The API's own answer to the same kind of query, for comparison.
+      const api = await service.fetch(`/registries/${name}/proposals/${id}?zzz=1`);
+      expect(api.status).toBe(400);
+      await api.arrayBuffer();
+    }
+    for (const query of ['q=a&q=b', 'page=1&page=1', 'q=%ZZ', 'q=%E0%A4']) {
+      expect(await page(service, `/r/${name}?${query}`, 400), query).toContain('<h1>Invalid request</h1>');
+    }
+    expect(await page(service, `/r/${name}?q=a&q=b`, 400)).toContain(
+      'query parameter &#39;q&#39; is given more than once',
+    );
+    expect(await page(service, `/r/${name}/history?before=2&before=2`, 400)).toContain(
+      'query parameter &#39;before&#39; is given more than once',
+    );
+    // The audit's page too; what it posts is read as before.
+    const posted = await page(service, `/r/${name}/proposals/${id}/audit?zzz=1`, 400, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'document=%7B%7D',
+    });
+    expect(posted).toContain('unknown query parameter &#39;zzz&#39;');
+    // What each page documents still works: the filter as its form sends it (+ a space), paging, before.
+    expect(await page(service, `/r/${name}?q=nixpkgs+nixos&page=1`)).toContain('match “nixpkgs nixos”');
+    await page(service, `/r/${name}?q=&page=1`);
+    await page(service, `/r/${name}/history?before=2`);
   });
 
   it('shows a stored message’s invisible and bidi characters, each visibly marked', async () => {

@@ -96,6 +96,7 @@ function cliError(error: unknown, name: string, from: number, base: string): unk
     case 'not-json':
     case 'unknown-form':
     case 'timeout':
+    case 'unreachable':
       return new CliError(error.message);
   }
 }

@@ -107,13 +107,14 @@ const MAX_URL = Number(document.documentElement.dataset['maxUrl'] ?? '16384');
 
 /**
  * The form's fields as `/resolve` reads its query: every value percent-encoded (`+` as %2B, a
- * space as %20, never form encoding), the overrides kept in order, and the page's registry when
- * the field is left empty, as the page's own route takes it.
+ * space as %20, never form encoding, so without the form's `form=1` mark), the overrides kept
+ * in order, and the page's registry when the field is left empty, as the page's own route takes it.
  */
 function resolveQuery(form: HTMLFormElement): string {
   const pairs: string[] = [];
   for (const [name, value] of new FormData(form)) {
-    if (typeof value !== 'string') continue;
+    // The mark that says a browser form-encoded the query: this one is percent-encoded.
+    if (typeof value !== 'string' || name === 'form') continue;
     const given = name === 'registry' ? value.trim() || (form.dataset['registry'] ?? '') : value;
     pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(given)}`);
   }
