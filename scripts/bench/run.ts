@@ -52,8 +52,26 @@ log('');
 if (only === undefined || only === 'write') {
   await runWrite(
     quick
-      ? { entries: 10_000, merges: 20, verifyMs: 500, versions: 12 }
-      : { entries: 10_000, merges: 100, verifyMs: 3000, versions: 24 },
+      ? {
+          entries: 10_000,
+          mergeSizes: [
+            { entries: 100, merges: 20 },
+            { entries: 10_000, merges: 20 },
+            { entries: 100_000, merges: 5 },
+          ],
+          verifyMs: 500,
+          versions: 12,
+        }
+      : {
+          entries: 10_000,
+          mergeSizes: [
+            { entries: 100, merges: 100 },
+            { entries: 10_000, merges: 100 },
+            { entries: 100_000, merges: 20 },
+          ],
+          verifyMs: 3000,
+          versions: 24,
+        },
     log,
   );
   log(`(${load()})`);
