@@ -378,9 +378,6 @@ export const diffLines = (changes: ChangeSummary): DiffLine[] => [
   ...changes.moved.map((l): DiffLine => ['↕', 'moved', l, '']),
 ];
 
-/** Entries added, removed, changed and moved, by label. */
-export const SummaryList: FC<{ changes: ChangeSummary }> = ({ changes }) => <DiffList lines={diffLines(changes)} />;
-
 /** Lines of a diff (all of them, or one page's). */
 export const DiffList: FC<{ lines: readonly DiffLine[] }> = ({ lines }) => {
   if (lines.length === 0) return <p class="muted">No entry changes.</p>;

@@ -2,9 +2,10 @@ import type { FC } from 'hono/jsx';
 import type { ProposalAuditAnswer } from '../api/answers.js';
 import type { ProposalSummary, ProposalView, ThresholdView } from '../writer/contract.js';
 import type { VersionRecord } from '../protocol/record.js';
+import type { ChangeSummary } from '../nix/diff.js';
 import { signatureForm, signatureLabel } from '../protocol/signatures.js';
 import { Badge, Page, Pager, Shown, Time, VERIFY_SCRIPT } from './html.js';
-import { DiffList, SummaryList, diffLines } from './registry-pages.js';
+import { DiffList, diffLines } from './registry-pages.js';
 
 /** A registry's history, its proposals, and one proposal as a reviewer reads it. */
 
@@ -70,6 +71,24 @@ const VerifySection: FC<{ registry: string; latest: number }> = ({ registry, lat
   </section>
 );
 
+/** Change lines a version shows on the history page; a whole-file upload can change thousands. */
+export const HISTORY_CHANGE_LINES = 50;
+
+const VersionChanges: FC<{ registry: string; version: number; changes: ChangeSummary }> = (p) => {
+  const lines = diffLines(p.changes);
+  if (lines.length <= HISTORY_CHANGE_LINES) return <DiffList lines={lines} />;
+  const more = lines.length - HISTORY_CHANGE_LINES;
+  return (
+    <>
+      <DiffList lines={lines.slice(0, HISTORY_CHANGE_LINES)} />
+      <p class="muted">
+        {`… and ${more} more change${more === 1 ? '' : 's'} (${lines.length} in all): `}
+        <a href={`/registries/${p.registry}/versions/${p.version}`}>version {p.version}'s record</a> lists every one.
+      </p>
+    </>
+  );
+};
+
 export const HistoryPage: FC<HistoryProps> = ({ registry, latest, records, older, newer }) => (
   <Page title={`History of ${registry}`} registry={registry} scripts={[VERIFY_SCRIPT]}>
     <p>
@@ -127,7 +146,7 @@ export const HistoryPage: FC<HistoryProps> = ({ registry, latest, records, older
         {r.version === 1 ? null : (
           <>
             <h3>Against version {r.version - 1}</h3>
-            <SummaryList changes={r.changes} />
+            <VersionChanges registry={registry} version={r.version} changes={r.changes} />
           </>
         )}
       </article>

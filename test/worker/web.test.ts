@@ -417,6 +417,31 @@ describe('the web pages', () => {
     expect(section).toContain(`<code>flake-registry verify --registry ${name}</code>`);
   });
 
+  it('shows the first 50 changes of a version on the history page and links to its record for the rest', async () => {
+    const { name, service } = await team();
+    const sets = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => ({
+        op: 'set' as const,
+        entry: { from: { type: 'indirect', id: `${prefix}${i}` }, to: { type: 'path', path: `/${prefix}${i}` } },
+      }));
+    const big = proposal(name, 1, sets(120, 'bulk'));
+    expect((await submit(service, big, ['alice', 'bob'])).status).toBe(201);
+    await settle(name);
+    const small = proposal(name, 2, sets(50, 'few'));
+    expect((await submit(service, small, ['alice', 'bob'])).status).toBe(201);
+    await settle(name);
+    const history = await page(service, `/r/${name}/history`);
+    const section = (v: number) => history.split('<article').find((a) => a.includes(`id="version-${v}-title"`)) ?? '';
+    const rows = (h: string) => h.match(/<li class="diff-add">/g)?.length ?? 0;
+    expect(rows(section(2))).toBe(50);
+    expect(section(2)).toContain(
+      `… and 70 more changes (120 in all): <a href="/registries/${name}/versions/2">version 2&#39;s record</a> lists every one.`,
+    );
+    // Fifty fit: no note.
+    expect(rows(section(3))).toBe(50);
+    expect(section(3)).not.toContain('more change');
+  });
+
   it('shows a proposal as a reviewer needs it, its hostile message as inert text, and the merge in the history', async () => {
     const { name, service } = await team();
     const message = 'Add tool <script>alert(1)</script> <img src=x onerror=alert(1)> "quoted" & more';
