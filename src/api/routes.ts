@@ -20,8 +20,10 @@ import type { ProblemKind } from './problems.js';
 
 /**
  * Every operation of the HTTP API: its path and method, parameters, body, and
- * every answer with its status. The one table the Worker's 405s (`Allow`), the
- * OpenAPI document (scripts/openapi.ts) and the contract tests are made from.
+ * every answer with its status. The one table the OpenAPI document
+ * (scripts/openapi.ts) and the contract tests are made from; the Worker's 405s
+ * read `Allow` from the routes it registers (src/http/allow.ts), and a test holds
+ * the two to the same paths and methods.
  * Every GET is answered to HEAD too, with the same headers and no body.
  */
 
@@ -644,12 +646,4 @@ export function operationsAt(path: string): Operation[] {
 export function operationFor(method: string, path: string): Operation | undefined {
   const m = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
   return operationsAt(path).find((o) => o.method === m);
-}
-
-/** What `Allow` says at a path: its methods, with HEAD beside GET. */
-export function allowedAt(path: string): string[] | undefined {
-  const ops = operationsAt(path);
-  if (ops.length === 0) return undefined;
-  const methods = new Set(ops.flatMap((o) => (o.method === 'get' ? ['GET', 'HEAD'] : [o.method.toUpperCase()])));
-  return ['GET', 'HEAD', 'POST'].filter((m) => methods.has(m));
 }

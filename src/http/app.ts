@@ -11,7 +11,7 @@ import { proposalRoutes } from './routes/proposals.js';
 import { logRoutes } from './routes/log.js';
 import { resolveRoutes } from './routes/resolve.js';
 import { auditRoutes } from './routes/audit.js';
-import { allowedAt } from '../api/routes.js';
+import { methodsAt } from './allow.js';
 import { MAX_URL_LENGTH } from './params.js';
 import { errorPage, isPagePath, noPage } from '../web/errors.js';
 import { webRoutes } from '../web/routes.js';
@@ -47,6 +47,14 @@ function guard(url: string, env: Env): Problem | undefined {
   }
   return undefined;
 }
+
+/**
+ * The JSON API's routes. A 405's `Allow` is read from what they register, as the pages' is;
+ * src/api/routes.ts describes the same operations for the OpenAPI document, and the contract
+ * tests hold every answer to it.
+ */
+const API_ROUTES = [serviceRoutes, registryRoutes, resolveRoutes, proposalRoutes, logRoutes, auditRoutes];
+const apiRoutes = API_ROUTES.flatMap((routes) => routes.routes);
 
 export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -89,12 +97,7 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
     c.res.headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
   });
 
-  app.route('/', serviceRoutes);
-  app.route('/', registryRoutes);
-  app.route('/', resolveRoutes);
-  app.route('/', proposalRoutes);
-  app.route('/', logRoutes);
-  app.route('/', auditRoutes);
+  for (const routes of API_ROUTES) app.route('/', routes);
   // The web pages, on paths of their own (src/web).
   app.route('/', webRoutes);
 
@@ -102,7 +105,7 @@ export function createApp(storeFor: StoreFactory): Hono<AppEnv> {
   app.notFound((c) => {
     // The pages' paths answer as pages do, under their policy.
     if (isPagePath(c.req.path)) return noPage(c, webRoutes.routes);
-    const methods = allowedAt(c.req.path);
+    const methods = methodsAt(apiRoutes, c.req.path);
     if (!methods) return problemResponse(new Problem('no-route', `nothing is served at ${c.req.path}`), c.req.path);
     const allow = methods.join(', ');
     if (c.req.method === 'OPTIONS') {

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { PROBLEMS } from '../api/problems.js';
+import { methodsAt, type Route } from '../http/allow.js';
 import type { AppEnv } from '../http/env.js';
 import { Problem } from '../http/problem.js';
 import { Page, Shown, htmlResponse } from './html.js';
@@ -47,22 +48,8 @@ export function errorPage(
   );
 }
 
-/** A route's path pattern (`/r/:name/history`) against a path: literal segments equal, `:x` any one segment. */
-function matches(pattern: string, path: string): boolean {
-  const want = pattern.split('/');
-  const got = path.split('/');
-  return want.length === got.length && want.every((seg, i) => (seg.startsWith(':') ? got[i] !== '' : seg === got[i]));
-}
-
-/** The methods served at `path` by `routes` (GET brings HEAD), or undefined when none is. */
-export function methodsAt(routes: readonly { method: string; path: string }[], path: string): string[] | undefined {
-  const methods = new Set(routes.filter((r) => matches(r.path, path)).map((r) => r.method));
-  if (methods.size === 0) return undefined;
-  return ['GET', 'HEAD', 'POST'].filter((m) => methods.has(m) || (m === 'HEAD' && methods.has('GET')));
-}
-
 /** A page path with no handler for this method: 405 (204 to OPTIONS) where a page is, else 404. */
-export function noPage(c: Context<AppEnv>, routes: readonly { method: string; path: string }[]): Promise<Response> {
+export function noPage(c: Context<AppEnv>, routes: readonly Route[]): Promise<Response> {
   const path = c.req.path;
   const methods = methodsAt(routes, path);
   if (methods === undefined) {

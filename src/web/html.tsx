@@ -1,6 +1,6 @@
 import type { Child, FC } from 'hono/jsx';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import assets from './assets.json';
+import assets from './asset-paths.json';
 import { MAX_URL_LENGTH } from '../http/params.js';
 import { linkable, marked } from './marks.js';
 
@@ -28,6 +28,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** What a page component renders to. */
 export type Rendered = HtmlEscapedString | Promise<HtmlEscapedString>;
 
+/** Each asset's versioned path and type; their bytes are the deployment's static assets, not the script's. */
 export const ASSETS = [assets.style, assets.script, assets.verify, assets.icon] as const;
 
 /** The history page's verification script. */

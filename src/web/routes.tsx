@@ -14,7 +14,8 @@ import type { AppEnv } from '../http/env.js';
 import { etagFor, parseEntityTags } from '../http/conditional.js';
 import { toProblem } from '../http/errors.js';
 import { Problem } from '../http/problem.js';
-import { respondWith, utf8 } from '../http/representation.js';
+import { respondWith } from '../http/representation.js';
+import { staticAsset } from '../http/static-assets.js';
 import { decimalParam, latestVersion, pinnedRecord, queryParams, registryName } from '../http/params.js';
 import { call, proposalId, proposalView, writerOf } from '../http/routes/proposals.js';
 import { OVERRIDE_PARAM, parseOverrides, resolveRef } from '../http/routes/resolve.js';
@@ -354,15 +355,15 @@ export const webRoutes = new Hono<AppEnv>()
   );
 
 // The stylesheet, the scripts and the icon, each at a path that names its bytes: cached for good,
-// with that name as their strong entity-tag, so a client that kept one is answered 304.
+// with that name as their strong entity-tag, so a client that kept one is answered 304. The
+// bytes are the static assets' (src/http/static-assets.ts); the headers are these.
 for (const asset of ASSETS) {
   const etag = etagFor(asset.path.split('/')[2] ?? '');
-  const bytes = utf8(asset.text);
-  webRoutes.get(asset.path, (c) => {
+  webRoutes.get(asset.path, async (c) => {
     try {
       return respondWith(c.req.raw, {
         validators: { etag },
-        bytes,
+        bytes: await staticAsset(c.env.ASSETS, asset.path),
         contentType: asset.contentType,
         headers: { 'Cache-Control': 'public, max-age=31536000, immutable', ...SECURITY_HEADERS },
       });

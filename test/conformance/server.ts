@@ -10,8 +10,9 @@ export const REPO_ROOT = resolve(here, '..', '..');
 export const WORK_DIR = join(here, '.work');
 
 /**
- * A copy of test/conformance/wrangler.toml in `dir` for one run: its entry point and
- * its `conformance-registry` alias as absolute paths, the alias to `registryFile`.
+ * A copy of test/conformance/wrangler.toml in `dir` for one run: its entry point, its
+ * static assets' directory and its `conformance-registry` alias as absolute paths, the
+ * alias to `registryFile`.
  */
 function writeRunConfig(dir: string, registryFile: string): string {
   const base = readFileSync(join(here, 'wrangler.toml'), 'utf8');
@@ -19,10 +20,18 @@ function writeRunConfig(dir: string, registryFile: string): string {
   const config = base
     .replace(/^main = .*$/m, () => (replaced++, `main = ${JSON.stringify(join(here, 'worker.ts'))}`))
     .replace(
+      /^directory = .*$/m,
+      () => (replaced++, `directory = ${JSON.stringify(join(REPO_ROOT, 'dist', 'public'))}`),
+    )
+    .replace(
       /^"conformance-registry" = .*$/m,
       () => (replaced++, `"conformance-registry" = ${JSON.stringify(registryFile)}`),
     );
-  if (replaced !== 2) throw new Error('test/conformance/wrangler.toml: no `main` or no `conformance-registry` alias');
+  if (replaced !== 3) {
+    throw new Error(
+      'test/conformance/wrangler.toml: no `main`, no `[assets] directory` or no `conformance-registry` alias',
+    );
+  }
   const path = join(dir, 'wrangler.toml');
   writeFileSync(path, config);
   return path;

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { operationsAt, OPERATIONS } from '../../src/api/routes.js';
 import { sha256Hex } from '../../src/crypto/sha256.js';
 import { readRegistry, writeRegistry } from '../../src/nix/registry.js';
 import { CREATED, teamRegistry, TEST_POLICY } from './fixtures.js';
@@ -106,6 +107,32 @@ describe('methods', () => {
       expect(body.instance).toBe(latest);
     },
   );
+
+  it('answers each path of the API document with the methods it describes, in Allow', async () => {
+    const service = serve([]);
+    const id = 'a'.repeat(64);
+    for (const path of new Set(OPERATIONS.map((o) => o.path))) {
+      const at = path
+        .replace('{name}', 'global')
+        .replace('{n}', '3')
+        .replace('{id}', id)
+        .replace('{tile}', '0/x001/234.p/5');
+      const described = new Set(operationsAt(at).flatMap((o) => (o.method === 'get' ? ['GET', 'HEAD'] : ['POST'])));
+      const allow = ['GET', 'HEAD', 'POST'].filter((m) => described.has(m)).join(', ');
+      const res = await service.fetch(at, { method: 'DELETE' });
+      expect(res.status, at).toBe(405);
+      expect(res.headers.get('Allow'), at).toBe(allow);
+      await res.arrayBuffer();
+      const preflight = await service.fetch(at, { method: 'OPTIONS' });
+      expect(preflight.headers.get('Allow'), at).toBe(allow);
+    }
+    // A tile path needs a tile; a registry's paths need a name.
+    for (const at of ['/registries/global/log/tile/', '/registries//versions', '/registries/global/versions/3/x']) {
+      const res = await service.fetch(at, { method: 'DELETE' });
+      expect(res.status, at).toBe(404);
+      await res.arrayBuffer();
+    }
+  });
 
   it('answers OPTIONS on a route as a CORS preflight, and on any other path with 404', async () => {
     const { service, latest } = await oneRegistry();
