@@ -1,5 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainSshKeygenFailure } from '../../../scripts/cli/ssh-failures.js';
+
+/** A socket that is there (an agent's place), and a path where nothing is. */
+const dir = mkdtempSync(join(tmpdir(), 'ssh-failures-'));
+const agentSocket = join(dir, 'agent.sock');
+let agent: Server;
+beforeAll(async () => {
+  agent = createServer();
+  await new Promise<void>((done) => agent.listen(agentSocket, done));
+});
+afterAll(async () => {
+  await new Promise<void>((done) => agent.close(() => done()));
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** What ssh-keygen 9.2 writes to stderr in each case (captured from it), and the line it becomes. */
 const CASES: readonly [string, string, Record<string, string>, RegExp][] = [
@@ -24,8 +41,14 @@ const CASES: readonly [string, string, Record<string, string>, RegExp][] = [
   [
     'a public key alone, an agent without it',
     'No private key found for public key "lonely/plain.pub"\n',
-    { SSH_AUTH_SOCK: '/tmp/agent.sock' },
+    { SSH_AUTH_SOCK: agentSocket },
     /the agent at SSH_AUTH_SOCK does not hold it/,
+  ],
+  [
+    'a public key alone, SSH_AUTH_SOCK naming nothing',
+    'No private key found for public key "lonely/plain.pub"\n',
+    { SSH_AUTH_SOCK: join(dir, 'gone.sock') },
+    /there is no agent at SSH_AUTH_SOCK \('.*gone\.sock': nothing is there\)/,
   ],
   [
     'a wrong passphrase',
