@@ -113,7 +113,14 @@ async function page(c: Context<AppEnv>, make: () => Promise<Rendered | WithStatu
     }
     return 'status' in made ? await htmlResponse(made.page, made.status) : await htmlResponse(made);
   } catch (error) {
-    return errorPage(toProblem(error));
+    const problem = toProblem(error);
+    // A link that picked up a parameter on its way (?utm_source=...) is one click from the page.
+    const url = new URL(c.req.url);
+    const bare =
+      problem.kind === 'invalid-request' && url.search !== ''
+        ? { href: url.pathname, text: 'This page without its query' }
+        : undefined;
+    return errorPage(problem, {}, bare);
   }
 }
 
@@ -361,6 +368,8 @@ for (const asset of ASSETS) {
   const etag = etagFor(asset.path.split('/')[2] ?? '');
   webRoutes.get(asset.path, async (c) => {
     try {
+      // Takes no query: each one would be one more copy of the same bytes in a cache.
+      pageQuery(c, []);
       return respondWith(c.req.raw, {
         validators: { etag },
         bytes: await staticAsset(c.env.ASSETS, asset.path),

@@ -326,6 +326,8 @@ describe('the web pages', () => {
     for (const [path, takes] of pages) {
       const unknown = await page(service, `${path}?zzz=1`, 400);
       expect(unknown, path).toContain('<h1>Invalid request</h1>');
+      // One click from the page the link meant.
+      expect(unknown, path).toContain(`<a href="${path}">This page without its query</a>`);
       expect(unknown, path).toContain(
         `unknown query parameter &#39;zzz&#39;: this route ${
           takes.length === 0
@@ -714,5 +716,9 @@ describe('the web pages', () => {
     }
     // Another version's path is nothing, said as a page.
     expect(await page(service, '/assets/0000000000000000/web.js', 404)).toContain('nothing is served at');
+    // An asset takes no query, as no other route takes one it does not document.
+    const script = (/<script[^>]*src="([^"]+)"/.exec(await page(service, '/')) ?? [])[1] ?? '';
+    expect(script).toMatch(/^\/assets\/[0-9a-f]{16}\/web\.js$/);
+    expect(await page(service, `${script}?x=1`, 400)).toContain('unknown query parameter &#39;x&#39;');
   });
 });
