@@ -134,9 +134,8 @@ export function decimalParam(name: string, value: string | undefined, min: numbe
   if (value === undefined) return undefined;
   const n = /^[1-9][0-9]{0,9}$|^0$/.test(value) ? Number(value) : NaN;
   if (!(n >= min && n <= max)) {
-    throw new Problem('invalid-request', `${name}: must be a whole number from ${min} to ${max}, got '${value}'`, {
-      parameter: name,
-    });
+    const range = min === max ? `${min}` : `a whole number from ${min} to ${max}`;
+    throw new Problem('invalid-request', `${name}: must be ${range}, got '${value}'`, { parameter: name });
   }
   return n;
 }

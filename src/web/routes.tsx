@@ -210,6 +210,14 @@ export const webRoutes = new Hono<AppEnv>()
       const version = await latestVersion(c.var.store, name);
       const all = entryRows(version);
       const needle = (query.q ?? '').trim();
+      // No entry holds a control character (lint refuses them), and the form would show it raw.
+      const control = /\p{Cc}/u.exec(needle)?.[0];
+      if (control !== undefined) {
+        const cp = `U+${(control.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+        throw new Problem('invalid-request', `q: holds ${cp}, a control character, which no entry can hold`, {
+          parameter: 'q',
+        });
+      }
       const lower = needle.toLowerCase();
       const matching = lower === '' ? all : all.filter((r) => r.haystack.includes(lower));
       const pages = Math.max(1, Math.ceil(matching.length / ENTRIES_PER_PAGE));

@@ -349,6 +349,12 @@ describe('the web pages', () => {
     expect(await page(service, `/r/${name}?q=a&q=b`, 400)).toContain(
       'query parameter &#39;q&#39; is given more than once',
     );
+    // A control character in the filter is named, never put raw into the page; a page past
+    // the last says which pages there are.
+    const nul = await page(service, `/r/${name}?q=a%00b`, 400);
+    expect(nul).toContain('q: holds U+0000, a control character, which no entry can hold');
+    expect(nul).not.toContain('\u0000');
+    expect(await page(service, `/r/${name}?page=2`, 400)).toContain('page: must be 1, got &#39;2&#39;');
     expect(await page(service, `/r/${name}/history?before=2&before=2`, 400)).toContain(
       'query parameter &#39;before&#39; is given more than once',
     );
