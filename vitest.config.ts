@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['test/*.test.ts', 'test/{api,nix,crypto,protocol,scripts,log,served}/**/*.test.ts'],
+          include: ['test/*.test.ts', 'test/{api,nix,crypto,protocol,scripts,log,served,store}/**/*.test.ts'],
         },
       },
       {

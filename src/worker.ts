@@ -86,7 +86,7 @@ export function createRegistryStore(env: Env, seeds: EmbeddedSeeds, options: Sto
       }
       if ('unpublished' in head) throw new StorageError(`registry '${name}': ${head.unpublished}`);
       // This isolate has version 1 at hand: it need not wait for KV to show it.
-      if (head.sha256 === seed.record.sha256) store.learnVersion(new StoredVersion(seed.record, seed.body));
+      if (head.sha256 === seed.record.sha256) store.learnVersion(StoredVersion.fromText(seed.record, seed.body));
       return head;
     },
   });

@@ -221,14 +221,14 @@ async function benchMemory(options: WriteOptions, log: Log): Promise<void> {
   const first = await store.version('bench', 1);
   if (!first) throw new Error('version 1 not loaded');
   void first.bytes.byteLength;
-  void first.index.find({ type: 'indirect', id: generated.lastId });
+  void store.indexOf(first).find({ type: 'indirect', id: generated.lastId });
   const one = heapAfterGc() - before;
   let peak = 0;
   for (let v = 2; v <= options.versions; v++) {
     const version = await store.version('bench', v);
     if (!version) throw new Error(`version ${v} not loaded`);
     void version.bytes.byteLength;
-    void version.index.find({ type: 'indirect', id: generated.lastId });
+    void store.indexOf(version).find({ type: 'indirect', id: generated.lastId });
     peak = Math.max(peak, heapAfterGc() - before);
   }
   const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;

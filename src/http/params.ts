@@ -1,5 +1,5 @@
 import { REGISTRY_NAME } from '../store/layout.js';
-import type { RegistryStore } from '../store/store.js';
+import type { RegistryStore, VersionLookup } from '../store/store.js';
 import type { Head, VersionRecord } from '../store/records.js';
 import type { StoredVersion } from '../store/version.js';
 import { Problem } from './problem.js';
@@ -41,6 +41,11 @@ export async function latest(store: RegistryStore, name: string): Promise<{ vers
 /** A given version of a hosted registry, or 404 unknown-registry / unknown-version. */
 export async function pinnedVersion(store: RegistryStore, name: string, n: number): Promise<StoredVersion> {
   return (await store.version(name, n)) ?? missing(store, name, n);
+}
+
+/** A given version for lookups (its lookup form, or its file when it has none); 404s like `pinnedVersion`. */
+export async function pinnedLookup(store: RegistryStore, name: string, n: number): Promise<VersionLookup> {
+  return (await store.lookup(name, n)) ?? missing(store, name, n);
 }
 
 /** A given version's record, without its file; 404s like `pinnedVersion`. */

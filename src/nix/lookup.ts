@@ -15,7 +15,7 @@ import { applyOverrides, getRef, getRev, inputToURL, isDirect } from './input.js
 /** Nix gives up when its hop counter, raised before every pass, passes 100. */
 export const MAX_LOOKUPS = 100;
 
-function matchKey(attrs: Attrs): string {
+export function matchKey(attrs: Attrs): string {
   const pairs = Object.entries(attrs)
     .filter(([k]) => k !== 'ref' && k !== 'rev')
     .sort(([a], [b]) => compareKeys(a, b));
@@ -29,7 +29,7 @@ function matchKey(attrs: Attrs): string {
  * cannot match that way). `bare` gives that erased input, built at most once
  * per lookup and only when a candidate needs it.
  */
-function entryMatches(entry: RegistryEntry, input: Attrs, bare: () => Attrs): boolean {
+export function entryMatches(entry: RegistryEntry, input: Attrs, bare: () => Attrs): boolean {
   if (attrsEqual(entry.from, input)) return true;
   if (entry.exact || 'ref' in entry.from || 'rev' in entry.from) return false;
   return attrsEqual(entry.from, bare());
@@ -40,8 +40,13 @@ export interface IndexMatch {
   readonly entry: RegistryEntry;
 }
 
+/** What a lookup needs of a registry version: its first entry in file order that matches an input. */
+export interface EntryFinder {
+  find(input: Attrs): IndexMatch | undefined;
+}
+
 /** One registry version, indexed once; lookups cost O(1) in its size. */
-export class RegistryIndex {
+export class RegistryIndex implements EntryFinder {
   readonly #entries: readonly RegistryEntry[];
   readonly #byKey = new Map<string, number[]>();
 
@@ -79,7 +84,7 @@ export class RegistryIndex {
 export interface LayerRef {
   readonly name: string;
   readonly version: number;
-  readonly index: RegistryIndex;
+  readonly index: EntryFinder;
 }
 
 export interface Step {

@@ -15,6 +15,11 @@ export const kvKeys = {
   head: (registry: string) => `registry/${registry}/head`,
   versionFile: (registry: string, version: number) => `registry/${registry}/version/${pad(version)}/file`,
   versionRecord: (registry: string, version: number) => `registry/${registry}/version/${pad(version)}/record`,
+  /** The manifest of a version's lookup form (src/store/lookup-form.ts): immutable. */
+  lookupManifest: (registry: string, version: number) => `registry/${registry}/version/${pad(version)}/lookup`,
+  /** One shard of a version's lookup form: immutable. */
+  lookupShard: (registry: string, version: number, shard: number) =>
+    `registry/${registry}/version/${pad(version)}/lookup/${shard}`,
   /** A log tile or entry bundle, by its tlog-tiles path (`tile/0/000.p/3`): immutable. */
   logTile: (registry: string, path: string) => `registry/${registry}/log/${path}`,
   /** The signed checkpoint note: changes with every version and every cosignature. */

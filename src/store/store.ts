@@ -1,8 +1,17 @@
 import { Lru } from '../lru.js';
+import { RegistryIndex, type EntryFinder } from '../nix/lookup.js';
+import { readRegistryAsNix } from '../nix/registry.js';
 import { StorageError } from './errors.js';
 import { kvKeys } from './layout.js';
+import { LookupFormError, readManifest, readShard, ShardedLookup, type ShardNeeded } from './lookup-form.js';
 import { HeadSchema, VersionRecordSchema, type Head, type VersionRecord } from './records.js';
 import { StoredVersion } from './version.js';
+
+/** A version as a lookup needs it: its record, and what finds its entries. */
+export interface VersionLookup {
+  readonly record: VersionRecord;
+  readonly finder: EntryFinder;
+}
 
 /** The read side of storage, the only thing routes see. */
 export interface RegistryStore {
@@ -14,6 +23,18 @@ export interface RegistryStore {
   version(registry: string, version: number): Promise<StoredVersion | undefined>;
   /** A version's record alone (no file), or undefined like `version`. */
   record(registry: string, version: number): Promise<VersionRecord | undefined>;
+  /** The version's file read as Nix reads it, indexed: built once, kept while it fits. */
+  indexOf(version: StoredVersion): RegistryIndex;
+  /**
+   * A version for lookups, or undefined like `version`: through its lookup form when it
+   * has one (no file read; a finder that throws ShardNeeded for a shard not loaded yet),
+   * else through its file's index.
+   */
+  lookup(registry: string, version: number): Promise<VersionLookup | undefined>;
+  /** Loads the shard a lookup asked for; throws LookupFormError when it disagrees with its manifest. */
+  loadShard(needed: ShardNeeded): Promise<void>;
+  /** A lookup form found to disagree with its version: never used again here; its file's index instead. */
+  rejectLookup(lookup: ShardedLookup, error: LookupFormError): Promise<VersionLookup>;
   /**
    * Tells the store of a head the writer has just published, so that this
    * isolate serves it at once instead of after its cached head expires.
@@ -54,9 +75,21 @@ export interface KvStoreOptions {
 
 /**
  * What an isolate may spend on cached versions: an isolate has 128 MB, and the
- * answers, records and the request itself need room too.
+ * answers, records and the request itself need room too. A half goes to files'
+ * bytes (a 100,000-entry file is about 20 MB), a third to their indexes, a sixth to
+ * lookup forms.
  */
 export const DEFAULT_VERSION_BYTES = 48 * 1024 * 1024;
+
+/**
+ * A file read as Nix reads it and indexed, per byte of the file: measured by
+ * `npm run bench` (docs/performance.md) to stay above what the heap really grows by.
+ */
+export const INDEX_BYTES_PER_FILE_BYTE = 3;
+/** A shard parsed, per character of its text. */
+const SHARD_BYTES_PER_CHARACTER = 4;
+/** Versions whose lookup form was refused, remembered so that it is not fetched again. */
+const REFUSED_KEPT = 1024;
 
 /**
  * Reads registries from Workers KV and keeps immutable versions in the isolate's
@@ -77,6 +110,9 @@ export class KvRegistryStore implements RegistryStore {
   readonly #now: () => number;
   readonly #heads = new Map<string, { head: Head; until: number }>();
   readonly #versions: Lru<string, StoredVersion>;
+  readonly #indexes: Lru<string, RegistryIndex>;
+  readonly #lookups: Lru<string, { record: VersionRecord; lookup: ShardedLookup }>;
+  readonly #refused = new Lru<string, true>(REFUSED_KEPT);
   readonly #records = new Lru<string, VersionRecord>(1024);
   readonly #tiles = new Lru<string, Uint8Array>(TILE_BYTES, (key, bytes) => key.length + bytes.byteLength);
   readonly #checkpoints = new Map<string, { note: string; until: number }>();
@@ -87,12 +123,19 @@ export class KvRegistryStore implements RegistryStore {
     this.#seed = options.seed;
     this.#headTtlMs = options.headTtlMs;
     this.#now = options.now ?? Date.now;
-    this.#versions = new Lru(options.versionBytes ?? DEFAULT_VERSION_BYTES, (_, v) => v.estimatedBytes);
+    const bound = options.versionBytes ?? DEFAULT_VERSION_BYTES;
+    this.#versions = new Lru(bound / 2, (_, v) => v.estimatedBytes);
+    this.#indexes = new Lru(bound / 3, (_, index) => indexWeights.get(index) ?? 0);
+    this.#lookups = new Lru(
+      bound / 6,
+      (key, { lookup }) =>
+        key.length + 1024 + lookup.manifest.shards.length * 80 + lookup.chars * SHARD_BYTES_PER_CHARACTER,
+    );
   }
 
-  /** Bytes the cached versions are estimated to hold. */
+  /** Bytes the cached versions (files, indexes and lookup forms) are estimated to hold. */
   get cachedVersionBytes(): number {
-    return this.#versions.weight;
+    return this.#versions.weight + this.#indexes.weight + this.#lookups.weight;
   }
 
   async head(registry: string): Promise<Head | undefined> {
@@ -114,6 +157,81 @@ export class KvRegistryStore implements RegistryStore {
 
   learnVersion(version: StoredVersion): void {
     this.#versions.set(`${version.registry}@${version.number}`, version);
+  }
+
+  indexOf(version: StoredVersion): RegistryIndex {
+    const key = `${version.registry}@${version.number}`;
+    let index = this.#indexes.get(key);
+    if (index === undefined) {
+      // Read as Nix reads it, not with the checks a file passes before it is published:
+      // those ran when this version was written, and a later, stricter release of them
+      // must not turn a published version unreadable.
+      index = new RegistryIndex(readRegistryAsNix(version.body).registry);
+      indexWeights.set(index, version.bytes.byteLength * INDEX_BYTES_PER_FILE_BYTE + 1024);
+      this.#indexes.set(key, index);
+    }
+    return index;
+  }
+
+  async lookup(registry: string, version: number): Promise<VersionLookup | undefined> {
+    const key = `${registry}@${version}`;
+    const kept = this.#lookups.get(key);
+    if (kept) return { record: kept.record, finder: kept.lookup };
+    const held = this.#versions.get(key);
+    const index = held && this.#indexes.get(key);
+    if (held && index) return { record: held.record, finder: index };
+    return this.#ifPublished(registry, version, async () => {
+      const refused = this.#refused.get(key) !== undefined;
+      const [record, manifest] = await Promise.all([
+        this.record(registry, version),
+        refused ? null : this.#get(kvKeys.lookupManifest(registry, version)),
+      ]);
+      if (!record) throw new StorageError(`version ${version} of registry '${registry}' is not readable yet`);
+      // Versions published before lookup forms existed have none: their file serves.
+      if (manifest !== null) {
+        try {
+          const lookup = new ShardedLookup(readManifest(manifest, record));
+          this.#lookups.set(key, { record, lookup });
+          return { record, finder: lookup };
+        } catch (error) {
+          if (!(error instanceof LookupFormError)) throw error;
+          this.#refuse(key, error);
+        }
+      }
+      return this.#fileLookup(registry, version);
+    });
+  }
+
+  async loadShard(needed: ShardNeeded): Promise<void> {
+    const { lookup, shard } = needed;
+    const { registry, version } = lookup.manifest;
+    const text = await this.#get(kvKeys.lookupShard(registry, version, shard));
+    if (text === null) throw new LookupFormError(`its shard ${shard} is missing`);
+    lookup.add(shard, readShard(lookup.manifest, shard, text), text.length);
+    // Weighed again with the shard it now holds.
+    const key = `${registry}@${version}`;
+    const kept = this.#lookups.get(key);
+    if (kept?.lookup === lookup) this.#lookups.set(key, kept);
+  }
+
+  async rejectLookup(lookup: ShardedLookup, error: LookupFormError): Promise<VersionLookup> {
+    const { registry, version } = lookup.manifest;
+    this.#refuse(`${registry}@${version}`, error);
+    return this.#fileLookup(registry, version);
+  }
+
+  #refuse(key: string, error: LookupFormError): void {
+    if (this.#refused.get(key) === undefined) {
+      console.error(`the lookup form of ${key} disagrees with its version and is not used: ${error.message}`);
+    }
+    this.#refused.set(key, true);
+    this.#lookups.delete(key);
+  }
+
+  async #fileLookup(registry: string, version: number): Promise<VersionLookup> {
+    const held = await this.version(registry, version);
+    if (!held) throw new StorageError(`version ${version} of registry '${registry}' is not readable yet`);
+    return { record: held.record, finder: this.indexOf(held) };
   }
 
   async version(registry: string, version: number): Promise<StoredVersion | undefined> {
@@ -154,26 +272,23 @@ export class KvRegistryStore implements RegistryStore {
   }
 
   async #load(registry: string, version: number): Promise<StoredVersion> {
-    const [body, rawRecord] = await Promise.all([
-      this.#get(kvKeys.versionFile(registry, version)),
-      this.#get(kvKeys.versionRecord(registry, version)),
+    const key = `${registry}@${version}`;
+    const [body, record] = await Promise.all([
+      this.#bytes(kvKeys.versionFile(registry, version)),
+      this.#records.get(key) ?? this.#get(kvKeys.versionRecord(registry, version)),
     ]);
-    if (body === null || rawRecord === null) {
+    if (body === null || record === null) {
       throw new StorageError(`version ${version} of registry '${registry}' is not readable yet`);
     }
-    return new StoredVersion(parseJson(VersionRecordSchema, rawRecord, registry), body);
+    const parsed = typeof record === 'string' ? parseJson(VersionRecordSchema, record, registry) : record;
+    return new StoredVersion(parsed, new Uint8Array(body));
   }
 
   async logTile(registry: string, path: string): Promise<Uint8Array | null> {
     const key = kvKeys.logTile(registry, path);
     const cached = this.#tiles.get(key);
     if (cached) return cached;
-    let buffer: ArrayBuffer | null;
-    try {
-      buffer = await this.#kv.get(key, 'arrayBuffer');
-    } catch (cause) {
-      throw new StorageError(`KV read of '${key}' failed`, { cause });
-    }
+    const buffer = await this.#bytes(key);
     if (buffer === null) return null;
     const bytes = new Uint8Array(buffer);
     this.#tiles.set(key, bytes);
@@ -188,6 +303,14 @@ export class KvRegistryStore implements RegistryStore {
     return note;
   }
 
+  async #bytes(key: string): Promise<ArrayBuffer | null> {
+    try {
+      return await this.#kv.get(key, 'arrayBuffer');
+    } catch (cause) {
+      throw new StorageError(`KV read of '${key}' failed`, { cause });
+    }
+  }
+
   async #get(key: string): Promise<string | null> {
     try {
       return await this.#kv.get(key, 'text');
@@ -196,6 +319,9 @@ export class KvRegistryStore implements RegistryStore {
     }
   }
 }
+
+/** Each index's weight, fixed when it is made (an index does not know its file's size). */
+const indexWeights = new WeakMap<RegistryIndex, number>();
 
 function parseJson<T>(schema: { parse(value: unknown): T }, raw: string, registry: string): T {
   try {

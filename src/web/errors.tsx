@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Context } from 'hono';
 import { PROBLEMS } from '../api/problems.js';
 import { methodsAt, type Route } from '../http/allow.js';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { StepAnswer } from '../api/answers.js';
 import type { ChangeSummary } from '../protocol/record.js';

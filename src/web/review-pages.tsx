@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { FC } from 'hono/jsx';
 import type { ProposalAuditAnswer } from '../api/answers.js';
 import type { ProposalSummary, ProposalView, ThresholdView } from '../writer/contract.js';

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { Hono, type Context } from 'hono';
 import * as z from 'zod';
 import { resolutionSchema, searchedSchema, stepSchema } from '../api/answers.js';
@@ -9,6 +10,7 @@ import { inputToURL } from '../nix/input.js';
 import type { RegistryEntry } from '../nix/registry.js';
 import type { VersionRecord } from '../protocol/record.js';
 import { ConfigurationError } from '../store/errors.js';
+import type { RegistryStore } from '../store/store.js';
 import type { StoredVersion } from '../store/version.js';
 import type { AppEnv } from '../http/env.js';
 import { etagFor, parseEntityTags } from '../http/conditional.js';
@@ -70,10 +72,10 @@ function source(entry: RegistryEntry): string {
   }
 }
 
-function entryRows(version: StoredVersion): EntryRow[] {
+function entryRows(store: RegistryStore, version: StoredVersion): EntryRow[] {
   let rows = rowsOf.get(version);
   if (!rows) {
-    rows = version.index.entries.map((entry, index) => {
+    rows = store.indexOf(version).entries.map((entry, index) => {
       const from = source(entry);
       const to = target(entry);
       return { index, from, to, exact: entry.exact, haystack: `${from} ${to}`.toLowerCase() };
@@ -208,7 +210,7 @@ export const webRoutes = new Hono<AppEnv>()
       const name = registryName(c.req.param('name'));
       const query = pageQuery(c, ['q', 'page']);
       const version = await latestVersion(c.var.store, name);
-      const all = entryRows(version);
+      const all = entryRows(c.var.store, version);
       const needle = (query.q ?? '').trim();
       // No entry holds a control character (lint refuses them), and the form would show it raw.
       const control = /\p{Cc}/u.exec(needle)?.[0];

@@ -2,7 +2,9 @@ import type { SecretKey } from '../crypto/keys.js';
 import { signCheckpoint } from '../log/checkpoint.js';
 import { verifierKey } from '../log/vkey.js';
 import { bundlePath, newTiles, tileBytes, formatBundle, tilePath } from '../log/tiles.js';
+import type { Registry } from '../nix/registry.js';
 import { kvKeys } from '../store/layout.js';
+import { deriveLookupForm } from '../store/lookup-form.js';
 import type { WriterLog } from './log.js';
 import { headOf } from './outcomes.js';
 import type { WriterSql } from './sql.js';
@@ -38,6 +40,7 @@ export class Publisher {
   readonly #kv: () => KVNamespace;
   readonly #log: WriterLog;
   readonly #signing: () => Promise<LogSigning | undefined>;
+  readonly #registryAt: (version: number) => Registry;
   #running = false;
   #lastRepair = 0;
 
@@ -47,12 +50,14 @@ export class Publisher {
     kv: () => KVNamespace,
     log: WriterLog,
     signing: () => Promise<LogSigning | undefined>,
+    registryAt: (version: number) => Registry,
   ) {
     this.#ctx = ctx;
     this.#sql = sql;
     this.#kv = kv;
     this.#log = log;
     this.#signing = signing;
+    this.#registryAt = registryAt;
   }
 
   /** After a merge: publish now, without holding up the caller. */
@@ -189,6 +194,14 @@ export class Publisher {
       const record = this.#sql.recordText(version);
       const file = this.#sql.file(version);
       if (record === undefined || file === undefined) throw new Error(`version ${version} is missing from storage`);
+      // The lookup form first, its manifest last: a reader that finds the manifest finds every shard.
+      const sha256 = this.#sql.record(version)?.sha256;
+      if (sha256 === undefined) throw new Error(`version ${version} is missing from storage`);
+      const form = deriveLookupForm(registry, version, sha256, this.#registryAt(version));
+      for (const [shard, text] of form.shards.entries()) {
+        await this.#kv().put(kvKeys.lookupShard(registry, version, shard), text);
+      }
+      await this.#kv().put(kvKeys.lookupManifest(registry, version), form.manifest);
       await this.#kv().put(kvKeys.versionFile(registry, version), file);
       await this.#kv().put(kvKeys.versionRecord(registry, version), record);
       this.#sql.setMeta(META.published, version);

@@ -77,6 +77,7 @@ export class RegistryWriter extends DurableObject<WriterEnv> implements WriterMe
       () => this.env.REGISTRY_KV,
       this.#log,
       () => this.#logSigning(),
+      (version) => this.#state.registryAt(version),
     );
   }
 

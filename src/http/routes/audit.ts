@@ -5,7 +5,6 @@ import type { Json } from '../../nix/document.js';
 import { LockFileError } from '../../nix/lockfile.js';
 import { RegistryIndex, type LayerRef } from '../../nix/lookup.js';
 import { ManifestError } from '../../nix/profile.js';
-import { readRegistryAsNix } from '../../nix/registry.js';
 import { replay } from '../../protocol/review.js';
 import type { AuditAnswer, ProposalAuditAnswer } from '../../api/answers.js';
 import { readJsonBody } from '../body.js';
@@ -80,7 +79,7 @@ export const auditRoutes = new Hono<AppEnv>()
     const { registry, overrides } = layersQuery(c);
     const specs = parseLayers(registry);
     const doc = await documentOf(c.req.raw);
-    const layers = await loadLayers(c.var.store, specs);
+    const layers = await loadLayers(c.var.store, specs, 'file');
     const searched: LayerRef[] = overrides.layer ? [overrides.layer, ...layers] : layers;
     const audit = auditDocument(doc, searched);
     c.header('Cache-Control', cacheControl.none);
@@ -134,14 +133,14 @@ export async function auditProposal(
   let proposed: RegistryIndex;
   if (view.version !== undefined) {
     fromVersion = view.version - 1;
-    proposed = (await pinnedVersion(c.var.store, name, view.version)).index;
+    proposed = c.var.store.indexOf(await pinnedVersion(c.var.store, name, view.version));
   } else {
     const head = (await latest(c.var.store, name)).version;
     const base = await pinnedVersion(c.var.store, name, view.proposal.base);
     const merged = replay(
-      readRegistryAsNix(base.body).registry,
+      c.var.store.indexOf(base),
       base.number,
-      { version: head.number, registry: readRegistryAsNix(head.body).registry },
+      { version: head.number, registry: c.var.store.indexOf(head) },
       view.proposal,
     );
     if (!merged.ok) {
@@ -159,6 +158,7 @@ export async function auditProposal(
   const layers = await loadLayers(
     c.var.store,
     specs.map((s, i) => (i === at ? { name, version: fromVersion } : s)),
+    'file',
   );
   const afterLayers = layers.map((l, i) => (i === at ? { name, version: fromVersion + 1, index: proposed } : l));
   const top = (ls: readonly LayerRef[]): LayerRef[] => (overrides.layer ? [overrides.layer, ...ls] : [...ls]);

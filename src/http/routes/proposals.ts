@@ -70,7 +70,7 @@ function answer(c: Context<AppEnv>, name: string, outcome: WriteOutcome): Respon
   const { view, merged, created } = outcome;
   if (merged) {
     // This isolate serves the new version at once; elsewhere KV brings it within its propagation delay.
-    c.var.store.learnVersion(new StoredVersion(merged.record, merged.body));
+    c.var.store.learnVersion(StoredVersion.fromText(merged.record, merged.body));
     c.var.store.learnHead(name, merged.head);
   }
   c.header('Cache-Control', cacheControl.none);

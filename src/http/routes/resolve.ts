@@ -6,13 +6,15 @@ import { inputToURL } from '../../nix/input.js';
 import { resolve, type FailedEntry, type LayerRef, type Step } from '../../nix/lookup.js';
 import { OverrideError, overrideLayer, type FlakeOverride } from '../../nix/overrides.js';
 import { REGISTRY_NAME } from '../../store/layout.js';
+import { LookupFormError, ShardNeeded } from '../../store/lookup-form.js';
+import type { Head } from '../../store/records.js';
 import type { RegistryStore } from '../../store/store.js';
 import { cacheControl } from '../caching.js';
 import type { AppEnv, Resolution } from '../env.js';
 import { sha256Hex } from '../../crypto/sha256.js';
 import { etagFor } from '../conditional.js';
 import { toProblem } from '../errors.js';
-import { firstQueryValue, latest, pinnedVersion, queryParams, VERSION } from '../params.js';
+import { firstQueryValue, pinnedLookup, pinnedVersion, queryParams, VERSION } from '../params.js';
 import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
 import { respondWith, utf8 } from '../representation.js';
 
@@ -74,17 +76,64 @@ export interface Layer extends LayerRef {
   readonly sharedSecond: boolean;
 }
 
-export async function loadLayers(store: RegistryStore, specs: readonly LayerSpec[]): Promise<Layer[]> {
+/**
+ * The versions `specs` name, for lookups: `lookup` through each version's lookup form
+ * where it has one (no file read; shards are loaded as lookups ask, `withShards`),
+ * `file` through each version's file read as Nix reads it (for many lookups at once).
+ */
+export async function loadLayers(
+  store: RegistryStore,
+  specs: readonly LayerSpec[],
+  through: 'lookup' | 'file' = 'lookup',
+): Promise<Layer[]> {
   return Promise.all(
     specs.map(async (spec) => {
-      const { version: v, head } =
-        spec.version === undefined
-          ? await latest(store, spec.name)
-          : { version: await pinnedVersion(store, spec.name, spec.version), head: undefined };
+      const head = spec.version === undefined ? await store.head(spec.name) : undefined;
+      if (spec.version === undefined && head === undefined) {
+        throw new Problem('unknown-registry', `no registry named '${spec.name}' is hosted here`);
+      }
+      const n = spec.version ?? (head as Head).version;
+      const { record, finder } =
+        through === 'lookup'
+          ? await pinnedLookup(store, spec.name, n)
+          : await pinnedVersion(store, spec.name, n).then((v) => ({ record: v.record, finder: store.indexOf(v) }));
       const sharedSecond = head?.sharedSecond === true;
-      return { name: v.registry, version: v.number, index: v.index, created: v.record.created, sharedSecond };
+      return { name: record.registry, version: record.version, index: finder, created: record.created, sharedSecond };
     }),
   );
+}
+
+/**
+ * Runs `compute` over `layers`, loading each shard its lookups ask for and running it
+ * again, until it needs none. A lookup form found to disagree with its version is
+ * replaced by the version's file, read as Nix reads it: what is answered never
+ * depends on a form that disagrees.
+ */
+export async function withShards<T>(
+  store: RegistryStore,
+  layers: readonly Layer[],
+  compute: (layers: readonly Layer[]) => T,
+): Promise<T> {
+  let current = layers;
+  for (;;) {
+    try {
+      return compute(current);
+    } catch (error) {
+      const lookup = error instanceof ShardNeeded || error instanceof LookupFormError ? error.lookup : undefined;
+      if (lookup === undefined) throw error;
+      try {
+        if (error instanceof ShardNeeded) {
+          await store.loadShard(error);
+          continue;
+        }
+        throw error;
+      } catch (refused) {
+        if (!(refused instanceof LookupFormError)) throw refused;
+        const { finder } = await store.rejectLookup(lookup, refused);
+        current = current.map((l) => (l.index === lookup ? { ...l, index: finder } : l));
+      }
+    }
+  }
 }
 
 const refJson = (ref: FlakeRef) => ({
@@ -184,7 +233,7 @@ export async function resolveRef(
   const key = `${layers.map((l) => `${l.name}@${l.version}`).join(',')}\n${text}${override.length === 0 ? '' : `\n${JSON.stringify(override)}`}`;
   let found = resolutions.get(key);
   if (found === undefined) {
-    const computed = answer(text, layers, overrides);
+    const computed = await withShards(store, layers, (ls) => answer(text, ls, overrides));
     found = computed.status === 200 ? { ...computed, etag: await etagOf(key) } : computed;
     resolutions.set(key, found);
   }

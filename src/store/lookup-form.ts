@@ -1,0 +1,257 @@
+import { withoutAttrs, type AttrValue, type Attrs } from '../nix/attrs.js';
+import { entryMatches, matchKey, type EntryFinder, type IndexMatch } from '../nix/lookup.js';
+import type { Registry, RegistryEntry } from '../nix/registry.js';
+import { sha256HexSync } from '../crypto/sha256.js';
+
+/**
+ * The lookup form: what the writer derives from each version's file for readers that
+ * only look refs up (docs/storage.md, "The lookup form"). Nix's first-match lookup
+ * only ever tries the entries whose `from` agrees with the input apart from `ref` and
+ * `rev` (their match key, src/nix/lookup.ts), so the entries are split by that key
+ * into shards of about `ENTRIES_PER_SHARD`: a first lookup in a version reads its
+ * manifest and the one shard of the ref's key, whatever the registry's size, instead
+ * of reading the whole file as Nix reads it.
+ *
+ * A reader never trusts it further than it can check: the manifest names the file's
+ * SHA-256 and entry count, which the version's record also names; each shard's
+ * SHA-256 is in the manifest; and every entry a lookup uses is checked to belong
+ * where it was found (its key, its shard, its position in order). Anything else is a
+ * form that disagrees with its version: it is not served, and the file is read
+ * instead.
+ */
+
+/** The version of this layout; a manifest of another is not read (the file is). */
+export const LOOKUP_FORMAT = 1;
+
+/** Shards are sized so that a first lookup parses a few tens of kilobytes at most. */
+export const ENTRIES_PER_SHARD = 256;
+
+export interface LookupManifest {
+  readonly format: typeof LOOKUP_FORMAT;
+  readonly registry: string;
+  readonly version: number;
+  /** SHA-256 (hex) of the file this form was derived from: the record's `sha256`. */
+  readonly file: string;
+  /** The file's entry count: the record's `entries`. */
+  readonly entries: number;
+  /** SHA-256 (hex) of each shard's text, shard 0 first. */
+  readonly shards: readonly string[];
+}
+
+/** One entry in a shard: its position in the file, then the entry as Nix reads it. */
+type ShardEntry = [position: number, from: Attrs, to: Attrs, exact: boolean, dir?: string];
+
+/** A shard's text: the entries of each match key it holds, in file order. */
+interface ShardJson {
+  readonly groups: { readonly [key: string]: readonly ShardEntry[] };
+}
+
+export const shardCount = (entries: number): number => Math.max(1, Math.ceil(entries / ENTRIES_PER_SHARD));
+
+/** The shard of a match key: FNV-1a (32 bits) over its UTF-16 code units. */
+export function shardOf(key: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+export interface LookupForm {
+  readonly manifest: string;
+  readonly shards: readonly string[];
+}
+
+/** The lookup form of `registry`, the entries of the file whose SHA-256 is `file`, as Nix read them. */
+export function deriveLookupForm(name: string, version: number, file: string, registry: Registry): LookupForm {
+  const count = shardCount(registry.entries.length);
+  const groups = Array.from({ length: count }, () => new Map<string, ShardEntry[]>());
+  registry.entries.forEach((entry, position) => {
+    const key = matchKey(entry.from);
+    const shard = groups[shardOf(key, count)] as Map<string, ShardEntry[]>;
+    const row: ShardEntry =
+      entry.dir === undefined
+        ? [position, entry.from, entry.to, entry.exact]
+        : [position, entry.from, entry.to, entry.exact, entry.dir];
+    const group = shard.get(key);
+    if (group === undefined) shard.set(key, [row]);
+    else group.push(row);
+  });
+  const shards = groups.map((shard) => JSON.stringify({ groups: Object.fromEntries(shard) }));
+  const manifest: LookupManifest = {
+    format: LOOKUP_FORMAT,
+    registry: name,
+    version,
+    file,
+    entries: registry.entries.length,
+    shards: shards.map((text) => sha256HexSync(text)),
+  };
+  return { manifest: JSON.stringify(manifest), shards };
+}
+
+/** A lookup form that does not agree with its version: never served. */
+export class LookupFormError extends Error {
+  override readonly name = 'LookupFormError';
+  constructor(
+    message: string,
+    /** The lookup that found it, when a lookup did. */
+    readonly lookup?: ShardedLookup,
+  ) {
+    super(message);
+  }
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** The manifest in `text`, checked against the version's record; throws LookupFormError when they disagree. */
+export function readManifest(
+  text: string,
+  expected: { registry: string; version: number; sha256: string; entries: number },
+): LookupManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new LookupFormError('its manifest is not JSON');
+  }
+  const m = json as Partial<LookupManifest> | null;
+  if (typeof m !== 'object' || m === null || m.format !== LOOKUP_FORMAT) {
+    throw new LookupFormError(`its manifest is not format ${LOOKUP_FORMAT}`);
+  }
+  if (m.registry !== expected.registry || m.version !== expected.version) {
+    throw new LookupFormError(`its manifest is for ${String(m.registry)} version ${String(m.version)}`);
+  }
+  if (m.file !== expected.sha256) {
+    throw new LookupFormError(
+      `its manifest was derived from a file with SHA-256 ${String(m.file)}, not ${expected.sha256}`,
+    );
+  }
+  if (m.entries !== expected.entries) {
+    throw new LookupFormError(`its manifest counts ${String(m.entries)} entries, the record ${expected.entries}`);
+  }
+  const shards: unknown = m.shards;
+  const listed = Array.isArray(shards) ? (shards as unknown[]) : [];
+  if (listed.length !== shardCount(expected.entries) || !listed.every((s) => typeof s === 'string' && HEX64.test(s))) {
+    throw new LookupFormError(`its manifest does not list ${shardCount(expected.entries)} shard hashes`);
+  }
+  return m as LookupManifest;
+}
+
+/** A shard's text, checked against the manifest's hash of it. */
+export function readShard(manifest: LookupManifest, shard: number, text: string): ShardJson {
+  if (sha256HexSync(text) !== manifest.shards[shard]) {
+    throw new LookupFormError(`its shard ${shard} does not hash to what its manifest says`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new LookupFormError(`its shard ${shard} is not JSON`);
+  }
+  const groups = (json as { groups?: unknown } | null)?.groups;
+  if (typeof groups !== 'object' || groups === null || Array.isArray(groups)) {
+    throw new LookupFormError(`its shard ${shard} has no groups`);
+  }
+  return json as ShardJson;
+}
+
+/** Thrown by a lookup that needs a shard not loaded yet; the caller loads it and runs the lookup again. */
+export class ShardNeeded extends Error {
+  override readonly name = 'ShardNeeded';
+  constructor(
+    readonly lookup: ShardedLookup,
+    readonly shard: number,
+  ) {
+    super(`shard ${shard} of ${lookup.manifest.registry} version ${lookup.manifest.version} is not loaded`);
+  }
+}
+
+const isValue = (v: unknown): v is AttrValue =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+function isAttrs(v: unknown): v is Attrs {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isValue);
+}
+
+/**
+ * The entries of one group as RegistryEntry, each checked to be where the file put it:
+ * a well-formed entry, of this key, in increasing file positions within the file.
+ */
+function groupEntries(rows: unknown, key: string, manifest: LookupManifest, shard: number): IndexMatch[] {
+  const bad = (why: string) => new LookupFormError(`its shard ${shard} ${why}`);
+  if (!Array.isArray(rows)) throw bad('holds a group that is not a list');
+  const matches: IndexMatch[] = [];
+  let last = -1;
+  for (const row of rows as unknown[]) {
+    if (!Array.isArray(row) || row.length < 4 || row.length > 5) throw bad('holds an entry that is not one');
+    const [position, from, to, exact, dir] = row as unknown[];
+    if (!Number.isSafeInteger(position) || (position as number) <= last || (position as number) >= manifest.entries) {
+      throw bad(`holds an entry at position ${String(position)} out of order`);
+    }
+    if (
+      !isAttrs(from) ||
+      !isAttrs(to) ||
+      typeof exact !== 'boolean' ||
+      (dir !== undefined && typeof dir !== 'string')
+    ) {
+      throw bad(`holds a malformed entry at position ${String(position)}`);
+    }
+    if (matchKey(from) !== key) throw bad(`holds the entry at position ${String(position)} under another key`);
+    last = position as number;
+    const entry: RegistryEntry = dir === undefined ? { from, to, exact } : { from, to, exact, dir };
+    matches.push({ position: last, entry });
+  }
+  return matches;
+}
+
+/**
+ * One version's lookups through its lookup form. Shards are loaded by the caller when
+ * a lookup throws ShardNeeded (the store does it, checking each against the manifest);
+ * a group is checked the first time a lookup uses it.
+ */
+export class ShardedLookup implements EntryFinder {
+  readonly #shards = new Map<number, ShardJson>();
+  readonly #groups = new Map<string, IndexMatch[]>();
+  #chars = 0;
+
+  constructor(readonly manifest: LookupManifest) {}
+
+  /** The characters of the shards held, for the store's weighing. */
+  get chars(): number {
+    return this.#chars;
+  }
+
+  has(shard: number): boolean {
+    return this.#shards.has(shard);
+  }
+
+  /** Keeps a shard read and checked by `readShard`. */
+  add(shard: number, json: ShardJson, chars: number): void {
+    if (this.#shards.has(shard)) return;
+    this.#shards.set(shard, json);
+    this.#chars += chars;
+  }
+
+  find(input: Attrs): IndexMatch | undefined {
+    const key = matchKey(input);
+    let group = this.#groups.get(key);
+    if (group === undefined) {
+      const shard = shardOf(key, this.manifest.shards.length);
+      const json = this.#shards.get(shard);
+      if (json === undefined) throw new ShardNeeded(this, shard);
+      // Only groups that exist are kept: a ref no entry has must not grow this map.
+      if (!Object.hasOwn(json.groups, key)) return undefined;
+      try {
+        group = groupEntries(json.groups[key], key, this.manifest, shard);
+      } catch (error) {
+        throw error instanceof LookupFormError ? new LookupFormError(error.message, this) : error;
+      }
+      this.#groups.set(key, group);
+    }
+    let stripped: Attrs | undefined;
+    const bare = (): Attrs => (stripped ??= withoutAttrs(input, 'ref', 'rev'));
+    for (const match of group) if (entryMatches(match.entry, input, bare)) return match;
+    return undefined;
+  }
+}

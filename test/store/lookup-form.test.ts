@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { generateRegistry } from '../../scripts/bench/generate.js';
+import { sha256HexSync } from '../../src/crypto/sha256.js';
+import type { Attrs } from '../../src/nix/attrs.js';
+import { RegistryIndex } from '../../src/nix/lookup.js';
+import { readRegistryAsNix, type Registry } from '../../src/nix/registry.js';
+import {
+  deriveLookupForm,
+  ENTRIES_PER_SHARD,
+  LookupFormError,
+  readManifest,
+  readShard,
+  shardCount,
+  ShardedLookup,
+  ShardNeeded,
+  type LookupManifest,
+} from '../../src/store/lookup-form.js';
+
+const REV = 'a'.repeat(40);
+
+/** A generated registry, plus entries that share a key, pin refs and revs, and are not indirect. */
+function mixedFile(size: number): string {
+  const { file } = generateRegistry(size);
+  const flakes: unknown[] = [
+    { from: { type: 'indirect', id: 'dup' }, to: { type: 'github', owner: 'first', repo: 'dup' } },
+    { from: { type: 'github', owner: 'o', repo: 'r' }, to: { type: 'github', owner: 'fork', repo: 'r' } },
+    { from: { type: 'indirect', id: 'pin', rev: REV }, to: { type: 'github', owner: 'p', repo: 'pin', rev: REV } },
+    { from: { type: 'indirect', id: 'pin' }, to: { type: 'github', owner: 'p', repo: 'pin', dir: 'sub' } },
+    ...file.flakes,
+    { from: { type: 'indirect', id: 'dup' }, to: { type: 'github', owner: 'second', repo: 'dup' } },
+    { from: { type: 'indirect', id: 'ex', ref: 'v1' }, to: { type: 'github', owner: 'e', repo: 'x' }, exact: true },
+    { from: { type: 'indirect', id: 'ex' }, to: { type: 'github', owner: 'e', repo: 'x', ref: 'main' } },
+  ];
+  return JSON.stringify({ flakes, version: 2 });
+}
+
+function formOf(text: string, name = 'team', version = 3) {
+  const registry = readRegistryAsNix(text).registry;
+  const sha256 = sha256HexSync(text);
+  const form = deriveLookupForm(name, version, sha256, registry);
+  const expected = { registry: name, version, sha256, entries: registry.entries.length };
+  return { registry, sha256, form, expected, manifest: readManifest(form.manifest, expected) };
+}
+
+/** A lookup with every shard loaded. */
+function loaded(manifest: LookupManifest, shards: readonly string[]): ShardedLookup {
+  const lookup = new ShardedLookup(manifest);
+  shards.forEach((text, i) => lookup.add(i, readShard(manifest, i, text), text.length));
+  return lookup;
+}
+
+/** Every entry's `from`, with a ref and a rev added, and ids no entry has. */
+function queries(registry: Registry): Attrs[] {
+  const out: Attrs[] = [];
+  for (const { from } of registry.entries) {
+    out.push(from, { ...from, ref: 'v1' }, { ...from, rev: REV }, { ...from, ref: 'release-24.05' });
+  }
+  out.push({ type: 'indirect', id: 'no-such-flake' }, { type: 'github', owner: 'o', repo: 'other' });
+  return out;
+}
+
+describe('the lookup form', () => {
+  it.each([10, 1_000, 3_000])('finds what the file finds, entry for entry, at %i entries', (size) => {
+    const { registry, form, manifest } = formOf(mixedFile(size));
+    expect(form.shards).toHaveLength(shardCount(registry.entries.length));
+    expect(manifest.shards).toHaveLength(Math.max(1, Math.ceil(registry.entries.length / ENTRIES_PER_SHARD)));
+    const index = new RegistryIndex(registry);
+    const lookup = loaded(manifest, form.shards);
+    for (const input of queries(registry)) expect(lookup.find(input)).toEqual(index.find(input));
+  });
+
+  it('is the same bytes whenever it is derived from the same file', () => {
+    const text = mixedFile(600);
+    expect(formOf(text).form).toEqual(formOf(text).form);
+  });
+
+  it('asks for the one shard a lookup needs, and for nothing once it has it', () => {
+    const { registry, form, manifest } = formOf(mixedFile(2_000));
+    const lookup = new ShardedLookup(manifest);
+    const input = registry.entries[1_000]?.from as Attrs;
+    let needed: unknown;
+    try {
+      lookup.find(input);
+    } catch (error) {
+      needed = error;
+    }
+    expect(needed).toBeInstanceOf(ShardNeeded);
+    const { shard } = needed as ShardNeeded;
+    lookup.add(shard, readShard(manifest, shard, form.shards[shard] as string), 1);
+    expect(lookup.find(input)).toEqual(new RegistryIndex(registry).find(input));
+  });
+
+  describe('refuses a form that disagrees with its version', () => {
+    const { sha256, form, expected } = formOf(mixedFile(700));
+    const manifestJson = JSON.parse(form.manifest) as Record<string, unknown>;
+    const altered = (changes: Record<string, unknown>) => JSON.stringify({ ...manifestJson, ...changes });
+
+    it.each([
+      ['another file', { file: '0'.repeat(64) }, `derived from a file with SHA-256 ${'0'.repeat(64)}, not ${sha256}`],
+      ['another entry count', { entries: expected.entries + 1 }, `counts ${expected.entries + 1} entries`],
+      ['another version', { version: 4 }, 'is for team version 4'],
+      ['another registry', { registry: 'global' }, 'is for global version 3'],
+      ['another format', { format: 2 }, 'is not format 1'],
+      ['a shard too few', { shards: (manifestJson['shards'] as string[]).slice(1) }, 'does not list 3 shard hashes'],
+    ])('a manifest for %s', (_, changes, message) => {
+      expect(() => readManifest(altered(changes), expected)).toThrow(LookupFormError);
+      expect(() => readManifest(altered(changes), expected)).toThrow(message);
+    });
+
+    it('a manifest that is not JSON', () => {
+      expect(() => readManifest(form.manifest.slice(0, -1), expected)).toThrow('its manifest is not JSON');
+    });
+
+    it('a shard with one byte changed', () => {
+      const manifest = readManifest(form.manifest, expected);
+      const shard = form.shards[0] as string;
+      const changed = shard.replace('"github"', '"gitlab"');
+      expect(changed).not.toBe(shard);
+      expect(() => readShard(manifest, 0, changed)).toThrow('its shard 0 does not hash to what its manifest says');
+    });
+
+    /** A manifest and shard 0 rewritten together, so that the hash agrees: only the lookup's own checks remain. */
+    function rewritten(edit: (groups: Record<string, unknown[][]>) => void): { lookup: ShardedLookup; key: Attrs } {
+      const shard = JSON.parse(form.shards[0] as string) as { groups: Record<string, unknown[][]> };
+      const [firstKey] = Object.keys(shard.groups);
+      edit(shard.groups);
+      const text = JSON.stringify(shard);
+      const shards = [...(manifestJson['shards'] as string[])];
+      shards[0] = sha256HexSync(text);
+      const manifest = readManifest(altered({ shards }), expected);
+      const lookup = new ShardedLookup(manifest);
+      lookup.add(0, readShard(manifest, 0, text), text.length);
+      const pairs = JSON.parse(firstKey as string) as [string, string | number | boolean][];
+      return { lookup, key: Object.fromEntries(pairs) };
+    }
+
+    it.each([
+      [
+        'an entry filed under another key',
+        (g: Record<string, unknown[][]>) => {
+          const [k] = Object.keys(g);
+          const row = g[k as string]?.[0] as unknown[];
+          row[1] = { type: 'indirect', id: 'elsewhere' };
+        },
+        'under another key',
+      ],
+      [
+        'entries out of file order',
+        (g: Record<string, unknown[][]>) => {
+          const [k] = Object.keys(g);
+          const rows = g[k as string] as unknown[][];
+          rows.push([...(rows[0] as unknown[])]);
+        },
+        'out of order',
+      ],
+      [
+        'a position past the file',
+        (g: Record<string, unknown[][]>) => {
+          const [k] = Object.keys(g);
+          (g[k as string]?.[0] as unknown[])[0] = expected.entries;
+        },
+        'out of order',
+      ],
+      [
+        'a malformed entry',
+        (g: Record<string, unknown[][]>) => {
+          const [k] = Object.keys(g);
+          (g[k as string]?.[0] as unknown[])[3] = 'yes';
+        },
+        'malformed entry',
+      ],
+    ])('%s', (_, edit, message) => {
+      const { lookup, key } = rewritten(edit);
+      let thrown: unknown;
+      try {
+        lookup.find(key);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(LookupFormError);
+      expect((thrown as LookupFormError).message).toContain(message);
+      expect((thrown as LookupFormError).lookup).toBe(lookup);
+    });
+  });
+});
