@@ -74,6 +74,7 @@ function published(size: number, withForm: boolean): Published {
   const form = deriveLookupForm(NAME, 1, sha256, readRegistryAsNix(body).registry);
   if (withForm) {
     form.shards.forEach((text, i) => values.set(kvKeys.lookupShard(NAME, 1, i), text));
+    form.blocks.forEach((text, i) => values.set(kvKeys.lookupBlock(NAME, 1, i), text));
     values.set(kvKeys.lookupManifest(NAME, 1), form.manifest);
   }
   return { generated, kv: memoryKv(values), fileBytes: encoder.encode(body).byteLength, shards: form.shards.length };
@@ -99,17 +100,21 @@ function isolate(kv: KvReader) {
   };
 }
 
-/** CPU of one request on a fresh isolate, the median of `runs`. */
-async function cold(kv: KvReader, path: string, runs: number): Promise<number> {
+/**
+ * CPU of one request on a fresh isolate, the median of `runs`, after `warmups` untimed ones:
+ * the code is hot in an isolate that has served for a while; only its data is cold.
+ */
+async function cold(kv: KvReader, path: string, runs: number, warmups = 50): Promise<number> {
   const samples: number[] = [];
-  for (let i = 0; i < runs + 3; i++) {
-    // A new isolate starts with an empty heap: no garbage of earlier samples to collect.
-    collectGarbage();
+  for (let i = 0; i < warmups; i++) await isolate(kv)(path);
+  // Not before every sample: a collection forced that often ages the code out (V8 flushes
+  // the bytecode of functions it has not run lately), which a serving isolate never sees.
+  await collectGarbage();
+  for (let i = 0; i < runs; i++) {
     const fetch = isolate(kv);
     const start = cpuMs();
     await fetch(path);
-    // The first three warm the JIT up: the code is hot in a long-lived isolate; only its data is cold.
-    if (i >= 3) samples.push(cpuMs() - start);
+    samples.push(cpuMs() - start);
   }
   return median(samples);
 }
@@ -127,10 +132,16 @@ async function warm(kv: KvReader, paths: readonly string[], options: ReadsOption
   return median(samples);
 }
 
-function collectGarbage(): void {
+/**
+ * Collects the garbage of earlier samples, and waits for V8's helper threads to finish
+ * sweeping: `process.cpuUsage` counts every thread of the process, and that work would
+ * otherwise land in the next sample.
+ */
+async function collectGarbage(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
   gc();
+  await new Promise((resolve) => setTimeout(resolve, 30));
 }
 
 const ms = (value: number) => `${value.toFixed(3)} ms`;
@@ -150,7 +161,8 @@ export async function runReads(options: ReadsOptions, log: Log): Promise<void> {
     // Many different refs, so that a warm request computes its answer (the answer cache misses).
     const many = Array.from({ length: 200 }, (_, i) => resolvePath(`flake-${((i * 7919) % size).toString(36)}`));
     const c = await cold(withForm.kv, resolvePath(lastId), options.coldRuns);
-    const cFile = await cold(fileOnly.kv, resolvePath(lastId), Math.min(options.coldRuns, size >= 100_000 ? 3 : 9));
+    // Reading the whole file takes up to a second at 100,000 entries: fewer runs there.
+    const cFile = await cold(fileOnly.kv, resolvePath(lastId), size >= 100_000 ? 3 : 7, size >= 10_000 ? 1 : 10);
     const w = await warm(withForm.kv, refs.map(resolvePath), options);
     const wMany = await warm(withForm.kv, many, { ...options, warmRequests: Math.min(options.warmRequests, 200) });
     const fileCold = await cold(withForm.kv, `/registries/${NAME}/versions/1/flake-registry.json`, options.coldRuns);

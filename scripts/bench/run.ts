@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import { runBundle } from './bundle.js';
 import { runHttp } from './http.js';
 import { runInproc } from './inproc.js';
+import { runReads } from './reads.js';
 import { runVerify } from './verify.js';
 import { runWrite } from './write.js';
 
 /**
- * `npm run bench [-- --quick] [-- --only write|verify|bundle|inproc|http]`: the write path's
+ * `npm run bench [-- --quick] [-- --only write|verify|bundle|reads|inproc|http]`: the write path's
  * CPU and memory figures, lookup cost against registry size in process, then
  * request rates of the local dev server. A
  * benchmark, not a test: it prints figures and ratios and fails only when it
@@ -24,8 +25,8 @@ const { values } = parseArgs({
 });
 
 const only = values.only;
-if (only !== undefined && !['inproc', 'http', 'write', 'verify', 'bundle'].includes(only)) {
-  console.error(`--only takes 'write', 'verify', 'bundle', 'inproc' or 'http', not '${only}'`);
+if (only !== undefined && !['inproc', 'http', 'write', 'verify', 'bundle', 'reads'].includes(only)) {
+  console.error(`--only takes 'write', 'verify', 'bundle', 'reads', 'inproc' or 'http', not '${only}'`);
   process.exit(2);
 }
 const concurrency = Number(values.concurrency);
@@ -86,6 +87,17 @@ if (only === undefined || only === 'verify') {
 
 if (only === undefined || only === 'bundle') {
   runBundle({ root, runs: quick ? 5 : 21 }, log);
+  log(`(${load()})`);
+  log('');
+}
+
+if (only === undefined || only === 'reads') {
+  await runReads(
+    quick
+      ? { sizes: [100, 10_000, 100_000], coldRuns: 5, warmRequests: 200, warmSamples: 3 }
+      : { sizes: [100, 1_000, 10_000, 100_000], coldRuns: 15, warmRequests: 1_000, warmSamples: 7 },
+    log,
+  );
   log(`(${load()})`);
   log('');
 }

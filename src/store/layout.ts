@@ -19,7 +19,10 @@ export const kvKeys = {
   lookupManifest: (registry: string, version: number) => `registry/${registry}/version/${pad(version)}/lookup`,
   /** One shard of a version's lookup form: immutable. */
   lookupShard: (registry: string, version: number, shard: number) =>
-    `registry/${registry}/version/${pad(version)}/lookup/${shard}`,
+    `registry/${registry}/version/${pad(version)}/lookup/shard/${shard}`,
+  /** One block of a version's lookup form (its entries in file order): immutable. */
+  lookupBlock: (registry: string, version: number, block: number) =>
+    `registry/${registry}/version/${pad(version)}/lookup/block/${block}`,
   /** A log tile or entry bundle, by its tlog-tiles path (`tile/0/000.p/3`): immutable. */
   logTile: (registry: string, path: string) => `registry/${registry}/log/${path}`,
   /** The signed checkpoint note: changes with every version and every cosignature. */

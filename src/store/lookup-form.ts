@@ -26,6 +26,9 @@ export const LOOKUP_FORMAT = 1;
 /** Shards are sized so that a first lookup parses a few tens of kilobytes at most. */
 export const ENTRIES_PER_SHARD = 256;
 
+/** The entries in file order, in blocks of this many: a page of entries reads one or two. */
+export const ENTRIES_PER_BLOCK = 1_000;
+
 export interface LookupManifest {
   readonly format: typeof LOOKUP_FORMAT;
   readonly registry: string;
@@ -36,6 +39,8 @@ export interface LookupManifest {
   readonly entries: number;
   /** SHA-256 (hex) of each shard's text, shard 0 first. */
   readonly shards: readonly string[];
+  /** SHA-256 (hex) of each block's text, block 0 (entries 0 to 999) first. */
+  readonly blocks: readonly string[];
 }
 
 /** One entry in a shard: its position in the file, then the entry as Nix reads it. */
@@ -46,7 +51,11 @@ interface ShardJson {
   readonly groups: { readonly [key: string]: readonly ShardEntry[] };
 }
 
+/** One block's text: its entries in file order, each as Nix reads it. */
+type BlockEntry = [from: Attrs, to: Attrs, exact: boolean, dir?: string];
+
 export const shardCount = (entries: number): number => Math.max(1, Math.ceil(entries / ENTRIES_PER_SHARD));
+export const blockCount = (entries: number): number => Math.ceil(entries / ENTRIES_PER_BLOCK);
 
 /** The shard of a match key: FNV-1a (32 bits) over its UTF-16 code units. */
 export function shardOf(key: string, shards: number): number {
@@ -61,6 +70,7 @@ export function shardOf(key: string, shards: number): number {
 export interface LookupForm {
   readonly manifest: string;
   readonly shards: readonly string[];
+  readonly blocks: readonly string[];
 }
 
 /** The lookup form of `registry`, the entries of the file whose SHA-256 is `file`, as Nix read them. */
@@ -79,6 +89,14 @@ export function deriveLookupForm(name: string, version: number, file: string, re
     else group.push(row);
   });
   const shards = groups.map((shard) => JSON.stringify({ groups: Object.fromEntries(shard) }));
+  const blocks = Array.from({ length: blockCount(registry.entries.length) }, (_, b) => {
+    const rows = registry.entries
+      .slice(b * ENTRIES_PER_BLOCK, (b + 1) * ENTRIES_PER_BLOCK)
+      .map((entry): BlockEntry =>
+        entry.dir === undefined ? [entry.from, entry.to, entry.exact] : [entry.from, entry.to, entry.exact, entry.dir],
+      );
+    return JSON.stringify({ entries: rows });
+  });
   const manifest: LookupManifest = {
     format: LOOKUP_FORMAT,
     registry: name,
@@ -86,8 +104,9 @@ export function deriveLookupForm(name: string, version: number, file: string, re
     file,
     entries: registry.entries.length,
     shards: shards.map((text) => sha256HexSync(text)),
+    blocks: blocks.map((text) => sha256HexSync(text)),
   };
-  return { manifest: JSON.stringify(manifest), shards };
+  return { manifest: JSON.stringify(manifest), shards, blocks };
 }
 
 /** A lookup form that does not agree with its version: never served. */
@@ -130,11 +149,14 @@ export function readManifest(
   if (m.entries !== expected.entries) {
     throw new LookupFormError(`its manifest counts ${String(m.entries)} entries, the record ${expected.entries}`);
   }
-  const shards: unknown = m.shards;
-  const listed = Array.isArray(shards) ? (shards as unknown[]) : [];
-  if (listed.length !== shardCount(expected.entries) || !listed.every((s) => typeof s === 'string' && HEX64.test(s))) {
-    throw new LookupFormError(`its manifest does not list ${shardCount(expected.entries)} shard hashes`);
-  }
+  const hashes = (list: unknown, count: number, what: string) => {
+    const listed = Array.isArray(list) ? (list as unknown[]) : [];
+    if (listed.length !== count || !listed.every((s) => typeof s === 'string' && HEX64.test(s))) {
+      throw new LookupFormError(`its manifest does not list ${count} ${what} hashes`);
+    }
+  };
+  hashes(m.shards, shardCount(expected.entries), 'shard');
+  hashes(m.blocks, blockCount(expected.entries), 'block');
   return m as LookupManifest;
 }
 
@@ -154,6 +176,34 @@ export function readShard(manifest: LookupManifest, shard: number, text: string)
     throw new LookupFormError(`its shard ${shard} has no groups`);
   }
   return json as ShardJson;
+}
+
+/** A block's text, checked against the manifest's hash of it and read into entries. */
+export function readBlock(manifest: LookupManifest, block: number, text: string): RegistryEntry[] {
+  const bad = (why: string) => new LookupFormError(`its block ${block} ${why}`);
+  if (sha256HexSync(text) !== manifest.blocks[block]) throw bad('does not hash to what its manifest says');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw bad('is not JSON');
+  }
+  const rows = (json as { entries?: unknown } | null)?.entries;
+  const expected = Math.min(ENTRIES_PER_BLOCK, manifest.entries - block * ENTRIES_PER_BLOCK);
+  if (!Array.isArray(rows) || rows.length !== expected) throw bad(`does not hold ${expected} entries`);
+  return (rows as unknown[]).map((row, i) => {
+    if (!Array.isArray(row) || row.length < 3 || row.length > 4) throw bad(`holds an entry ${i} that is not one`);
+    const [from, to, exact, dir] = row as unknown[];
+    if (
+      !isAttrs(from) ||
+      !isAttrs(to) ||
+      typeof exact !== 'boolean' ||
+      (dir !== undefined && typeof dir !== 'string')
+    ) {
+      throw bad(`holds a malformed entry ${i}`);
+    }
+    return dir === undefined ? { from, to, exact } : { from, to, exact, dir };
+  });
 }
 
 /** Thrown by a lookup that needs a shard not loaded yet; the caller loads it and runs the lookup again. */
@@ -213,6 +263,7 @@ function groupEntries(rows: unknown, key: string, manifest: LookupManifest, shar
 export class ShardedLookup implements EntryFinder {
   readonly #shards = new Map<number, ShardJson>();
   readonly #groups = new Map<string, IndexMatch[]>();
+  readonly #blocks = new Map<number, readonly RegistryEntry[]>();
   #chars = 0;
 
   constructor(readonly manifest: LookupManifest) {}
@@ -231,6 +282,29 @@ export class ShardedLookup implements EntryFinder {
     if (this.#shards.has(shard)) return;
     this.#shards.set(shard, json);
     this.#chars += chars;
+  }
+
+  hasBlock(block: number): boolean {
+    return this.#blocks.has(block);
+  }
+
+  /** Keeps a block read and checked by `readBlock`. */
+  addBlock(block: number, entries: readonly RegistryEntry[], chars: number): void {
+    if (this.#blocks.has(block)) return;
+    this.#blocks.set(block, entries);
+    this.#chars += chars;
+  }
+
+  /** Entries `start` to `end` (excluded) in file order; every block they lie in must be held. */
+  slice(start: number, end: number): RegistryEntry[] {
+    const out: RegistryEntry[] = [];
+    for (let b = Math.floor(start / ENTRIES_PER_BLOCK); b * ENTRIES_PER_BLOCK < end; b++) {
+      const entries = this.#blocks.get(b);
+      if (entries === undefined) throw new Error(`block ${b} is not loaded`);
+      const from = Math.max(start - b * ENTRIES_PER_BLOCK, 0);
+      out.push(...entries.slice(from, end - b * ENTRIES_PER_BLOCK));
+    }
+    return out;
   }
 
   find(input: Attrs): IndexMatch | undefined {

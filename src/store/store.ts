@@ -1,11 +1,28 @@
 import { Lru } from '../lru.js';
 import { RegistryIndex, type EntryFinder } from '../nix/lookup.js';
-import { readRegistryAsNix } from '../nix/registry.js';
+import { readRegistryAsNix, type RegistryEntry } from '../nix/registry.js';
 import { StorageError } from './errors.js';
 import { kvKeys } from './layout.js';
-import { LookupFormError, readManifest, readShard, ShardedLookup, type ShardNeeded } from './lookup-form.js';
+import {
+  ENTRIES_PER_BLOCK,
+  LookupFormError,
+  readBlock,
+  readManifest,
+  readShard,
+  ShardedLookup,
+  type ShardNeeded,
+} from './lookup-form.js';
 import { HeadSchema, VersionRecordSchema, type Head, type VersionRecord } from './records.js';
 import { StoredVersion } from './version.js';
+
+/** Some of a version's entries, in file order from `start`. */
+export interface VersionEntries {
+  readonly record: VersionRecord;
+  /** How many entries the version has. */
+  readonly total: number;
+  readonly start: number;
+  readonly entries: readonly RegistryEntry[];
+}
 
 /** A version as a lookup needs it: its record, and what finds its entries. */
 export interface VersionLookup {
@@ -31,6 +48,12 @@ export interface RegistryStore {
    * else through its file's index.
    */
   lookup(registry: string, version: number): Promise<VersionLookup | undefined>;
+  /**
+   * Entries `start` to `end` (excluded) of a version in file order, with the version's
+   * record and entry count, or undefined like `version`: from its lookup form's blocks
+   * when it has them (a page of entries reads one or two), else from its file.
+   */
+  entries(registry: string, version: number, start: number, end: number): Promise<VersionEntries | undefined>;
   /** Loads the shard a lookup asked for; throws LookupFormError when it disagrees with its manifest. */
   loadShard(needed: ShardNeeded): Promise<void>;
   /** A lookup form found to disagree with its version: never used again here; its file's index instead. */
@@ -202,16 +225,51 @@ export class KvRegistryStore implements RegistryStore {
     });
   }
 
+  async entries(registry: string, version: number, start: number, end: number): Promise<VersionEntries | undefined> {
+    const found = await this.lookup(registry, version);
+    if (!found) return undefined;
+    const { record, finder } = found;
+    if (finder instanceof ShardedLookup) {
+      const total = finder.manifest.entries;
+      const [from, to] = [Math.max(0, Math.min(start, total)), Math.max(0, Math.min(end, total))];
+      try {
+        for (let b = Math.floor(from / ENTRIES_PER_BLOCK); b * ENTRIES_PER_BLOCK < to; b++) {
+          if (!finder.hasBlock(b)) await this.#loadBlock(finder, b);
+        }
+        return { record, total, start: from, entries: finder.slice(from, to) };
+      } catch (error) {
+        if (!(error instanceof LookupFormError)) throw error;
+        await this.rejectLookup(finder, error);
+        return this.entries(registry, version, start, end);
+      }
+    }
+    const all = (finder as RegistryIndex).entries;
+    const from = Math.max(0, Math.min(start, all.length));
+    return { record, total: all.length, start: from, entries: all.slice(from, Math.max(from, end)) };
+  }
+
+  async #loadBlock(lookup: ShardedLookup, block: number): Promise<void> {
+    const { registry, version } = lookup.manifest;
+    const text = await this.#get(kvKeys.lookupBlock(registry, version, block));
+    if (text === null) throw new LookupFormError(`its block ${block} is missing`);
+    lookup.addBlock(block, readBlock(lookup.manifest, block, text), text.length);
+    this.#reweigh(lookup);
+  }
+
+  /** Weighs a lookup again with what it now holds. */
+  #reweigh(lookup: ShardedLookup): void {
+    const key = `${lookup.manifest.registry}@${lookup.manifest.version}`;
+    const kept = this.#lookups.get(key);
+    if (kept?.lookup === lookup) this.#lookups.set(key, kept);
+  }
+
   async loadShard(needed: ShardNeeded): Promise<void> {
     const { lookup, shard } = needed;
     const { registry, version } = lookup.manifest;
     const text = await this.#get(kvKeys.lookupShard(registry, version, shard));
     if (text === null) throw new LookupFormError(`its shard ${shard} is missing`);
     lookup.add(shard, readShard(lookup.manifest, shard, text), text.length);
-    // Weighed again with the shard it now holds.
-    const key = `${registry}@${version}`;
-    const kept = this.#lookups.get(key);
-    if (kept?.lookup === lookup) this.#lookups.set(key, kept);
+    this.#reweigh(lookup);
   }
 
   async rejectLookup(lookup: ShardedLookup, error: LookupFormError): Promise<VersionLookup> {

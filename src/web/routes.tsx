@@ -9,9 +9,8 @@ import { flakeRefToString } from '../nix/flakeref.js';
 import { inputToURL } from '../nix/input.js';
 import type { RegistryEntry } from '../nix/registry.js';
 import type { VersionRecord } from '../protocol/record.js';
-import { ConfigurationError } from '../store/errors.js';
-import type { RegistryStore } from '../store/store.js';
-import type { StoredVersion } from '../store/version.js';
+import { ConfigurationError, StorageError } from '../store/errors.js';
+import type { VersionEntries } from '../store/store.js';
 import type { AppEnv } from '../http/env.js';
 import { etagFor, parseEntityTags } from '../http/conditional.js';
 import { toProblem } from '../http/errors.js';
@@ -53,8 +52,8 @@ import {
 const VERSIONS_PER_PAGE = 50;
 const PROPOSALS_LISTED = 100;
 
-/** A version's entries as rows, made once per version kept in memory. */
-const rowsOf = new WeakMap<StoredVersion, EntryRow[]>();
+/** Each entry's row, made once per entry kept in memory. */
+const rowOf = new WeakMap<RegistryEntry, Omit<EntryRow, 'index'>>();
 
 function target(entry: RegistryEntry): string {
   try {
@@ -72,17 +71,18 @@ function source(entry: RegistryEntry): string {
   }
 }
 
-function entryRows(store: RegistryStore, version: StoredVersion): EntryRow[] {
-  let rows = rowsOf.get(version);
-  if (!rows) {
-    rows = store.indexOf(version).entries.map((entry, index) => {
+/** Entries as rows, numbered from `start`. */
+function entryRows(entries: readonly RegistryEntry[], start: number): EntryRow[] {
+  return entries.map((entry, i) => {
+    let row = rowOf.get(entry);
+    if (!row) {
       const from = source(entry);
       const to = target(entry);
-      return { index, from, to, exact: entry.exact, haystack: `${from} ${to}`.toLowerCase() };
-    });
-    rowsOf.set(version, rows);
-  }
-  return rows;
+      row = { from, to, exact: entry.exact, haystack: `${from} ${to}`.toLowerCase() };
+      rowOf.set(entry, row);
+    }
+    return { index: start + i, ...row };
+  });
 }
 
 /**
@@ -209,8 +209,8 @@ export const webRoutes = new Hono<AppEnv>()
     page(c, async () => {
       const name = registryName(c.req.param('name'));
       const query = pageQuery(c, ['q', 'page']);
-      const version = await latestVersion(c.var.store, name);
-      const all = entryRows(c.var.store, version);
+      const head = await c.var.store.head(name);
+      if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
       const needle = (query.q ?? '').trim();
       // No entry holds a control character (lint refuses them), and the form would show it raw.
       const control = /\p{Cc}/u.exec(needle)?.[0];
@@ -221,20 +221,39 @@ export const webRoutes = new Hono<AppEnv>()
         });
       }
       const lower = needle.toLowerCase();
-      const matching = lower === '' ? all : all.filter((r) => r.haystack.includes(lower));
-      const pages = Math.max(1, Math.ceil(matching.length / ENTRIES_PER_PAGE));
-      const n = decimalParam('page', query.page, 1, pages) ?? 1;
-      const rows = matching.slice((n - 1) * ENTRIES_PER_PAGE, n * ENTRIES_PER_PAGE);
+      const entriesOf = async (start: number, end: number): Promise<VersionEntries> => {
+        const found = await c.var.store.entries(name, head.version, start, end);
+        if (!found) throw new StorageError(`version ${head.version} of registry '${name}' is not readable yet`);
+        return found;
+      };
+      let version: VersionEntries;
+      let matching: EntryRow[] | undefined;
+      let n: number;
+      if (lower === '') {
+        // Only the page shown is read: its entries' block of the lookup form.
+        const total = (await pinnedRecord(c.var.store, name, head.version)).entries;
+        n = decimalParam('page', query.page, 1, Math.max(1, Math.ceil(total / ENTRIES_PER_PAGE))) ?? 1;
+        version = await entriesOf((n - 1) * ENTRIES_PER_PAGE, n * ENTRIES_PER_PAGE);
+      } else {
+        version = await entriesOf(0, Number.MAX_SAFE_INTEGER);
+        matching = entryRows(version.entries, 0).filter((r) => r.haystack.includes(lower));
+        const pages = Math.max(1, Math.ceil(matching.length / ENTRIES_PER_PAGE));
+        n = decimalParam('page', query.page, 1, pages) ?? 1;
+      }
+      const rows =
+        matching === undefined
+          ? entryRows(version.entries, version.start)
+          : matching.slice((n - 1) * ENTRIES_PER_PAGE, n * ENTRIES_PER_PAGE);
       return (
         <EntriesPage
           registry={name}
-          version={version.number}
+          version={version.record.version}
           created={version.record.created}
           sha256={version.record.sha256}
-          total={all.length}
+          total={version.total}
           origin={new URL(c.req.url).origin}
           rows={rows}
-          matching={matching.length}
+          matching={matching?.length ?? version.total}
           page={n}
           query={needle}
         />

@@ -201,6 +201,9 @@ export class Publisher {
       for (const [shard, text] of form.shards.entries()) {
         await this.#kv().put(kvKeys.lookupShard(registry, version, shard), text);
       }
+      for (const [block, text] of form.blocks.entries()) {
+        await this.#kv().put(kvKeys.lookupBlock(registry, version, block), text);
+      }
       await this.#kv().put(kvKeys.lookupManifest(registry, version), form.manifest);
       await this.#kv().put(kvKeys.versionFile(registry, version), file);
       await this.#kv().put(kvKeys.versionRecord(registry, version), record);

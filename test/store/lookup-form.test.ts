@@ -5,9 +5,11 @@ import type { Attrs } from '../../src/nix/attrs.js';
 import { RegistryIndex } from '../../src/nix/lookup.js';
 import { readRegistryAsNix, type Registry } from '../../src/nix/registry.js';
 import {
+  blockCount,
   deriveLookupForm,
   ENTRIES_PER_SHARD,
   LookupFormError,
+  readBlock,
   readManifest,
   readShard,
   shardCount,
@@ -69,6 +71,25 @@ describe('the lookup form', () => {
     for (const input of queries(registry)) expect(lookup.find(input)).toEqual(index.find(input));
   });
 
+  it.each([10, 1_000, 2_345])('gives the entries in file order, any range, at %i entries', (size) => {
+    const { registry, form, manifest } = formOf(mixedFile(size));
+    expect(form.blocks).toHaveLength(blockCount(registry.entries.length));
+    const lookup = new ShardedLookup(manifest);
+    form.blocks.forEach((text, b) => lookup.addBlock(b, readBlock(manifest, b, text), text.length));
+    const n = registry.entries.length;
+    for (const [start, end] of [
+      [0, n],
+      [0, 1],
+      [n - 1, n],
+      [999, 1_001],
+      [200, 400],
+      [Math.floor(n / 2), n],
+    ] as const) {
+      if (start >= n) continue;
+      expect(lookup.slice(start, Math.min(end, n))).toEqual(registry.entries.slice(start, end));
+    }
+  });
+
   it('is the same bytes whenever it is derived from the same file', () => {
     const text = mixedFile(600);
     expect(formOf(text).form).toEqual(formOf(text).form);
@@ -102,6 +123,7 @@ describe('the lookup form', () => {
       ['another registry', { registry: 'global' }, 'is for global version 3'],
       ['another format', { format: 2 }, 'is not format 1'],
       ['a shard too few', { shards: (manifestJson['shards'] as string[]).slice(1) }, 'does not list 3 shard hashes'],
+      ['no blocks', { blocks: [] }, 'does not list 1 block hashes'],
     ])('a manifest for %s', (_, changes, message) => {
       expect(() => readManifest(altered(changes), expected)).toThrow(LookupFormError);
       expect(() => readManifest(altered(changes), expected)).toThrow(message);
@@ -117,6 +139,19 @@ describe('the lookup form', () => {
       const changed = shard.replace('"github"', '"gitlab"');
       expect(changed).not.toBe(shard);
       expect(() => readShard(manifest, 0, changed)).toThrow('its shard 0 does not hash to what its manifest says');
+    });
+
+    it('a block with one byte changed, or with an entry too few', () => {
+      const manifest = readManifest(form.manifest, expected);
+      const block = form.blocks[0] as string;
+      expect(() => readBlock(manifest, 0, block.replace('"github"', '"gitlab"'))).toThrow(
+        'its block 0 does not hash to what its manifest says',
+      );
+      const rows = (JSON.parse(block) as { entries: unknown[] }).entries;
+      const short = JSON.stringify({ entries: rows.slice(1) });
+      const blocks = [sha256HexSync(short)];
+      const rehashed = readManifest(altered({ blocks }), expected);
+      expect(() => readBlock(rehashed, 0, short)).toThrow(`its block 0 does not hold ${expected.entries} entries`);
     });
 
     /** A manifest and shard 0 rewritten together, so that the hash agrees: only the lookup's own checks remain. */

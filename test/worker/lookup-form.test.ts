@@ -62,10 +62,16 @@ async function formFromFile(name: string, version: number) {
 
 async function storedForm(name: string, version: number) {
   const manifest = (await env.REGISTRY_KV.get(kvKeys.lookupManifest(name, version))) as string;
-  const count = (JSON.parse(manifest) as { shards: string[] }).shards.length;
+  const listed = JSON.parse(manifest) as { shards: string[]; blocks: string[] };
   const shards = [];
-  for (let i = 0; i < count; i++) shards.push(await env.REGISTRY_KV.get(kvKeys.lookupShard(name, version, i)));
-  return { manifest, shards };
+  for (let i = 0; i < listed.shards.length; i++) {
+    shards.push(await env.REGISTRY_KV.get(kvKeys.lookupShard(name, version, i)));
+  }
+  const blocks = [];
+  for (let i = 0; i < listed.blocks.length; i++) {
+    blocks.push(await env.REGISTRY_KV.get(kvKeys.lookupBlock(name, version, i)));
+  }
+  return { manifest, shards, blocks };
 }
 
 describe('the lookup form', () => {
@@ -94,7 +100,7 @@ describe('the lookup form', () => {
     expect(cold.answers[0]?.status).toBe(200);
     expect(cold.keys).not.toContain(kvKeys.versionFile(name, 1));
     expect(cold.keys).toContain(kvKeys.lookupManifest(name, 1));
-    const shards = cold.keys.filter((k) => k.startsWith(`${kvKeys.lookupManifest(name, 1)}/`));
+    const shards = cold.keys.filter((k) => k.startsWith(`${kvKeys.lookupManifest(name, 1)}/shard/`));
     expect(shards.sort()).toEqual(shardKeys(name, 1_010, 'f3'));
 
     // Every answer the same as one read from the file (a version with no lookup form).
@@ -140,6 +146,27 @@ describe('the lookup form', () => {
     expect(keys).toContain(kvKeys.versionFile(name, 2));
   });
 
+  it("shows a page of a registry's entries from the block that holds them, as the file shows it", async () => {
+    const name = uniqueName();
+    const file = bigRegistry(2_500);
+    const pages = [`/r/${name}`, `/r/${name}?page=6`, `/r/${name}?page=13`, `/r/${name}?q=f24`];
+    await answersOf(name, file, [`/r/${name}`]);
+    await settle(name);
+    const fromForm = await answersOf(name, file, pages.slice(0, 3));
+    expect(fromForm.answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(fromForm.keys).not.toContain(kvKeys.versionFile(name, 1));
+    // Page 6 holds entries 1,000 to 1,199: block 1 alone.
+    expect(fromForm.keys.filter((k) => k.includes('/lookup/block/')).sort()).toEqual(
+      [0, 1, 2].map((b) => kvKeys.lookupBlock(name, 1, b)),
+    );
+    const filtered = await answersOf(name, file, pages.slice(3));
+    expect(filtered.answers[0]?.body).toContain('f2499');
+    await env.REGISTRY_KV.delete(kvKeys.lookupManifest(name, 1));
+    const fromFile = await answersOf(name, file, pages);
+    expect(fromFile.keys).toContain(kvKeys.versionFile(name, 1));
+    expect([...fromForm.answers, ...filtered.answers]).toEqual(fromFile.answers);
+  });
+
   describe('is never served when it disagrees with its version', () => {
     /** A registry whose file answers; its form is then spoiled by `spoil`, and a cold isolate asked. */
     async function spoiled(spoil: (name: string) => Promise<void>) {
@@ -172,6 +199,26 @@ describe('the lookup form', () => {
         await env.REGISTRY_KV.put(key, text.replace('"NixOS"', '"NixOs"'));
       });
       expect(logged).toMatch(/its shard \d+ does not hash to what its manifest says/);
+    });
+
+    it('a block with one byte changed, on the page that shows it', async () => {
+      const name = uniqueName();
+      const file = bigRegistry(600);
+      const truth = await answersOf(name, file, [`/r/${name}?page=2`]);
+      await settle(name);
+      const key = kvKeys.lookupBlock(name, 1, 0);
+      await env.REGISTRY_KV.put(key, ((await env.REGISTRY_KV.get(key)) as string).replace('"f300"', '"f30O"'));
+      const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      try {
+        const seen = await answersOf(name, file, [`/r/${name}?page=2`]);
+        expect(seen.answers).toEqual(truth.answers);
+        expect(seen.keys).toContain(kvKeys.versionFile(name, 1));
+        expect(errors.mock.calls.map((c) => String(c[0])).join('\n')).toContain(
+          'its block 0 does not hash to what its manifest says',
+        );
+      } finally {
+        errors.mockRestore();
+      }
     });
 
     it('a shard that is missing', async () => {
