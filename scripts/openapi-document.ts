@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../src/nix/zod.js';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import { PROBLEM_EXAMPLES } from '../src/api/examples.js';
 import { PROBLEM_CONTENT_TYPE, PROBLEMS, problemSchema, problemType, type ProblemKind } from '../src/api/problems.js';
@@ -39,7 +39,7 @@ function headers(answer: Answer): Record<string, { description: string; schema: 
 }
 
 /** The schema of a problem answer: one kind, or any of several. */
-function problemsSchema(operation: Operation, kinds: readonly (keyof typeof PROBLEMS)[]): z.ZodType {
+function problemsSchema(operation: Operation, kinds: readonly (keyof typeof PROBLEMS)[]): z.ZodMiniType {
   // A URL refused before any route runs carries no lookup context, whatever the path.
   const options = kinds.map((kind) =>
     problemSchema(kind, { resolve: operation.resolveProblems === true && kind !== 'uri-too-long' }),
@@ -70,7 +70,7 @@ function response(operation: Operation, answer: Answer): ZodOpenApiResponseObjec
   }
   if (answer.other) {
     content[answer.other.contentType] = {
-      schema: answer.other.binary ? z.string().meta({ format: 'binary' }) : z.string(),
+      schema: answer.other.binary ? z.withMeta(z.string(), { format: 'binary' }) : z.string(),
       ...(answer.other.example === undefined ? {} : { example: answer.other.example }),
     };
   }

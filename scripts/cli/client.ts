@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../../src/nix/zod.js';
 import { PROBLEM_KINDS, problemSchema, type ProblemKind } from '../../src/api/problems.js';
 import { firstIssue } from '../../src/protocol/issues.js';
 import { CliError, UnreachableError } from './errors.js';
@@ -73,11 +73,11 @@ export class Client {
   }
 
   /** GET a JSON answer, read through the API's schema for it (src/api/answers.ts). */
-  async getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
+  async getJson<S extends z.ZodMiniType>(path: string, schema: S): Promise<z.infer<S>> {
     return this.#read(await this.get(path), 'GET', path, schema);
   }
 
-  async postJson<S extends z.ZodType>(
+  async postJson<S extends z.ZodMiniType>(
     path: string,
     body: unknown,
     schema: S,
@@ -86,7 +86,7 @@ export class Client {
   }
 
   /** POST a JSON text as it is (a user's file, checked already): the service sees the bytes the user has. */
-  async postJsonText<S extends z.ZodType>(
+  async postJsonText<S extends z.ZodMiniType>(
     path: string,
     text: string,
     schema: S,
@@ -96,7 +96,7 @@ export class Client {
   }
 
   /** An answer that is not what the API describes means another server, or another version of this one. */
-  #read<S extends z.ZodType>(res: Fetched, method: string, path: string, schema: S): z.infer<S> {
+  #read<S extends z.ZodMiniType>(res: Fetched, method: string, path: string, schema: S): z.infer<S> {
     const route = `${method} ${path.split('?')[0] ?? path}`;
     let json: unknown;
     try {

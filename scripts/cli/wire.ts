@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../src/nix/zod.js';
 import { firstIssue } from '../../src/protocol/issues.js';
 import { SHA256_HEX } from '../../src/protocol/names.js';
 import type { Change } from '../../src/protocol/changes.js';
@@ -20,7 +20,7 @@ import { escapeInvisibleInJson } from '../../src/protocol/text.js';
 
 export const approvalFileSchema = z.strictObject({
   registry: z.string(),
-  id: z.string().regex(SHA256_HEX, 'must be 64 lowercase hex digits'),
+  id: z.string().check(z.regex(SHA256_HEX, 'must be 64 lowercase hex digits')),
   signature: z.string(),
 });
 export type ApprovalFile = z.infer<typeof approvalFileSchema>;

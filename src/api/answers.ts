@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../nix/zod.js';
 import { SHA256_HEX } from '../protocol/names.js';
 import { attrValueSchema } from '../nix/registry-schema.js';
 import { policySchema } from '../protocol/changes.js';
@@ -20,24 +20,24 @@ export type Frozen<T> = T extends readonly (infer U)[]
     ? { readonly [K in keyof T]: Frozen<T[K]> }
     : T;
 
-const sha256 = z.string().regex(SHA256_HEX);
+const sha256 = z.string().check(z.regex(SHA256_HEX));
 const time = z.iso.datetime();
 
 export const headSchema = z.strictObject({
-  version: z.int().positive(),
+  version: z.int().check(z.positive()),
   sha256,
   created: time,
   /** Made in the same second as its parent: Last-Modified cannot tell the two apart. */
-  sharedSecond: z.literal(true).optional(),
+  sharedSecond: z.optional(z.literal(true)),
 });
 export type Head = z.infer<typeof headSchema>;
 
-export const healthSchema = z.strictObject({ ok: z.literal(true) }).meta({ id: 'Health' });
+export const healthSchema = z.withMeta(z.strictObject({ ok: z.literal(true) }), { id: 'Health' });
 
 const hostedRegistry = z.strictObject({
   name: z.string(),
-  version: z.int().positive(),
-  entries: z.int().nonnegative(),
+  version: z.int().check(z.positive()),
+  entries: z.int().check(z.nonnegative()),
   sha256,
   created: time,
   /** The immutable URL of its latest version's file. */
@@ -47,96 +47,103 @@ const brokenRegistry = z.strictObject({
   name: z.string(),
   error: z.strictObject({ type: z.literal('urn:flake-registry:problem:registry-misconfigured'), detail: z.string() }),
 });
-export const registryListSchema = z
-  .strictObject({ registries: z.array(z.union([hostedRegistry, brokenRegistry])) })
-  .meta({ id: 'RegistryList' });
+export const registryListSchema = z.withMeta(
+  z.strictObject({ registries: z.array(z.union([hostedRegistry, brokenRegistry])) }),
+  { id: 'RegistryList' },
+);
 export type RegistryList = z.infer<typeof registryListSchema>;
 
-export const versionRecordAnswer = versionRecordSchema.meta({ id: 'VersionRecord' });
+export const versionRecordAnswer = z.withMeta(versionRecordSchema, { id: 'VersionRecord' });
 
-export const versionPageSchema = z
-  .strictObject({
+export const versionPageSchema = z.withMeta(
+  z.strictObject({
     registry: z.string(),
-    latest: z.int().positive(),
+    latest: z.int().check(z.positive()),
     versions: z.array(versionRecordAnswer),
     /** The next (older) page, or null after version 1. */
-    next: z.string().nullable(),
-  })
-  .meta({ id: 'VersionPage' });
+    next: z.nullable(z.string()),
+  }),
+  { id: 'VersionPage' },
+);
 export type VersionPage = z.infer<typeof versionPageSchema>;
 
-export const flakeRefSchema = z
-  .strictObject({
+export const flakeRefSchema = z.withMeta(
+  z.strictObject({
     /** As current Nix prints it. */
     url: z.string(),
     /** As `nix flake metadata --json` shows them, sorted. */
     attrs: z.record(z.string(), attrValueSchema),
-    dir: z.string().optional(),
-  })
-  .meta({ id: 'FlakeRef' });
+    dir: z.optional(z.string()),
+  }),
+  { id: 'FlakeRef' },
+);
 
-export const stepSchema = z
-  .strictObject({
+export const stepSchema = z.withMeta(
+  z.strictObject({
     registry: z.string(),
-    version: z.int().nonnegative(),
+    version: z.int().check(z.nonnegative()),
     /** The entry's position in its file. */
-    index: z.int().nonnegative(),
+    index: z.int().check(z.nonnegative()),
     exact: z.boolean(),
     from: z.string(),
     to: z.string(),
-    dir: z.string().optional(),
-  })
-  .meta({ id: 'Step' });
+    dir: z.optional(z.string()),
+  }),
+  { id: 'Step' },
+);
 export type StepAnswer = z.infer<typeof stepSchema>;
 
-export const failedEntrySchema = z
-  .strictObject({
+export const failedEntrySchema = z.withMeta(
+  z.strictObject({
     registry: z.string(),
-    version: z.int().nonnegative(),
-    index: z.int().nonnegative(),
+    version: z.int().check(z.nonnegative()),
+    index: z.int().check(z.nonnegative()),
     exact: z.boolean(),
     from: z.string(),
     to: z.string(),
-  })
-  .meta({ id: 'FailedEntry' });
+  }),
+  { id: 'FailedEntry' },
+);
 
-export const searchedSchema = z.array(z.strictObject({ name: z.string(), version: z.int().nonnegative() }));
+export const searchedSchema = z.array(z.strictObject({ name: z.string(), version: z.int().check(z.nonnegative()) }));
 
 /** `--override-flake ORIGINAL RESOLVED` pairs as a request gave them, in order. */
-export const overridesSchema = z
-  .array(z.strictObject({ original: z.string(), resolved: z.string() }))
-  .meta({ id: 'Overrides' });
+export const overridesSchema = z.withMeta(z.array(z.strictObject({ original: z.string(), resolved: z.string() })), {
+  id: 'Overrides',
+});
 
-export const resolutionSchema = z
-  .strictObject({
+export const resolutionSchema = z.withMeta(
+  z.strictObject({
     ref: flakeRefSchema,
     resolved: flakeRefSchema,
     steps: z.array(stepSchema),
     registries: searchedSchema,
     /** Present when the request gave overrides; their steps name the registry `--override-flake`. */
-    overrides: overridesSchema.optional(),
-  })
-  .meta({ id: 'Resolution' });
+    overrides: z.optional(overridesSchema),
+  }),
+  { id: 'Resolution' },
+);
 export type ResolutionAnswer = z.infer<typeof resolutionSchema>;
 
 export const PROPOSAL_STATUSES = ['open', 'merged', 'conflict', 'failed'] as const;
 export const proposalStatusSchema = z.enum(PROPOSAL_STATUSES);
 export type ProposalStatus = z.infer<typeof proposalStatusSchema>;
 
-export const thresholdSchema = z
-  .strictObject({
-    have: z.int().nonnegative(),
-    need: z.int().positive(),
+export const thresholdSchema = z.withMeta(
+  z.strictObject({
+    have: z.int().check(z.nonnegative()),
+    need: z.int().check(z.positive()),
     /** Names of the policy's keys that signed, as the policy lists them. */
     signers: z.array(z.string()),
     /** Names of its keys that have not signed: who can still help meet this threshold. */
     remaining: z.array(z.string()),
-  })
-  .meta({ id: 'Threshold' });
+  }),
+  { id: 'Threshold' },
+);
 export type ThresholdView = z.infer<typeof thresholdSchema>;
 
-export const findingSchema = z
-  .strictObject({
+export const findingSchema = z.withMeta(
+  z.strictObject({
     severity: z.enum(['error', 'warning']),
     kind: z.enum([
       'duplicate-from',
@@ -149,25 +156,26 @@ export const findingSchema = z
       'old-nix',
       'unfetchable-url',
     ]),
-    entry: z.int().nonnegative(),
+    entry: z.int().check(z.nonnegative()),
     from: z.string(),
     exact: z.boolean(),
     message: z.string(),
-  })
-  .meta({ id: 'Finding' });
+  }),
+  { id: 'Finding' },
+);
 
 const impactOutcome = z.union([
   z.strictObject({
     url: z.string(),
-    dir: z.string().optional(),
+    dir: z.optional(z.string()),
     /** The resolved attributes: they may hold more than the URL shows (a narHash, a name). */
     attrs: z.record(z.string(), attrValueSchema),
   }),
   z.strictObject({ error: z.string() }),
 ]);
 
-export const impactLineSchema = z
-  .strictObject({
+export const impactLineSchema = z.withMeta(
+  z.strictObject({
     /** The ref looked up, as Nix prints it. */
     ref: z.string(),
     before: impactOutcome,
@@ -175,40 +183,43 @@ export const impactLineSchema = z
     changed: z.boolean(),
     /** `nixpkgs: github:NixOS/nixpkgs/nixpkgs-unstable -> github:NixOS/nixpkgs/nixos-25.05` */
     text: z.string(),
-  })
-  .meta({ id: 'ImpactLine' });
+  }),
+  { id: 'ImpactLine' },
+);
 
-export const policyDiffSchema = z
-  .strictObject({
-    threshold: z.strictObject({ from: z.int().positive(), to: z.int().positive() }),
+export const policyDiffSchema = z.withMeta(
+  z.strictObject({
+    threshold: z.strictObject({ from: z.int().check(z.positive()), to: z.int().check(z.positive()) }),
     added: z.array(z.string()),
     removed: z.array(z.string()),
     renamed: z.array(z.strictObject({ from: z.string(), to: z.string() })),
-  })
-  .meta({ id: 'PolicyDiff' });
+  }),
+  { id: 'PolicyDiff' },
+);
 export type PolicyDiffView = z.infer<typeof policyDiffSchema>;
 
-export const reviewSchema = z
-  .strictObject({
+export const reviewSchema = z.withMeta(
+  z.strictObject({
     /** The proposal's own changes against its base version. */
-    base: z.strictObject({ version: z.int().positive(), changes: changeSummarySchema }),
+    base: z.strictObject({ version: z.int().check(z.positive()), changes: changeSummarySchema }),
     /** The version it was reviewed against (the head then), and what it changes there. */
-    head: z.int().positive(),
+    head: z.int().check(z.positive()),
     changes: changeSummarySchema,
     /** For a policy change: the keys it adds, removes and renames, and the threshold before and after. */
-    policy: policyDiffSchema.optional(),
+    policy: z.optional(policyDiffSchema),
     /** Findings the change introduces: warnings only (errors refuse it). */
     lint: z.array(findingSchema),
     impact: z.array(impactLineSchema),
     /** Rows left out of a very large review (the first 500 of each are kept). */
-    lintOmitted: z.int().positive().optional(),
-    impactOmitted: z.int().positive().optional(),
-  })
-  .meta({ id: 'Review' });
+    lintOmitted: z.optional(z.int().check(z.positive())),
+    impactOmitted: z.optional(z.int().check(z.positive())),
+  }),
+  { id: 'Review' },
+);
 export type ReviewView = z.infer<typeof reviewSchema>;
 
-export const proposalViewSchema = z
-  .strictObject({
+export const proposalViewSchema = z.withMeta(
+  z.strictObject({
     id: sha256,
     registry: z.string(),
     status: proposalStatusSchema,
@@ -225,67 +236,71 @@ export const proposalViewSchema = z
     ),
     approvals: z.strictObject({
       /** The policy the signatures are counted against: in force now, or the one that merged it. */
-      policy: thresholdSchema.extend({ sha256, since: z.int().positive() }),
+      policy: z.extend(thresholdSchema, { sha256, since: z.int().check(z.positive()) }),
       /** Present when the proposal changes the policy: the new policy's threshold must be met too. */
-      newPolicy: thresholdSchema.optional(),
+      newPolicy: z.optional(thresholdSchema),
       /** How many more distinct keys must sign, at the least (0 once merged). */
-      missing: z.int().nonnegative(),
+      missing: z.int().check(z.nonnegative()),
     }),
     review: reviewSchema,
     /** The version it became. */
-    version: z.int().positive().optional(),
+    version: z.optional(z.int().check(z.positive())),
     /** Why it can no longer merge (status conflict or failed). */
-    outcome: z
-      .strictObject({
+    outcome: z.optional(
+      z.strictObject({
         reason: z.enum(['conflict', 'invalid-change', 'lint-failed', 'no-change', 'expired']),
         detail: z.string(),
         /** conflict: the entries changed since its base. */
-        entries: z.array(z.string()).optional(),
+        entries: z.optional(z.array(z.string())),
         /** invalid-change: the index of the change that no longer applies. */
-        change: z.int().nonnegative().optional(),
+        change: z.optional(z.int().check(z.nonnegative())),
         /** lint-failed: what the change would introduce. */
-        findings: z.array(findingSchema).optional(),
-      })
-      .optional(),
-  })
-  .meta({ id: 'ProposalView' });
+        findings: z.optional(z.array(findingSchema)),
+      }),
+    ),
+  }),
+  { id: 'ProposalView' },
+);
 export type ProposalView = z.infer<typeof proposalViewSchema>;
 
-export const proposalSummarySchema = z
-  .strictObject({
+export const proposalSummarySchema = z.withMeta(
+  z.strictObject({
     id: sha256,
     status: proposalStatusSchema,
-    base: z.int().positive(),
+    base: z.int().check(z.positive()),
     message: z.string(),
     submitted: time,
     expires: time,
     /** Distinct trusted keys that signed. */
-    signatures: z.int().nonnegative(),
-    version: z.int().positive().optional(),
-  })
-  .meta({ id: 'ProposalSummary' });
+    signatures: z.int().check(z.nonnegative()),
+    version: z.optional(z.int().check(z.positive())),
+  }),
+  { id: 'ProposalSummary' },
+);
 export type ProposalSummary = z.infer<typeof proposalSummarySchema>;
 
-export const proposalListSchema = z
-  .strictObject({ registry: z.string(), proposals: z.array(proposalSummarySchema) })
-  .meta({ id: 'ProposalList' });
+export const proposalListSchema = z.withMeta(
+  z.strictObject({ registry: z.string(), proposals: z.array(proposalSummarySchema) }),
+  { id: 'ProposalList' },
+);
 export type ProposalList = z.infer<typeof proposalListSchema>;
 
-export const policyAnswerSchema = policySchema
-  .extend({
+export const policyAnswerSchema = z.withMeta(
+  z.extend(policySchema, {
     registry: z.string(),
     sha256,
     /** The version from which this policy is in force. */
-    since: z.int().positive(),
-  })
-  .meta({ id: 'Policy' });
+    since: z.int().check(z.positive()),
+  }),
+  { id: 'Policy' },
+);
 export type PolicyAnswer = z.infer<typeof policyAnswerSchema>;
 
 /** An attribute a redirect changes: what the lock holds, what the registries give now (null for none). */
 const attrChangeSchema = z.strictObject({
   attribute: z.string(),
-  from: attrValueSchema.nullable(),
-  to: attrValueSchema.nullable(),
+  from: z.nullable(attrValueSchema),
+  to: z.nullable(attrValueSchema),
 });
 
 export const AUDIT_STATUSES = [
@@ -299,8 +314,8 @@ export const AUDIT_STATUSES = [
   'not-from-flake',
 ] as const;
 
-export const auditStatusSchema = z
-  .discriminatedUnion('kind', [
+export const auditStatusSchema = z.withMeta(
+  z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('same-source') }),
     z.strictObject({ kind: z.literal('redirected'), changes: z.array(attrChangeSchema) }),
     z.strictObject({ kind: z.literal('pinned'), by: z.enum(['original', 'registry']) }),
@@ -313,40 +328,43 @@ export const auditStatusSchema = z
     }),
     z.strictObject({ kind: z.literal('direct') }),
     z.strictObject({ kind: z.literal('not-from-flake') }),
-  ])
-  .meta({ id: 'AuditStatus' });
+  ]),
+  { id: 'AuditStatus' },
+);
 
-export const auditRowSchema = z
-  .strictObject({
+export const auditRowSchema = z.withMeta(
+  z.strictObject({
     /** `input`: a lock file's input; `element`: a profile's element. */
     kind: z.enum(['input', 'element']),
     /** The input path (`home-manager/nixpkgs`) or the element's name. */
     id: z.string(),
-    node: z.string().optional(),
-    follows: z.string().optional(),
-    flake: z.boolean().optional(),
-    attrPath: z.string().optional(),
-    original: flakeRefSchema.optional(),
-    pinsRev: z.boolean().optional(),
-    locked: flakeRefSchema.optional(),
+    node: z.optional(z.string()),
+    follows: z.optional(z.string()),
+    flake: z.optional(z.boolean()),
+    attrPath: z.optional(z.string()),
+    original: z.optional(flakeRefSchema),
+    pinsRev: z.optional(z.boolean()),
+    locked: z.optional(flakeRefSchema),
     /** What the registries resolve the original to now. */
-    resolved: flakeRefSchema.optional(),
-    steps: z.array(stepSchema).optional(),
-    entry: failedEntrySchema.optional(),
+    resolved: z.optional(flakeRefSchema),
+    steps: z.optional(z.array(stepSchema)),
+    entry: z.optional(failedEntrySchema),
     status: auditStatusSchema,
-  })
-  .meta({ id: 'AuditRow' });
+  }),
+  { id: 'AuditRow' },
+);
 
-export const auditSchema = z
-  .strictObject({
+export const auditSchema = z.withMeta(
+  z.strictObject({
     document: z.enum(['flake.lock', 'manifest.json']),
-    version: z.int().positive(),
+    version: z.int().check(z.positive()),
     registries: searchedSchema,
-    overrides: overridesSchema.optional(),
+    overrides: z.optional(overridesSchema),
     rows: z.array(auditRowSchema),
     warnings: z.array(z.string()),
-  })
-  .meta({ id: 'Audit' });
+  }),
+  { id: 'Audit' },
+);
 export type AuditAnswer = z.infer<typeof auditSchema>;
 
 const auditTargetSchema = z.union([
@@ -355,14 +373,14 @@ const auditTargetSchema = z.union([
   z.null(),
 ]);
 
-export const proposalAuditSchema = z
-  .strictObject({
+export const proposalAuditSchema = z.withMeta(
+  z.strictObject({
     registry: z.string(),
     proposal: sha256,
     status: proposalStatusSchema,
     /** The version the proposal is audited against (the head) and the version it makes (or made). */
-    from: z.int().positive(),
-    to: z.int().positive(),
+    from: z.int().check(z.positive()),
+    to: z.int().check(z.positive()),
     before: auditSchema,
     after: auditSchema,
     /** The rows whose status or target the proposal moves, in row order. */
@@ -376,7 +394,8 @@ export const proposalAuditSchema = z
         targetChanged: z.boolean(),
       }),
     ),
-    unchanged: z.int().nonnegative(),
-  })
-  .meta({ id: 'ProposalAudit' });
+    unchanged: z.int().check(z.nonnegative()),
+  }),
+  { id: 'ProposalAudit' },
+);
 export type ProposalAuditAnswer = z.infer<typeof proposalAuditSchema>;

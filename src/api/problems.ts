@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../nix/zod.js';
 import {
   type Frozen,
   failedEntrySchema,
@@ -21,13 +21,13 @@ import {
 
 /** What every `/resolve` error adds: the ref as given, and how far the lookup got. */
 const lookup = {
-  input: z.string().nullable(),
-  ref: flakeRefSchema.optional(),
-  steps: z.array(stepSchema).optional(),
-  registries: searchedSchema.optional(),
+  input: z.nullable(z.string()),
+  ref: z.optional(flakeRefSchema),
+  steps: z.optional(z.array(stepSchema)),
+  registries: z.optional(searchedSchema),
   /** The entry whose target could not take the ref or rev. */
-  entry: failedEntrySchema.optional(),
-  overrides: overridesSchema.optional(),
+  entry: z.optional(failedEntrySchema),
+  overrides: z.optional(overridesSchema),
 };
 
 const none = {};
@@ -37,7 +37,7 @@ export const PROBLEMS = {
   'invalid-request': {
     status: 400,
     title: 'Invalid request',
-    members: { parameter: z.string().optional() },
+    members: { parameter: z.optional(z.string()) },
   },
   'invalid-json': { status: 400, title: 'Body is not JSON', members: none },
   'invalid-proposal': {
@@ -51,7 +51,7 @@ export const PROBLEMS = {
   'untrusted-key': {
     status: 403,
     title: 'Key not trusted',
-    members: { name: z.string().optional(), removedBy: z.int().positive().optional() },
+    members: { name: z.optional(z.string()), removedBy: z.optional(z.int().check(z.positive())) },
   },
   'bad-signature': { status: 403, title: 'Signature does not verify', members: { name: z.string() } },
   'unknown-proposal': { status: 404, title: 'Unknown proposal', members: none },
@@ -63,7 +63,11 @@ export const PROBLEMS = {
   expired: { status: 422, title: 'Proposal expired', members: none },
   'not-yet-valid': { status: 422, title: 'Proposal dated in the future', members: none },
   'unknown-base': { status: 422, title: 'Unknown base version', members: none },
-  'invalid-change': { status: 422, title: 'Change cannot be applied', members: { change: z.int().nonnegative() } },
+  'invalid-change': {
+    status: 422,
+    title: 'Change cannot be applied',
+    members: { change: z.int().check(z.nonnegative()) },
+  },
   'lint-failed': {
     status: 422,
     title: 'Change fails the registry checks',
@@ -78,9 +82,9 @@ export const PROBLEMS = {
       /** Why, stably: `unrecognised`, a lock file's (`unsupported-version`, `follows-cycle`, …) or a manifest's. */
       code: z.string(),
       /** The lock node the problem is in or names. */
-      node: z.string().optional(),
+      node: z.optional(z.string()),
       /** The manifest element (its key, or its place). */
-      element: z.string().optional(),
+      element: z.optional(z.string()),
     },
   },
   'not-found': { status: 404, title: 'Flake not found in the registries', members: none },
@@ -97,17 +101,17 @@ export const PROBLEMS = {
   'registry-misconfigured': {
     status: 500,
     title: 'Registry misconfigured',
-    members: { registry: z.string().optional() },
+    members: { registry: z.optional(z.string()) },
   },
   'storage-unavailable': { status: 503, title: 'Storage temporarily unavailable', members: none },
   internal: { status: 500, title: 'Internal error', members: none },
-} as const satisfies Record<string, { status: number; title: string; members: z.ZodRawShape }>;
+} as const satisfies Record<string, { status: number; title: string; members: z.core.$ZodShape }>;
 
 export type ProblemKind = keyof typeof PROBLEMS;
 export const PROBLEM_KINDS = Object.keys(PROBLEMS) as ProblemKind[];
 
 /** The members a problem of `K` may add, as its constructor takes them. */
-export type ProblemMembers<K extends ProblemKind> = Frozen<z.input<z.ZodObject<(typeof PROBLEMS)[K]['members']>>>;
+export type ProblemMembers<K extends ProblemKind> = Frozen<z.input<z.ZodMiniObject<(typeof PROBLEMS)[K]['members']>>>;
 
 export const problemType = (kind: ProblemKind): string => `urn:flake-registry:problem:${kind}`;
 
@@ -122,24 +126,25 @@ export function problemSchema(kind: ProblemKind, options: { resolve?: boolean } 
   let schema = schemas.get(key);
   if (!schema) {
     const { status, title, members } = PROBLEMS[kind];
-    schema = z
-      .strictObject({
+    schema = z.withMeta(
+      z.strictObject({
         ...members,
         ...(options.resolve === true ? lookup : {}),
         type: z.literal(problemType(kind)),
         title: z.literal(title),
         status: z.literal(status),
         detail: z.string(),
-        instance: z.string().optional(),
-      })
-      .meta({ id: `${options.resolve === true ? 'ResolveProblem' : 'Problem'}-${kind}` });
+        instance: z.optional(z.string()),
+      }),
+      { id: `${options.resolve === true ? 'ResolveProblem' : 'Problem'}-${kind}` },
+    );
     schemas.set(key, schema);
   }
   return schema;
 }
 
 // One schema per kind, so the document names each once (components) and refers to it.
-const schemas = new Map<string, z.ZodObject>();
+const schemas = new Map<string, z.ZodMiniObject>();
 
 /** Every kind answered with `status`. */
 export const kindsWithStatus = (status: number): ProblemKind[] =>

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../nix/zod.js';
 import { registryFileSchema } from '../nix/registry-schema.js';
 import { REGISTRY_NAME, SHA256_HEX } from '../protocol/names.js';
 import { approvalSchema, submissionSchema } from '../protocol/proposal.js';
@@ -30,7 +30,7 @@ import type { ProblemKind } from './problems.js';
 export interface Answer {
   readonly description: string;
   /** An `application/json` body. */
-  readonly json?: z.ZodType;
+  readonly json?: z.ZodMiniType;
   /** A body of another type: text (a signed note, a key) or bytes (a log tile). */
   readonly other?: { readonly contentType: string; readonly binary?: true; readonly example?: string };
   /** Problem kinds answered with this status (`application/problem+json`). */
@@ -48,31 +48,28 @@ export interface Operation {
   readonly summary: string;
   readonly description: string;
   readonly tag: 'Registry files' | 'Resolve' | 'History' | 'Proposals' | 'Transparency log' | 'Service';
-  readonly params?: { readonly path?: z.ZodObject; readonly query?: z.ZodObject };
-  readonly body?: z.ZodType;
+  readonly params?: { readonly path?: z.ZodMiniObject; readonly query?: z.ZodMiniObject };
+  readonly body?: z.ZodMiniType;
   readonly bodyExample?: unknown;
   readonly responses: Readonly<Record<number, Answer>>;
   /** `/resolve`: every error carries the ref as given and the lookup's context. */
   readonly resolveProblems?: true;
 }
 
-const name = z
-  .string()
-  .regex(REGISTRY_NAME)
-  .meta({ description: 'A hosted registry, e.g. `global`', example: 'global' });
-const version = z
-  .string()
-  .regex(/^[1-9][0-9]{0,9}$/)
-  .meta({ description: 'A version number, from 1', example: '3' });
-const id = z.string().regex(SHA256_HEX).meta({
+const name = z.withMeta(z.string().check(z.regex(REGISTRY_NAME)), {
+  description: 'A hosted registry, e.g. `global`',
+  example: 'global',
+});
+const version = z.withMeta(z.string().check(z.regex(/^[1-9][0-9]{0,9}$/)), {
+  description: 'A version number, from 1',
+  example: '3',
+});
+const id = z.withMeta(z.string().check(z.regex(SHA256_HEX)), {
   description: "A proposal's id: the SHA-256 of its canonical bytes",
   example: EXAMPLES.proposalView.id,
 });
 const decimal = (description: string, example: string) =>
-  z
-    .string()
-    .regex(/^[1-9][0-9]{0,9}$/)
-    .meta({ description, example });
+  z.withMeta(z.string().check(z.regex(/^[1-9][0-9]{0,9}$/)), { description, example });
 
 const FILE_HEADERS = ['ETag', 'Last-Modified', 'Cache-Control', 'X-Registry'] as const;
 /** Before any route: a deployment with local-development keys set, or a bug. */
@@ -111,7 +108,7 @@ const WRITE_ERRORS = {
   },
 } as const satisfies Record<number, Answer>;
 
-const registryFileAnswer = registryFileSchema.meta({ id: 'RegistryFile' });
+const registryFileAnswer = z.withMeta(registryFileSchema, { id: 'RegistryFile' });
 const registryFile = (description: string, example: unknown): Answer => ({
   description,
   json: registryFileAnswer,
@@ -120,14 +117,14 @@ const registryFile = (description: string, example: unknown): Answer => ({
 });
 
 const AUDIT_QUERY = z.strictObject({
-  registry: z
-    .string()
-    .meta({ description: 'Registries to search, as `/resolve` takes them', example: 'global' })
-    .optional(),
-  'override-flake': z
-    .array(z.string())
-    .meta({ description: "Nix's `--override-flake ORIGINAL RESOLVED` pairs, as `/resolve` takes them" })
-    .optional(),
+  registry: z.optional(
+    z.withMeta(z.string(), { description: 'Registries to search, as `/resolve` takes them', example: 'global' }),
+  ),
+  'override-flake': z.optional(
+    z.withMeta(z.array(z.string()), {
+      description: "Nix's `--override-flake ORIGINAL RESOLVED` pairs, as `/resolve` takes them",
+    }),
+  ),
 });
 /** What both audits answer for a bad request or body. */
 const AUDIT_ERRORS = {
@@ -140,9 +137,10 @@ const AUDIT_BODY_ERRORS = {
   422: { description: 'Not a lock file or manifest Nix reads: why, with its code', problems: ['invalid-document'] },
   ...STORE_ERRORS,
 } as const satisfies Record<number, Answer>;
-const AUDIT_BODY = z
-  .record(z.string(), z.unknown())
-  .meta({ id: 'AuditDocument', description: "A `flake.lock` or a profile's `manifest.json`, as Nix writes it" });
+const AUDIT_BODY = z.withMeta(z.record(z.string(), z.unknown()), {
+  id: 'AuditDocument',
+  description: "A `flake.lock` or a profile's `manifest.json`, as Nix writes it",
+});
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -238,8 +236,8 @@ export const OPERATIONS: readonly Operation[] = [
     params: {
       path: z.strictObject({ name }),
       query: z.strictObject({
-        limit: decimal('Versions per page, 1 to 100 (default 20)', '20').optional(),
-        before: decimal('Only versions below this one', '10').optional(),
+        limit: z.optional(decimal('Versions per page, 1 to 100 (default 20)', '20')),
+        before: z.optional(decimal('Only versions below this one', '10')),
       }),
     },
     responses: {
@@ -303,22 +301,20 @@ export const OPERATIONS: readonly Operation[] = [
       "By Nix's own lookup rules, through the registries named (in order, each at its latest or a pinned version), with every step taken. `+` in `ref` is literal; encode `&` inside a ref as `%26`.",
     params: {
       query: z.strictObject({
-        ref: z.string().meta({ description: 'A flake reference', example: 'nixpkgs/nixos-25.05' }),
-        registry: z
-          .string()
-          .meta({
+        ref: z.withMeta(z.string(), { description: 'A flake reference', example: 'nixpkgs/nixos-25.05' }),
+        registry: z.optional(
+          z.withMeta(z.string(), {
             description: 'Registries to search, in order: `NAME` or `NAME@VERSION`, comma-separated (default `global`)',
             example: 'team,global@3',
-          })
-          .optional(),
-        'override-flake': z
-          .array(z.string())
-          .meta({
+          }),
+        ),
+        'override-flake': z.optional(
+          z.withMeta(z.array(z.string()), {
             description:
               "Nix's `--override-flake ORIGINAL RESOLVED`, as two values in turn, repeated in order (`override-flake=nixpkgs&override-flake=github:me/nixpkgs`): searched before every registry, first match wins, with Nix's semantics. Their steps name the registry `--override-flake`, version 0, and the pair's place (from 0) as index",
             example: ['nixpkgs', 'github:NixOS/nixpkgs/nixos-25.05'],
-          })
-          .optional(),
+          }),
+        ),
       }),
     },
     resolveProblems: true,
@@ -461,8 +457,8 @@ export const OPERATIONS: readonly Operation[] = [
     params: {
       path: z.strictObject({ name }),
       query: z.strictObject({
-        status: proposalStatusSchema.meta({ description: 'Only proposals with this status' }).optional(),
-        limit: decimal('At most this many, 1 to 100 (default 50)', '50').optional(),
+        status: z.optional(z.withMeta(proposalStatusSchema, { description: 'Only proposals with this status' })),
+        limit: z.optional(decimal('At most this many, 1 to 100 (default 50)', '50')),
       }),
     },
     responses: {
@@ -604,7 +600,7 @@ export const OPERATIONS: readonly Operation[] = [
     params: {
       path: z.strictObject({
         name,
-        tile: z.string().meta({ description: 'The rest of a tlog-tiles path', example: '0/000.p/3' }),
+        tile: z.withMeta(z.string(), { description: 'The rest of a tlog-tiles path', example: '0/000.p/3' }),
       }),
     },
     responses: {

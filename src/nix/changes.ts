@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 import type { Attrs } from './attrs.js';
 import type { EntryJson } from './entry-key.js';
 import { NixError } from './errors.js';
@@ -50,9 +50,9 @@ export function readChangeFile(file: unknown): Read<Registry> {
  * registry's two bare `nixpkgs` entries), so the pair names one entry.
  * `exact: false` is refused for one spelling per meaning, as in an entry.
  */
-const exactSchema = z
-  .literal(true, { error: 'exact is written only when true; leave it out for a non-exact entry' })
-  .optional();
+const exactSchema = z.optional(
+  z.literal(true, { error: 'exact is written only when true; leave it out for a non-exact entry' }),
+);
 
 /** Where an entry goes: an anchor is the `from` (and exactness) of an entry already in the registry. */
 export const positionSchema = z.union([
@@ -74,21 +74,25 @@ export const changeEntrySchema = z
     to: attrsSchema,
     exact: exactSchema,
   })
-  .superRefine((entry, ctx) => {
-    const read = readChangeEntry(entry);
-    if (!read.ok) ctx.addIssue({ code: 'custom', message: read.detail });
-  });
+  .check(
+    z.superRefine((entry, ctx) => {
+      const read = readChangeEntry(entry);
+      if (!read.ok) ctx.addIssue({ code: 'custom', message: read.detail });
+    }),
+  );
 
 /** A whole registry file as the upload tool sends it (Nix ignores unknown keys, so they are kept). */
-export const changeFileSchema = registryFileSchema.superRefine((file, ctx) => {
-  const read = readChangeFile(file);
-  if (!read.ok) ctx.addIssue({ code: 'custom', message: read.detail });
-});
+export const changeFileSchema = registryFileSchema.check(
+  z.superRefine((file, ctx) => {
+    const read = readChangeFile(file);
+    if (!read.ok) ctx.addIssue({ code: 'custom', message: read.detail });
+  }),
+);
 
 export const setChangeSchema = z.strictObject({
   op: z.literal('set'),
   entry: changeEntrySchema,
-  position: positionSchema.optional(),
+  position: z.optional(positionSchema),
 });
 export const removeChangeSchema = z.strictObject({ op: z.literal('remove'), from: attrsSchema, exact: exactSchema });
 export const moveChangeSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 
 /**
  * The wire shape of a flake registry file (version 2) as this service publishes
@@ -16,18 +16,20 @@ import * as z from 'zod';
  * uint64 and booleans. Integers are limited to JavaScript's safe range so that
  * a value survives a read/write round trip unchanged.
  */
-export const attrValueSchema = z.union([z.string(), z.int().nonnegative(), z.boolean()]);
+export const attrValueSchema = z.union([z.string(), z.int().check(z.nonnegative()), z.boolean()]);
 
 export const attrsSchema = z.record(z.string(), attrValueSchema);
 
 export const registryEntrySchema = z.looseObject({
   from: attrsSchema,
   /** May carry `dir`, which Nix moves into the entry's extra attributes. */
-  to: attrsSchema.refine((to) => to['dir'] === undefined || typeof to['dir'] === 'string', {
-    message: "input attribute 'dir' is not a string",
-  }),
+  to: attrsSchema.check(
+    z.refine((to) => to['dir'] === undefined || typeof to['dir'] === 'string', {
+      message: "input attribute 'dir' is not a string",
+    }),
+  ),
   /** Only JSON `true` makes an entry exact; Nix rejects a non-boolean. */
-  exact: z.boolean().optional(),
+  exact: z.optional(z.boolean()),
 });
 
 export const registryFileSchema = z.looseObject({
@@ -36,7 +38,7 @@ export const registryFileSchema = z.looseObject({
    * Nix reads a missing or null `flakes` as an empty registry, and writes null
    * itself when it has no entries (`Registry::write` dumps a never-filled json).
    */
-  flakes: z.array(registryEntrySchema).nullable().optional(),
+  flakes: z.optional(z.nullable(z.array(registryEntrySchema))),
 });
 
 export type RegistryFileJson = z.infer<typeof registryFileSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../nix/zod.js';
 import {
   fileChangeSchema,
   moveChangeSchema,
@@ -17,12 +17,12 @@ export type { ChangeEntry, ChangeFile, EntryChange, Position } from '../nix/chan
 
 export const policySchema = z.strictObject({
   keys: z.array(
-    z.string().meta({
+    z.withMeta(z.string(), {
       description:
         "A trusted key with its name: `NAME:BASE64` (an Ed25519 key in Nix's format), or `NAME:` and an OpenSSH public key line as a .pub, authorized_keys or allowed_signers file holds it (`alice:ssh-ed25519 AAAA… alice@laptop`, `bob:sk-ssh-ed25519@openssh.com AAAA…`). The same 32 bytes in both forms are one key.",
     }),
   ),
-  threshold: z.int().positive(),
+  threshold: z.int().check(z.positive()),
 });
 
 export const policyChangeSchema = z.strictObject({ op: z.literal('policy'), policy: policySchema });

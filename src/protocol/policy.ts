@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../nix/zod.js';
 import { KeyError } from '../crypto/keys.js';
 import { sha256HexSync } from '../crypto/sha256.js';
 import { formatTrustedKey, isSshKey, parseTrustedKey, type TrustedKey } from '../crypto/trusted-key.js';

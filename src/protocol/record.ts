@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../nix/zod.js';
 import { SHA256_HEX } from './names.js';
 import { sha256HexSync } from '../crypto/sha256.js';
 import { canonicalJson } from './canonical.js';
@@ -15,7 +15,7 @@ import { canonicalJson } from './canonical.js';
  * - `changes`: what changed from the previous version, by entry.
  */
 
-const sha256 = z.string().regex(SHA256_HEX);
+const sha256 = z.string().check(z.regex(SHA256_HEX));
 
 export const changeSummarySchema = z.strictObject({
   added: z.array(z.string()),
@@ -25,16 +25,16 @@ export const changeSummarySchema = z.strictObject({
 });
 export type ChangeSummary = z.infer<typeof changeSummarySchema>;
 
-export const policyJsonSchema = z.strictObject({ keys: z.array(z.string()), threshold: z.int().positive() });
+export const policyJsonSchema = z.strictObject({ keys: z.array(z.string()), threshold: z.int().check(z.positive()) });
 
 export const versionRecordSchema = z.strictObject({
   registry: z.string(),
-  version: z.int().positive(),
+  version: z.int().check(z.positive()),
   sha256,
-  parent: sha256.nullable(),
+  parent: z.nullable(sha256),
   policy: sha256,
   created: z.iso.datetime(),
-  entries: z.int().nonnegative(),
+  entries: z.int().check(z.nonnegative()),
   source: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('embedded'), policy: policyJsonSchema }),
     z.strictObject({

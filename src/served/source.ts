@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../nix/zod.js';
 import { firstIssue } from '../protocol/issues.js';
 
 /**
@@ -14,7 +14,7 @@ export interface RawAnswer {
 
 export interface ServedSource<A extends RawAnswer = RawAnswer> {
   /** A JSON answer read through the API's schema for it (src/api/answers.ts); anything else throws. */
-  getJson<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>>;
+  getJson<S extends z.ZodMiniType>(path: string, schema: S): Promise<z.infer<S>>;
   /** An answer's text; any answer but 2xx throws. */
   get(path: string): Promise<{ readonly text: string }>;
   /** An answer's exact bytes, whatever its status; only a service that cannot be reached throws. */
@@ -126,7 +126,7 @@ export function fetchSource(
     raw,
     refusal,
     get: async (path) => ({ text: decoder.decode((await ok(path)).bytes) }),
-    getJson: async <S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> => {
+    getJson: async <S extends z.ZodMiniType>(path: string, schema: S): Promise<z.infer<S>> => {
       const text = decoder.decode((await ok(path)).bytes);
       let json: unknown;
       try {

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { Hono, type Context } from 'hono';
-import * as z from 'zod';
+import * as z from '../nix/zod.js';
 import { resolutionSchema, searchedSchema, stepSchema } from '../api/answers.js';
 
 import { PROBLEMS, problemType } from '../api/problems.js';
@@ -131,8 +131,8 @@ const resolveFailureSchema = z.object({
   type: z.string(),
   title: z.string(),
   detail: z.string(),
-  steps: z.array(stepSchema).optional(),
-  registries: searchedSchema.optional(),
+  steps: z.optional(z.array(stepSchema)),
+  registries: z.optional(searchedSchema),
 });
 
 const PROBLEM_TYPE_PREFIX = problemType('internal').replace(/internal$/, '');

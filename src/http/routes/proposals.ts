@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { firstIssue } from '../../protocol/issues.js';
 import { SHA256_HEX } from '../../protocol/names.js';
-import type * as z from 'zod';
+import type * as z from '../../nix/zod.js';
 import { approvalSchema, submissionSchema } from '../../protocol/proposal.js';
 import { StorageError, writerFailure } from '../../store/errors.js';
 import { StoredVersion } from '../../store/version.js';
@@ -35,7 +35,7 @@ export async function call<T>(name: string, work: () => Promise<T>): Promise<T> 
   }
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+function parse<T>(schema: z.ZodMiniType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const errors = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
