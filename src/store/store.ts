@@ -132,6 +132,8 @@ export class KvRegistryStore implements RegistryStore {
   readonly #headTtlMs: number;
   readonly #now: () => number;
   readonly #heads = new Map<string, { head: Head; until: number }>();
+  /** The newest version each registry's head in KV has named here: KV has its lookup form. */
+  readonly #kvHeads = new Map<string, number>();
   readonly #versions: Lru<string, StoredVersion>;
   readonly #indexes: Lru<string, RegistryIndex>;
   readonly #lookups: Lru<string, { record: VersionRecord; lookup: ShardedLookup }>;
@@ -167,6 +169,7 @@ export class KvRegistryStore implements RegistryStore {
     if (cached && cached.until > this.#now()) return cached.head;
     const raw = await this.#get(kvKeys.head(registry));
     const head = raw === null ? await this.#seed(registry) : parseJson(HeadSchema, raw, registry);
+    if (raw !== null) this.#kvHeads.set(registry, Math.max(head.version, this.#kvHeads.get(registry) ?? 0));
     this.learnHead(registry, head);
     return this.#heads.get(registry)?.head ?? head;
   }
@@ -204,7 +207,10 @@ export class KvRegistryStore implements RegistryStore {
     const index = held && this.#indexes.get(key);
     if (held && index) return { record: held.record, finder: index };
     return this.#ifPublished(registry, version, async () => {
-      const refused = this.#refused.get(key) !== undefined;
+      // A version this isolate had from the writer before KV named it may not have its form
+      // in KV yet, and KV would keep the miss for a minute: its file serves instead.
+      const known = held !== undefined && version > (this.#kvHeads.get(registry) ?? 0);
+      const refused = known || this.#refused.get(key) !== undefined;
       const [record, manifest] = await Promise.all([
         this.record(registry, version),
         refused ? null : this.#get(kvKeys.lookupManifest(registry, version)),

@@ -131,6 +131,18 @@ describe('the lookup form', () => {
     expect(counter.keys.slice(cold).sort()).toEqual(shardKeys(name, 2_010, other));
   });
 
+  it('never asks KV for the form of a version it had from the writer before KV named it (KV would keep the miss)', async () => {
+    const name = uniqueName('team');
+    const counter = countingKv(env.REGISTRY_KV);
+    const service = serve([{ name, file: teamRegistry, policy: TEST_POLICY, created: CREATED }], { kv: counter.kv });
+    expect((await service.fetch(`/registries/${name}/flake-registry.json`)).status).toBe(200);
+    const merged = await submit(service, proposal(name, 1, [set('tool', 'acme')]), ['alice', 'bob']);
+    expect(merged.status).toBe(201);
+    const res = await service.fetch(`/resolve?ref=tool&registry=${name}`);
+    expect(await res.json()).toMatchObject({ resolved: { url: 'github:acme/tool' }, registries: [{ version: 2 }] });
+    expect(counter.keys.filter((k) => k.includes('/lookup'))).toEqual([]);
+  });
+
   it('serves a version published before lookup forms existed from its file', async () => {
     const name = uniqueName();
     await answersOf(name, teamRegistry, [`/resolve?ref=a&registry=${name}`]);
