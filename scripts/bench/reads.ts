@@ -152,6 +152,7 @@ export async function runReads(options: ReadsOptions, log: Log): Promise<void> {
   const rows: string[][] = [];
   const coldResolve = new Map<number, number>();
   const warmResolve = new Map<number, number>();
+  const warmFile = new Map<number, { ms: number; floor: number }>();
   let healthz = 0;
   for (const size of options.sizes) {
     const withForm = published(size, true);
@@ -168,6 +169,7 @@ export async function runReads(options: ReadsOptions, log: Log): Promise<void> {
     const fileCold = await cold(withForm.kv, `/registries/${NAME}/versions/1/flake-registry.json`, options.coldRuns);
     const fileWarm = await warm(withForm.kv, [`/registries/${NAME}/flake-registry.json`], options);
     healthz = await warm(withForm.kv, ['/healthz'], options);
+    warmFile.set(size, { ms: fileWarm, floor: bareResponse(withForm.fileBytes, options) });
     coldResolve.set(size, c);
     warmResolve.set(size, w);
     rows.push([
@@ -206,7 +208,27 @@ export async function runReads(options: ReadsOptions, log: Log): Promise<void> {
     `  warm /resolve at ${large.toLocaleString('en-US')} entries against /healthz (${ms(healthz)}): ` +
       `${formatRatio((warmResolve.get(large) ?? NaN) / healthz)}`,
   );
+  const file = warmFile.get(large);
+  if (file) {
+    log(
+      `  warm file at ${large.toLocaleString('en-US')} entries against a bare Response of as many bytes (${ms(file.floor)}): ` +
+        `${formatRatio(file.ms / file.floor)} (the runtime copies a body it is given; the Worker adds the rest)`,
+    );
+  }
   await perRequestAt1000(options, log);
+}
+
+/** What the runtime alone spends on a response of `bytes` bytes held in memory: the floor of a warm file. */
+function bareResponse(bytes: number, options: ReadsOptions): number {
+  const body = new Uint8Array(bytes);
+  const samples: number[] = [];
+  for (let s = 0; s < options.warmSamples; s++) {
+    const runs = Math.max(1, Math.min(options.warmRequests, Math.floor(200_000_000 / Math.max(bytes, 1))));
+    const start = cpuMs();
+    for (let i = 0; i < runs; i++) void new Response(body).body?.cancel();
+    samples.push((cpuMs() - start) / runs);
+  }
+  return median(samples);
 }
 
 /** Every read route on a 1,000-entry registry, cold and warm, against the Free plan's 10 ms. */

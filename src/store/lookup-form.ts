@@ -37,6 +37,12 @@ export interface LookupManifest {
   readonly file: string;
   /** The file's entry count: the record's `entries`. */
   readonly entries: number;
+  /**
+   * Every `type` an entry's `from` has, sorted: a lookup of any other type matches no entry
+   * and reads no shard (most registries map only `indirect` ids, and Nix looks up every
+   * hop's target too, `github:...` and the like).
+   */
+  readonly fromTypes: readonly string[];
   /** SHA-256 (hex) of each shard's text, shard 0 first. */
   readonly shards: readonly string[];
   /** SHA-256 (hex) of each block's text, block 0 (entries 0 to 999) first. */
@@ -103,6 +109,7 @@ export function deriveLookupForm(name: string, version: number, file: string, re
     version,
     file,
     entries: registry.entries.length,
+    fromTypes: [...new Set(registry.entries.map((e) => String(e.from['type'])))].sort(),
     shards: shards.map((text) => sha256HexSync(text)),
     blocks: blocks.map((text) => sha256HexSync(text)),
   };
@@ -155,6 +162,10 @@ export function readManifest(
       throw new LookupFormError(`its manifest does not list ${count} ${what} hashes`);
     }
   };
+  const types: unknown = m.fromTypes;
+  if (!Array.isArray(types) || !(types as unknown[]).every((t) => typeof t === 'string')) {
+    throw new LookupFormError('its manifest does not list the types of its entries');
+  }
   hashes(m.shards, shardCount(expected.entries), 'shard');
   hashes(m.blocks, blockCount(expected.entries), 'block');
   return m as LookupManifest;
@@ -264,9 +275,12 @@ export class ShardedLookup implements EntryFinder {
   readonly #shards = new Map<number, ShardJson>();
   readonly #groups = new Map<string, IndexMatch[]>();
   readonly #blocks = new Map<number, readonly RegistryEntry[]>();
+  readonly #types: ReadonlySet<string>;
   #chars = 0;
 
-  constructor(readonly manifest: LookupManifest) {}
+  constructor(readonly manifest: LookupManifest) {
+    this.#types = new Set(manifest.fromTypes);
+  }
 
   /** The characters of the shards held, for the store's weighing. */
   get chars(): number {
@@ -308,6 +322,9 @@ export class ShardedLookup implements EntryFinder {
   }
 
   find(input: Attrs): IndexMatch | undefined {
+    // A match needs the same type (matchKey keeps it): no entry has this one.
+    const type = input['type'];
+    if (typeof type !== 'string' || !this.#types.has(type)) return undefined;
     const key = matchKey(input);
     let group = this.#groups.get(key);
     if (group === undefined) {

@@ -57,7 +57,12 @@ function queries(registry: Registry): Attrs[] {
   for (const { from } of registry.entries) {
     out.push(from, { ...from, ref: 'v1' }, { ...from, rev: REV }, { ...from, ref: 'release-24.05' });
   }
-  out.push({ type: 'indirect', id: 'no-such-flake' }, { type: 'github', owner: 'o', repo: 'other' });
+  out.push(
+    { type: 'indirect', id: 'no-such-flake' },
+    { type: 'github', owner: 'o', repo: 'other' },
+    { type: 'gitlab', owner: 'o', repo: 'r' },
+    { type: 'path', path: '/srv/x' },
+  );
   return out;
 }
 
@@ -88,6 +93,15 @@ describe('the lookup form', () => {
       if (start >= n) continue;
       expect(lookup.slice(start, Math.min(end, n))).toEqual(registry.entries.slice(start, end));
     }
+  });
+
+  it('reads no shard for a type no entry maps, and knows every type that one does', () => {
+    const { form, manifest } = formOf(mixedFile(1_000));
+    expect(manifest.fromTypes).toEqual(['github', 'indirect']);
+    const lookup = new ShardedLookup(manifest);
+    expect(lookup.find({ type: 'gitlab', owner: 'o', repo: 'r' })).toBeUndefined();
+    expect(() => lookup.find({ type: 'github', owner: 'o', repo: 'r' })).toThrow(ShardNeeded);
+    expect(form.shards.length).toBeGreaterThan(1);
   });
 
   it('is the same bytes whenever it is derived from the same file', () => {
@@ -124,6 +138,7 @@ describe('the lookup form', () => {
       ['another format', { format: 2 }, 'is not format 1'],
       ['a shard too few', { shards: (manifestJson['shards'] as string[]).slice(1) }, 'does not list 3 shard hashes'],
       ['no blocks', { blocks: [] }, 'does not list 1 block hashes'],
+      ['no types', { fromTypes: 'indirect' }, 'does not list the types of its entries'],
     ])('a manifest for %s', (_, changes, message) => {
       expect(() => readManifest(altered(changes), expected)).toThrow(LookupFormError);
       expect(() => readManifest(altered(changes), expected)).toThrow(message);
