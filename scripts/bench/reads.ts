@@ -106,18 +106,22 @@ function isolate(kv: KvReader) {
  */
 async function cold(kv: KvReader, path: string, runs: number, warmups = 50): Promise<number> {
   const samples: number[] = [];
-  for (let i = 0; i < warmups; i++) await isolate(kv)(path);
-  // Not before every sample: a collection forced that often ages the code out (V8 flushes
-  // the bytecode of functions it has not run lately), which a serving isolate never sees.
+  // The garbage of earlier cells collected first, then the warm-up: a forced collection
+  // drops compiled code too, which a serving isolate never sees.
   await collectGarbage();
+  for (let i = 0; i < warmups; i++) await isolate(kv)(path);
   for (let i = 0; i < runs; i++) {
     const fetch = isolate(kv);
     const start = cpuMs();
     await fetch(path);
     samples.push(cpuMs() - start);
   }
+  slowest.set(path, Math.max(...samples));
   return median(samples);
 }
+
+/** The slowest cold sample of each path, for the 10 ms table. */
+const slowest = new Map<string, number>();
 
 /** CPU per request once the isolate has served `paths` once, the median over samples. */
 async function warm(kv: KvReader, paths: readonly string[], options: ReadsOptions): Promise<number> {
@@ -249,11 +253,12 @@ async function perRequestAt1000(options: ReadsOptions, log: Log): Promise<void> 
   let worst = 0;
   for (const path of paths) {
     const c = await cold(kv, path, options.coldRuns);
+    const top = slowest.get(path) ?? NaN;
     const w = await warm(kv, [path], options);
     worst = Math.max(worst, c, w);
-    rows.push([path, ms(c), formatRatio(c / FREE_PLAN_MS), ms(w), formatRatio(w / FREE_PLAN_MS)]);
+    rows.push([path, ms(c), formatRatio(c / FREE_PLAN_MS), ms(top), ms(w), formatRatio(w / FREE_PLAN_MS)]);
   }
   log("  every read route on a 1,000-entry registry, CPU per request against the Free plan's 10 ms:");
-  log(table(['route', 'cold', 'of 10 ms', 'warm', 'of 10 ms'], rows));
-  log(`  the most any of them took: ${ms(worst)} (${formatRatio(worst / FREE_PLAN_MS)} of 10 ms)`);
+  log(table(['route', 'cold', 'of 10 ms', 'slowest cold', 'warm', 'of 10 ms'], rows));
+  log(`  the most any median took: ${ms(worst)} (${formatRatio(worst / FREE_PLAN_MS)} of 10 ms)`);
 }
