@@ -43,7 +43,8 @@ function memoryKv(values: ReadonlyMap<string, string>): KvReader {
 }
 
 interface Published {
-  readonly generated: GeneratedRegistry;
+  /** The ids the cells look up; not the generated registry, whose objects would swell the heap every collection walks. */
+  readonly generated: Pick<GeneratedRegistry, 'firstId' | 'lastId' | 'chainId'>;
   readonly kv: KvReader;
   readonly fileBytes: number;
   readonly shards: number;
@@ -77,7 +78,13 @@ function published(size: number, withForm: boolean): Published {
     form.blocks.forEach((text, i) => values.set(kvKeys.lookupBlock(NAME, 1, i), text));
     values.set(kvKeys.lookupManifest(NAME, 1), form.manifest);
   }
-  return { generated, kv: memoryKv(values), fileBytes: encoder.encode(body).byteLength, shards: form.shards.length };
+  const { firstId, lastId, chainId } = generated;
+  return {
+    generated: { firstId, lastId, chainId },
+    kv: memoryKv(values),
+    fileBytes: encoder.encode(body).byteLength,
+    shards: form.shards.length,
+  };
 }
 
 /** The Worker's app over `kv`, as a fresh isolate has it: nothing in memory. */
