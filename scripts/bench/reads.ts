@@ -254,6 +254,8 @@ async function perRequestAt1000(options: ReadsOptions, log: Log): Promise<void> 
     `/registries/${NAME}/versions`,
     `/registries`,
     `/r/${NAME}`,
+    `/r/${NAME}?page=5`,
+    `/r/${NAME}/history`,
     `/r/${NAME}/resolve?ref=${generated.lastId}`,
   ];
   const rows: string[][] = [];

@@ -26,9 +26,11 @@ export function versionNumber(value: string): number {
   return Number(value);
 }
 
-/** The newest version of a hosted registry, or 404 unknown-registry. */
-export async function latestVersion(store: RegistryStore, name: string): Promise<StoredVersion> {
-  return (await latest(store, name)).version;
+/** The newest version's record (no file read), or 404 unknown-registry. */
+export async function latestRecord(store: RegistryStore, name: string): Promise<VersionRecord> {
+  const head = await store.head(name);
+  if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
+  return pinnedRecord(store, name, head.version);
 }
 
 /** The newest version with the head that named it. */

@@ -17,7 +17,7 @@ import { toProblem } from '../http/errors.js';
 import { Problem } from '../http/problem.js';
 import { respondWith } from '../http/representation.js';
 import { staticAsset } from '../http/static-assets.js';
-import { decimalParam, latestVersion, pinnedRecord, queryParams, registryName } from '../http/params.js';
+import { decimalParam, latestRecord, pinnedRecord, queryParams, registryName } from '../http/params.js';
 import { call, proposalId, proposalView, writerOf } from '../http/routes/proposals.js';
 import { OVERRIDE_PARAM, parseOverrides, resolveRef } from '../http/routes/resolve.js';
 import { auditDocumentOf, auditProposal, proposalLayers } from '../http/routes/audit.js';
@@ -193,8 +193,7 @@ export const webRoutes = new Hono<AppEnv>()
       const registries: HostedRow[] = await Promise.all(
         store.names.map(async (name): Promise<HostedRow> => {
           try {
-            const v = await latestVersion(store, name);
-            const r = v.record;
+            const r = await latestRecord(store, name);
             return { name, version: r.version, entries: r.entries, created: r.created, sha256: r.sha256 };
           } catch (error) {
             if (!(error instanceof ConfigurationError)) throw error;
@@ -266,7 +265,7 @@ export const webRoutes = new Hono<AppEnv>()
       const query = resolveQuery(c.req.url);
       const overrides = query[OVERRIDE_PARAM] ?? [];
       // The registry must exist for its page to; the layers may name others.
-      await latestVersion(c.var.store, name);
+      await latestRecord(c.var.store, name);
       const ref = query.ref;
       // The page's own registry when the field is left empty (`/resolve` alone defaults to `global`).
       const layers = (query.registry ?? '') === '' ? name : (query.registry as string);
@@ -300,7 +299,7 @@ export const webRoutes = new Hono<AppEnv>()
     page(c, async () => {
       const name = registryName(c.req.param('name'));
       const query = pageQuery(c, ['before']);
-      const latest = (await latestVersion(c.var.store, name)).number;
+      const latest = (await latestRecord(c.var.store, name)).version;
       const before = decimalParam('before', query.before, 2, latest + 1) ?? latest + 1;
       const top = before - 1;
       const numbers = Array.from({ length: Math.min(VERSIONS_PER_PAGE, top) }, (_, i) => top - i);

@@ -7,7 +7,7 @@ import type { AppEnv } from '../env.js';
 import {
   decimalParam,
   latest,
-  latestVersion,
+  latestRecord,
   pinnedRecord,
   pinnedVersion,
   queryParams,
@@ -49,14 +49,14 @@ export const registryRoutes = new Hono<AppEnv>()
     const registries = await Promise.all(
       store.names.map(async (name) => {
         try {
-          const version = await latestVersion(store, name);
+          const record = await latestRecord(store, name);
           return {
             name,
-            version: version.number,
-            entries: version.record.entries,
-            sha256: version.record.sha256,
-            created: version.record.created,
-            url: `/registries/${name}/versions/${version.number}/flake-registry.json`,
+            version: record.version,
+            entries: record.entries,
+            sha256: record.sha256,
+            created: record.created,
+            url: `/registries/${name}/versions/${record.version}/flake-registry.json`,
           };
         } catch (error) {
           if (!(error instanceof ConfigurationError)) throw error;
@@ -78,15 +78,15 @@ export const registryRoutes = new Hono<AppEnv>()
     const query = queryParams(c.req.url, ['limit', 'before']);
     const limit = decimalParam('limit', query.limit, 1, MAX_PAGE) ?? 20;
     const before = decimalParam('before', query.before, 2, 9_999_999_999);
-    const latest = await latestVersion(c.var.store, name);
-    const top = Math.min(latest.number, (before ?? latest.number + 1) - 1);
+    const latest = (await latestRecord(c.var.store, name)).version;
+    const top = Math.min(latest, (before ?? latest + 1) - 1);
     const numbers = Array.from({ length: Math.min(limit, top) }, (_, i) => top - i);
     const records = await Promise.all(numbers.map((n) => pinnedRecord(c.var.store, name, n)));
     const last = numbers.at(-1);
     c.header('Cache-Control', cacheControl.listing);
     return c.json({
       registry: name,
-      latest: latest.number,
+      latest,
       versions: records,
       next: last !== undefined && last > 1 ? `/registries/${name}/versions?before=${last}&limit=${limit}` : null,
     });
