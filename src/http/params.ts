@@ -95,7 +95,7 @@ export function queryParams<K extends string, R extends string = never>(
         parameter: name,
       });
     }
-    const value = decode(eq < 0 ? '' : pair.slice(eq + 1), name, form);
+    const value = decode(eq < 0 ? '' : pair.slice(eq + 1), name, form, name);
     if ((repeatable as readonly string[]).includes(name)) {
       (repeated[name] ??= []).push(value);
       continue;
@@ -125,11 +125,13 @@ export function firstQueryValue(url: string, name: string): string | undefined {
   return undefined;
 }
 
-function decode(text: string, what: string, form: boolean): string {
+/** Percent-decoded text; a value's error names its parameter (`parameter`), as every bad parameter's does. */
+function decode(text: string, what: string, form: boolean, parameter?: string): string {
   try {
     return decodeURIComponent(form ? text.replace(/\+/g, ' ') : text);
   } catch {
-    throw new Problem('invalid-request', `${what}: not valid percent-encoding (UTF-8 expected)`);
+    const named = parameter === undefined ? {} : { parameter };
+    throw new Problem('invalid-request', `${what}: not valid percent-encoding (UTF-8 expected)`, named);
   }
 }
 

@@ -1,4 +1,6 @@
 import { withoutAttrs, type AttrValue, type Attrs } from '../nix/attrs.js';
+import { NixError } from '../nix/errors.js';
+import { inputFromAttrs } from '../nix/input.js';
 import { entryMatches, matchKey, type EntryFinder, type IndexMatch } from '../nix/lookup.js';
 import type { Registry, RegistryEntry } from '../nix/registry.js';
 import { sha256HexSync } from '../crypto/sha256.js';
@@ -146,15 +148,17 @@ export function readManifest(
     throw new LookupFormError(`its manifest is not format ${LOOKUP_FORMAT}`);
   }
   if (m.registry !== expected.registry || m.version !== expected.version) {
-    throw new LookupFormError(`its manifest is for ${String(m.registry)} version ${String(m.version)}`);
+    throw new LookupFormError(`its manifest is for ${JSON.stringify(m.registry)} version ${JSON.stringify(m.version)}`);
   }
   if (m.file !== expected.sha256) {
     throw new LookupFormError(
-      `its manifest was derived from a file with SHA-256 ${String(m.file)}, not ${expected.sha256}`,
+      `its manifest was derived from a file with SHA-256 ${JSON.stringify(m.file)}, not "${expected.sha256}"`,
     );
   }
   if (m.entries !== expected.entries) {
-    throw new LookupFormError(`its manifest counts ${String(m.entries)} entries, the record ${expected.entries}`);
+    throw new LookupFormError(
+      `its manifest counts ${JSON.stringify(m.entries)} entries, the record ${expected.entries}`,
+    );
   }
   const hashes = (list: unknown, count: number, what: string) => {
     const listed = Array.isArray(list) ? (list as unknown[]) : [];
@@ -185,6 +189,13 @@ export function readShard(manifest: LookupManifest, shard: number, text: string)
   const groups = (json as { groups?: unknown } | null)?.groups;
   if (typeof groups !== 'object' || groups === null || Array.isArray(groups)) {
     throw new LookupFormError(`its shard ${shard} has no groups`);
+  }
+  for (const key of Object.keys(groups)) {
+    if (shardOf(key, manifest.shards.length) !== shard) {
+      throw new LookupFormError(
+        `its shard ${shard} holds a group that belongs in shard ${shardOf(key, manifest.shards.length)}`,
+      );
+    }
   }
   return json as ShardJson;
 }
@@ -235,6 +246,16 @@ function isAttrs(v: unknown): v is Attrs {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isValue);
 }
 
+function readable(attrs: Attrs): boolean {
+  try {
+    inputFromAttrs(attrs);
+    return true;
+  } catch (error) {
+    if (error instanceof NixError) return false;
+    throw error;
+  }
+}
+
 /**
  * The entries of one group as RegistryEntry, each checked to be where the file put it:
  * a well-formed entry, of this key, in increasing file positions within the file.
@@ -259,6 +280,10 @@ function groupEntries(rows: unknown, key: string, manifest: LookupManifest, shar
       throw bad(`holds a malformed entry at position ${String(position)}`);
     }
     if (matchKey(from) !== key) throw bad(`holds the entry at position ${String(position)} under another key`);
+    // As the file's reader does: an entry Nix could not read is not in the file.
+    if (!readable(from) || !readable(to)) {
+      throw bad(`holds an entry at position ${String(position)} that Nix cannot read`);
+    }
     last = position as number;
     const entry: RegistryEntry = dir === undefined ? { from, to, exact } : { from, to, exact, dir };
     matches.push({ position: last, entry });

@@ -131,10 +131,15 @@ describe('the lookup form', () => {
     const altered = (changes: Record<string, unknown>) => JSON.stringify({ ...manifestJson, ...changes });
 
     it.each([
-      ['another file', { file: '0'.repeat(64) }, `derived from a file with SHA-256 ${'0'.repeat(64)}, not ${sha256}`],
+      [
+        'another file',
+        { file: '0'.repeat(64) },
+        `derived from a file with SHA-256 "${'0'.repeat(64)}", not "${sha256}"`,
+      ],
       ['another entry count', { entries: expected.entries + 1 }, `counts ${expected.entries + 1} entries`],
-      ['another version', { version: 4 }, 'is for team version 4'],
-      ['another registry', { registry: 'global' }, 'is for global version 3'],
+      ['another version', { version: 4 }, 'is for "team" version 4'],
+      ['another registry', { registry: 'global' }, 'is for "global" version 3'],
+      ['an entry count as a string', { entries: String(expected.entries) }, `counts "${expected.entries}" entries`],
       ['another format', { format: 2 }, 'is not format 1'],
       ['a shard too few', { shards: (manifestJson['shards'] as string[]).slice(1) }, 'does not list 3 shard hashes'],
       ['no blocks', { blocks: [] }, 'does not list 1 block hashes'],
@@ -167,6 +172,18 @@ describe('the lookup form', () => {
       const blocks = [sha256HexSync(short)];
       const rehashed = readManifest(altered({ blocks }), expected);
       expect(() => readBlock(rehashed, 0, short)).toThrow(`its block 0 does not hold ${expected.entries} entries`);
+    });
+
+    it('a group moved into another shard', () => {
+      const shard0 = JSON.parse(form.shards[0] as string) as { groups: Record<string, unknown> };
+      const shard1 = JSON.parse(form.shards[1] as string) as { groups: Record<string, unknown> };
+      const [key] = Object.keys(shard0.groups) as [string];
+      shard1.groups[key] = shard0.groups[key];
+      const text = JSON.stringify(shard1);
+      const shards = [...(manifestJson['shards'] as string[])];
+      shards[1] = sha256HexSync(text);
+      const manifest = readManifest(altered({ shards }), expected);
+      expect(() => readShard(manifest, 1, text)).toThrow('its shard 1 holds a group that belongs in shard 0');
     });
 
     /** A manifest and shard 0 rewritten together, so that the hash agrees: only the lookup's own checks remain. */
@@ -210,6 +227,14 @@ describe('the lookup form', () => {
           (g[k as string]?.[0] as unknown[])[0] = expected.entries;
         },
         'out of order',
+      ],
+      [
+        'a target Nix cannot read',
+        (g: Record<string, unknown[][]>) => {
+          const [k] = Object.keys(g);
+          (g[k as string]?.[0] as unknown[])[2] = { type: 'nonsense' };
+        },
+        'that Nix cannot read',
       ],
       [
         'a malformed entry',

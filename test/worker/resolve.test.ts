@@ -84,7 +84,23 @@ describe('GET /resolve', () => {
     const { name, service } = team();
     const res = await service.fetch(`/resolve?registry=${name}&ref=nixpkgs%zz`);
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ type: 'urn:flake-registry:problem:invalid-request' });
+    expect(await res.json()).toMatchObject({ type: 'urn:flake-registry:problem:invalid-request', parameter: 'ref' });
+  });
+
+  it('names the parameter of every bad query value in `parameter`', async () => {
+    const { name, service } = team();
+    const cases = [
+      [`/resolve?ref=x&registry=${name}@0`, 'registry'],
+      ['/resolve?ref=x&registry=Bad', 'registry'],
+      [`/resolve?ref=x&registry=${Array.from({ length: 9 }, () => name).join(',')}`, 'registry'],
+      ['/resolve?ref=%ZZ', 'ref'],
+      [`/resolve?registry=${name}`, 'ref'],
+    ] as const;
+    for (const [path, parameter] of cases) {
+      const res = await service.fetch(path);
+      expect(res.status, path).toBe(400);
+      expect(await res.json(), path).toMatchObject({ type: 'urn:flake-registry:problem:invalid-request', parameter });
+    }
   });
 
   it('resolves a direct ref to itself', async () => {

@@ -59,12 +59,16 @@ export function parseLayers(value: string | undefined): LayerSpec[] {
   if (value === undefined) return [{ name: 'global' }];
   const parts = value.split(',');
   if (parts.length > MAX_LAYERS) {
-    throw new Problem('invalid-request', `registry: at most ${MAX_LAYERS} registries can be layered`);
+    throw new Problem('invalid-request', `registry: at most ${MAX_LAYERS} registries can be layered`, {
+      parameter: 'registry',
+    });
   }
   return parts.map((part) => {
     const [name = '', pin, ...rest] = part.split('@');
     if (!REGISTRY_NAME.test(name) || rest.length > 0 || (pin !== undefined && !VERSION.test(pin))) {
-      throw new Problem('invalid-request', `registry: '${part}' is not NAME or NAME@VERSION`);
+      throw new Problem('invalid-request', `registry: '${part}' is not NAME or NAME@VERSION`, {
+        parameter: 'registry',
+      });
     }
     return pin === undefined ? { name } : { name, version: Number(pin) };
   });
@@ -163,7 +167,9 @@ export const entryJson = (entry: FailedEntry) => ({
 });
 
 function requireRef(ref: string | undefined): string {
-  if (ref === undefined) throw new Problem('invalid-request', "the 'ref' query parameter is required");
+  if (ref === undefined) {
+    throw new Problem('invalid-request', "the 'ref' query parameter is required", { parameter: 'ref' });
+  }
   if (ref.length > MAX_FLAKE_REF_LENGTH) {
     throw new Problem('invalid-ref', `flake reference is longer than ${MAX_FLAKE_REF_LENGTH} characters`);
   }
