@@ -76,6 +76,15 @@ describe('POST /audit', () => {
     });
   });
 
+  it('ignores a byte order mark before the JSON, as the README says', async () => {
+    const { name, service } = await team();
+    const res = await post(service, `/audit?registry=${name}`, `\uFEFF${JSON.stringify(lock)}`);
+    expect(res.status).toBe(200);
+    expect(statuses(await res.json<AuditAnswer>())).toMatchObject({ nixpkgs: 'same-source' });
+    const twice = await post(service, `/audit?registry=${name}`, `\uFEFF\uFEFF${JSON.stringify(lock)}`);
+    expect(twice.status).toBe(400);
+  });
+
   it('takes overrides as /resolve does: an override redirects, and is echoed', async () => {
     const { name, service } = await team();
     const res = await post(
