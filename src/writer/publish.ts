@@ -4,11 +4,21 @@ import { verifierKey } from '../log/vkey.js';
 import { bundlePath, newTiles, tileBytes, formatBundle, tilePath } from '../log/tiles.js';
 import type { Registry } from '../nix/registry.js';
 import { kvKeys } from '../store/layout.js';
-import { deriveLookupForm } from '../store/lookup-form.js';
+import { blockCount, deriveLookupForm, shardCount } from '../store/lookup-form.js';
 import type { WriterLog } from './log.js';
 import { headOf } from './outcomes.js';
 import type { WriterSql } from './sql.js';
 import { META, textKeys } from './tables.js';
+
+/**
+ * KV writes one publishing run makes for versions, at most: KV takes 1,000 operations in one
+ * invocation (a request, or an alarm), and the log's tiles, the head and the checkpoint follow
+ * in the same run. What is left waits for the alarm, a new invocation, set at once.
+ */
+export const KV_WRITES_PER_RUN = 900;
+
+/** What publishing a version of `entries` entries writes: its lookup form's parts, its manifest, file and record. */
+export const versionWrites = (entries: number): number => 3 + shardCount(entries) + blockCount(entries);
 
 /** KV takes at most one write a second to one key. */
 const HEAD_WRITE_INTERVAL_MS = 1_000;
@@ -41,6 +51,7 @@ export class Publisher {
   readonly #log: WriterLog;
   readonly #signing: () => Promise<LogSigning | undefined>;
   readonly #registryAt: (version: number) => Registry;
+  readonly #writesPerRun: number;
   #running = false;
   #lastRepair = 0;
 
@@ -51,6 +62,7 @@ export class Publisher {
     log: WriterLog,
     signing: () => Promise<LogSigning | undefined>,
     registryAt: (version: number) => Registry,
+    writesPerRun = KV_WRITES_PER_RUN,
   ) {
     this.#ctx = ctx;
     this.#sql = sql;
@@ -58,6 +70,7 @@ export class Publisher {
     this.#log = log;
     this.#signing = signing;
     this.#registryAt = registryAt;
+    this.#writesPerRun = writesPerRun;
   }
 
   /** After a merge: publish now, without holding up the caller. */
@@ -78,10 +91,16 @@ export class Publisher {
       registry = this.#registry();
       for (;;) {
         const head = this.#sql.headVersion();
-        await this.#publishVersions(registry, head);
-        await this.#publishTiles(registry, head);
+        // Up to the head, or fewer when the run's KV writes would run out: KV's head then names
+        // the last version published, and the alarm goes on with the rest in a new invocation.
+        const upTo = await this.#publishVersions(registry, head);
+        await this.#publishTiles(registry, upTo);
         // The checkpoint names only what readers can have: versions up to the head KV has.
-        const wait = Math.max(await this.#publishHead(registry, head), await this.#publishCheckpoint(registry));
+        const wait = Math.max(await this.#publishHead(registry, upTo), await this.#publishCheckpoint(registry));
+        if (upTo < head) {
+          await this.#alarmAt(Date.now() + Math.max(wait, 0));
+          break;
+        }
         if (wait > 0) {
           await this.#alarmAt(Date.now() + wait);
           break;
@@ -189,14 +208,25 @@ export class Publisher {
     if (current === null || current > time || current <= Date.now()) await this.#ctx.storage.setAlarm(time);
   }
 
-  async #publishVersions(registry: string, head: number): Promise<void> {
-    for (let version = this.#sql.meta(META.published) + 1; version <= head; version++) {
+  /**
+   * Publishes versions after the last one KV has, up to `head` or until the run's KV writes
+   * would run out (always at least one); returns the last version KV now has.
+   */
+  async #publishVersions(registry: string, head: number): Promise<number> {
+    let written = 0;
+    let version = this.#sql.meta(META.published) + 1;
+    for (; version <= head; version++) {
       const record = this.#sql.recordText(version);
       const file = this.#sql.file(version);
-      if (record === undefined || file === undefined) throw new Error(`version ${version} is missing from storage`);
+      const parsed = this.#sql.record(version);
+      if (record === undefined || file === undefined || parsed === undefined) {
+        throw new Error(`version ${version} is missing from storage`);
+      }
+      const writes = versionWrites(parsed.entries);
+      if (written > 0 && written + writes > this.#writesPerRun) break;
+      written += writes;
       // The lookup form first, its manifest last: a reader that finds the manifest finds every shard.
-      const sha256 = this.#sql.record(version)?.sha256;
-      if (sha256 === undefined) throw new Error(`version ${version} is missing from storage`);
+      const sha256 = parsed.sha256;
       const form = deriveLookupForm(registry, version, sha256, this.#registryAt(version));
       for (const [shard, text] of form.shards.entries()) {
         await this.#kv().put(kvKeys.lookupShard(registry, version, shard), text);
@@ -209,6 +239,7 @@ export class Publisher {
       await this.#kv().put(kvKeys.versionRecord(registry, version), record);
       this.#sql.setMeta(META.published, version);
     }
+    return version - 1;
   }
 
   /** Writes the head unless KV has it; returns how long to wait when the last write was too recent. */

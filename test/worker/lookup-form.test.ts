@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it, vi } from 'vitest';
 import { sha256HexSync } from '../../src/crypto/sha256.js';
@@ -8,7 +9,12 @@ import { deriveLookupForm, shardCount, shardOf } from '../../src/store/lookup-fo
 import { matchKey } from '../../src/nix/lookup.js';
 import { CREATED, TEST_POLICY, teamRegistry } from './fixtures.js';
 import { countingKv, publish, serve, uniqueName } from './helpers.js';
-import { proposal, settle, submit, team } from './signing.js';
+import { proposal, settle, submit, team, writerOf } from './signing.js';
+import { WriterLog } from '../../src/writer/log.js';
+import { Publisher, versionWrites } from '../../src/writer/publish.js';
+import { WriterSql } from '../../src/writer/sql.js';
+import { StoredState } from '../../src/writer/state.js';
+import { META } from '../../src/writer/tables.js';
 
 const set = (id: string, owner: string): Change => ({
   op: 'set',
@@ -81,6 +87,57 @@ describe('the lookup form', () => {
     }
     await settle(name);
     for (let v = 1; v <= 4; v++) expect(await storedForm(name, v)).toEqual(await formFromFile(name, v));
+  });
+
+  it('publishes a burst across invocations when one run would take KV past its operations, the head naming what KV has', async () => {
+    const { name, service } = await team();
+    for (const [i, id] of ['t1', 't2', 't3', 't4'].entries()) {
+      expect((await submit(service, proposal(name, i + 1, [set(id, 'o')]), ['alice', 'bob'])).status).toBe(201);
+    }
+    await settle(name);
+    const puts: string[] = [];
+    const kv = new Proxy(env.REGISTRY_KV, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop === 'put') {
+          return (key: string, body: string) => {
+            puts.push(key);
+            return target.put(key, body);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await runInDurableObject(writerOf(name), async (_writer, state) => {
+      // KV as it was before versions 2 to 5 were published, and a run allowed two versions' writes.
+      const sql = new WriterSql(state.storage.sql);
+      for (const key of [META.published, META.headPublished, META.headWrittenAt])
+        sql.setMeta(key, key === META.headWrittenAt ? 0 : 1);
+      const log = new WriterLog(sql);
+      const stored = new StoredState(sql, log);
+      const perVersion = versionWrites(teamRegistry.flakes.length + 1);
+      const publisher = new Publisher(
+        state,
+        sql,
+        () => kv,
+        log,
+        () => Promise.resolve(undefined),
+        (v) => stored.registryAt(v),
+        2 * perVersion,
+      );
+      expect(await publisher.publish()).toBe('published');
+      expect(sql.meta(META.published)).toBe(3);
+      expect(sql.meta(META.headPublished)).toBe(3);
+      expect(puts.filter((k) => k.includes('/version/')).length).toBe(2 * perVersion);
+      expect(puts.filter((k) => k === kvKeys.head(name))).toHaveLength(1);
+      expect(await state.storage.getAlarm()).not.toBeNull();
+      // The next invocation (the alarm) goes on from there.
+      sql.setMeta(META.headWrittenAt, 0);
+      expect(await publisher.publish()).toBe('published');
+      expect(sql.meta(META.published)).toBe(5);
+      expect(sql.meta(META.headPublished)).toBe(5);
+    });
+    expect(await env.REGISTRY_KV.get<{ version: number }>(kvKeys.head(name), 'json')).toMatchObject({ version: 5 });
   });
 
   it('answers a first /resolve from its lookup form, without reading the file, as the file answers', async () => {
