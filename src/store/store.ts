@@ -135,7 +135,8 @@ export class KvRegistryStore implements RegistryStore {
   /** The newest version each registry's head in KV has named here: KV has its lookup form. */
   readonly #kvHeads = new Map<string, number>();
   readonly #versions: Lru<string, StoredVersion>;
-  readonly #indexes: Lru<string, RegistryIndex>;
+  /** Each index with the size of the file it was read from, which weighs it. */
+  readonly #indexes: Lru<string, { index: RegistryIndex; fileBytes: number }>;
   readonly #lookups: Lru<string, { record: VersionRecord; lookup: ShardedLookup }>;
   readonly #refused = new Lru<string, true>(REFUSED_KEPT);
   readonly #records = new Lru<string, VersionRecord>(1024);
@@ -150,7 +151,7 @@ export class KvRegistryStore implements RegistryStore {
     this.#now = options.now ?? Date.now;
     const bound = options.versionBytes ?? DEFAULT_VERSION_BYTES;
     this.#versions = new Lru(bound / 2, (_, v) => v.estimatedBytes);
-    this.#indexes = new Lru(bound / 3, (_, index) => indexWeights.get(index) ?? 0);
+    this.#indexes = new Lru(bound / 3, (_, { fileBytes }) => fileBytes * INDEX_BYTES_PER_FILE_BYTE + 1024);
     this.#lookups = new Lru(
       bound / 6,
       (key, { lookup }) =>
@@ -187,15 +188,13 @@ export class KvRegistryStore implements RegistryStore {
 
   indexOf(version: StoredVersion): RegistryIndex {
     const key = `${version.registry}@${version.number}`;
-    let index = this.#indexes.get(key);
-    if (index === undefined) {
-      // Read as Nix reads it, not with the checks a file passes before it is published:
-      // those ran when this version was written, and a later, stricter release of them
-      // must not turn a published version unreadable.
-      index = new RegistryIndex(readRegistryAsNix(version.body).registry);
-      indexWeights.set(index, version.bytes.byteLength * INDEX_BYTES_PER_FILE_BYTE + 1024);
-      this.#indexes.set(key, index);
-    }
+    const kept = this.#indexes.get(key);
+    if (kept) return kept.index;
+    // Read as Nix reads it, not with the checks a file passes before it is published:
+    // those ran when this version was written, and a later, stricter release of them
+    // must not turn a published version unreadable.
+    const index = new RegistryIndex(readRegistryAsNix(version.body).registry);
+    this.#indexes.set(key, { index, fileBytes: version.bytes.byteLength });
     return index;
   }
 
@@ -204,8 +203,8 @@ export class KvRegistryStore implements RegistryStore {
     const kept = this.#lookups.get(key);
     if (kept) return { record: kept.record, finder: kept.lookup };
     const held = this.#versions.get(key);
-    const index = held && this.#indexes.get(key);
-    if (held && index) return { record: held.record, finder: index };
+    const indexed = held && this.#indexes.get(key);
+    if (held && indexed) return { record: held.record, finder: indexed.index };
     return this.#ifPublished(registry, version, async () => {
       // A version this isolate had from the writer before KV named it may not have its form
       // in KV yet, and KV would keep the miss for a minute: its file serves instead.
@@ -386,9 +385,6 @@ export class KvRegistryStore implements RegistryStore {
     }
   }
 }
-
-/** Each index's weight, fixed when it is made (an index does not know its file's size). */
-const indexWeights = new WeakMap<RegistryIndex, number>();
 
 function parseJson<T>(schema: { parse(value: unknown): T }, raw: string, registry: string): T {
   try {

@@ -51,6 +51,16 @@ function loaded(manifest: LookupManifest, shards: readonly string[]): ShardedLoo
   return lookup;
 }
 
+/** What `run` throws, or undefined. */
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** Every entry's `from`, with a ref and a rev added, and ids no entry has. */
 function queries(registry: Registry): Attrs[] {
   const out: Attrs[] = [];
@@ -113,12 +123,7 @@ describe('the lookup form', () => {
     const { registry, form, manifest } = formOf(mixedFile(2_000));
     const lookup = new ShardedLookup(manifest);
     const input = registry.entries[1_000]?.from as Attrs;
-    let needed: unknown;
-    try {
-      lookup.find(input);
-    } catch (error) {
-      needed = error;
-    }
+    const needed = thrownBy(() => lookup.find(input));
     expect(needed).toBeInstanceOf(ShardNeeded);
     const { shard } = needed as ShardNeeded;
     lookup.add(shard, readShard(manifest, shard, form.shards[shard] as string), 1);
@@ -246,12 +251,7 @@ describe('the lookup form', () => {
       ],
     ])('%s', (_, edit, message) => {
       const { lookup, key } = rewritten(edit);
-      let thrown: unknown;
-      try {
-        lookup.find(key);
-      } catch (error) {
-        thrown = error;
-      }
+      const thrown = thrownBy(() => lookup.find(key));
       expect(thrown).toBeInstanceOf(LookupFormError);
       expect((thrown as LookupFormError).message).toContain(message);
       expect((thrown as LookupFormError).lookup).toBe(lookup);

@@ -123,19 +123,20 @@ export async function withShards<T>(
     try {
       return compute(current);
     } catch (error) {
-      const lookup = error instanceof ShardNeeded || error instanceof LookupFormError ? error.lookup : undefined;
-      if (lookup === undefined) throw error;
-      try {
-        if (error instanceof ShardNeeded) {
+      let refused: unknown = error;
+      if (error instanceof ShardNeeded) {
+        try {
           await store.loadShard(error);
           continue;
+        } catch (loading) {
+          refused = loading;
         }
-        throw error;
-      } catch (refused) {
-        if (!(refused instanceof LookupFormError)) throw refused;
-        const { finder } = await store.rejectLookup(lookup, refused);
-        current = current.map((l) => (l.index === lookup ? { ...l, index: finder } : l));
       }
+      if (!(refused instanceof LookupFormError)) throw refused;
+      const lookup = error instanceof ShardNeeded ? error.lookup : refused.lookup;
+      if (lookup === undefined) throw refused;
+      const { finder } = await store.rejectLookup(lookup, refused);
+      current = current.map((l) => (l.index === lookup ? { ...l, index: finder } : l));
     }
   }
 }
