@@ -26,17 +26,21 @@ export function versionNumber(value: string): number {
   return Number(value);
 }
 
-/** The newest version's record (no file read), or 404 unknown-registry. */
-export async function latestRecord(store: RegistryStore, name: string): Promise<VersionRecord> {
+/** The head of a hosted registry, or 404 unknown-registry. */
+export async function hostedHead(store: RegistryStore, name: string): Promise<Head> {
   const head = await store.head(name);
   if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
-  return pinnedRecord(store, name, head.version);
+  return head;
+}
+
+/** The newest version's record (no file read), or 404 unknown-registry. */
+export async function latestRecord(store: RegistryStore, name: string): Promise<VersionRecord> {
+  return pinnedRecord(store, name, (await hostedHead(store, name)).version);
 }
 
 /** The newest version with the head that named it. */
 export async function latest(store: RegistryStore, name: string): Promise<{ version: StoredVersion; head: Head }> {
-  const head = await store.head(name);
-  if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
+  const head = await hostedHead(store, name);
   return { version: await pinnedVersion(store, name, head.version), head };
 }
 
@@ -56,8 +60,7 @@ export async function pinnedRecord(store: RegistryStore, name: string, n: number
 }
 
 async function missing(store: RegistryStore, name: string, n: number): Promise<never> {
-  const head = await store.head(name);
-  if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
+  const head = await hostedHead(store, name);
   throw new Problem('unknown-version', `registry '${name}' has no version ${n} (latest is ${head.version})`);
 }
 

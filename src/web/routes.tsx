@@ -208,8 +208,7 @@ export const webRoutes = new Hono<AppEnv>()
     page(c, async () => {
       const name = registryName(c.req.param('name'));
       const query = pageQuery(c, ['q', 'page']);
-      const head = await c.var.store.head(name);
-      if (!head) throw new Problem('unknown-registry', `no registry named '${name}' is hosted here`);
+      const latest = await latestRecord(c.var.store, name);
       const needle = (query.q ?? '').trim();
       // No entry holds a control character (lint refuses them), and the form would show it raw.
       const control = /\p{Cc}/u.exec(needle)?.[0];
@@ -221,8 +220,8 @@ export const webRoutes = new Hono<AppEnv>()
       }
       const lower = needle.toLowerCase();
       const entriesOf = async (start: number, end: number): Promise<VersionEntries> => {
-        const found = await c.var.store.entries(name, head.version, start, end);
-        if (!found) throw new StorageError(`version ${head.version} of registry '${name}' is not readable yet`);
+        const found = await c.var.store.entries(name, latest.version, start, end);
+        if (!found) throw new StorageError(`version ${latest.version} of registry '${name}' is not readable yet`);
         return found;
       };
       let version: VersionEntries;
@@ -230,8 +229,7 @@ export const webRoutes = new Hono<AppEnv>()
       let n: number;
       if (lower === '') {
         // Only the page shown is read: its entries' block of the lookup form.
-        const total = (await pinnedRecord(c.var.store, name, head.version)).entries;
-        n = decimalParam('page', query.page, 1, Math.max(1, Math.ceil(total / ENTRIES_PER_PAGE))) ?? 1;
+        n = decimalParam('page', query.page, 1, Math.max(1, Math.ceil(latest.entries / ENTRIES_PER_PAGE))) ?? 1;
         version = await entriesOf((n - 1) * ENTRIES_PER_PAGE, n * ENTRIES_PER_PAGE);
       } else {
         version = await entriesOf(0, Number.MAX_SAFE_INTEGER);

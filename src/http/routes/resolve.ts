@@ -14,7 +14,7 @@ import type { AppEnv, Resolution } from '../env.js';
 import { sha256Hex } from '../../crypto/sha256.js';
 import { etagFor } from '../conditional.js';
 import { toProblem } from '../errors.js';
-import { firstQueryValue, pinnedLookup, pinnedVersion, queryParams, VERSION } from '../params.js';
+import { firstQueryValue, hostedHead, pinnedLookup, pinnedVersion, queryParams, VERSION } from '../params.js';
 import { PROBLEM_CONTENT_TYPE, Problem, problemBody } from '../problem.js';
 import { respondWith, utf8 } from '../representation.js';
 
@@ -92,10 +92,7 @@ export async function loadLayers(
 ): Promise<Layer[]> {
   return Promise.all(
     specs.map(async (spec) => {
-      const head = spec.version === undefined ? await store.head(spec.name) : undefined;
-      if (spec.version === undefined && head === undefined) {
-        throw new Problem('unknown-registry', `no registry named '${spec.name}' is hosted here`);
-      }
+      const head = spec.version === undefined ? await hostedHead(store, spec.name) : undefined;
       const n = spec.version ?? (head as Head).version;
       const { record, finder } =
         through === 'lookup'
