@@ -312,10 +312,6 @@ export class ShardedLookup implements EntryFinder {
     return this.#chars;
   }
 
-  has(shard: number): boolean {
-    return this.#shards.has(shard);
-  }
-
   /** Keeps a shard read and checked by `readShard`. */
   add(shard: number, json: ShardJson, chars: number): void {
     if (this.#shards.has(shard)) return;
